@@ -1,0 +1,30 @@
+"""structlog set-up: logs go to stderr, results to stdout."""
+from __future__ import annotations
+
+import logging
+import sys
+
+import structlog
+
+
+def configure(fmt: str = "console", verbosity: int = 0) -> None:
+    """Console or JSON logs on stderr; -v shows info, -vv debug."""
+    level = logging.WARNING - 10 * min(verbosity, 2)
+    renderer: structlog.typing.Processor = (
+        structlog.processors.JSONRenderer() if fmt == "json" else structlog.dev.ConsoleRenderer(colors=False)
+    )
+    structlog.configure(
+        processors=[
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=False,
+    )
+
+
+def get_logger() -> structlog.typing.FilteringBoundLogger:
+    """The CLI's logger."""
+    return structlog.get_logger("sitegate")

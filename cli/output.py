@@ -1,0 +1,96 @@
+"""Writing outputs: stdout or files, atomically, never over an input."""
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from dataclasses import dataclass
+from typing import IO
+
+from ..engine.render import Format, Renderer
+
+
+@dataclass
+class OutputSpec:
+    """One requested output: a format and a path ('-' is stdout)."""
+
+    fmt: Format
+    path: str
+
+
+class OutputError(Exception):
+    """A bad --output request (usage error, exit 2)."""
+
+
+def parse_outputs(outputs: list[str], default_fmt: Format) -> list[OutputSpec]:
+    """``--output FILE`` uses --format; ``--output fmt=FILE`` names the format."""
+    if not outputs:
+        return [OutputSpec(default_fmt, "-")]
+    specs = []
+    names = {f.value for f in Format}
+    for o in outputs:
+        fmt_name, sep, path = o.partition("=")
+        if sep and fmt_name in names:
+            specs.append(OutputSpec(Format(fmt_name), path or "-"))
+        else:
+            specs.append(OutputSpec(default_fmt, o))
+    stdout = [s for s in specs if s.path == "-"]
+    if len(stdout) > 1:
+        raise OutputError("only one output can go to standard output")
+    paths = [os.path.realpath(s.path) for s in specs if s.path != "-"]
+    if len(paths) != len(set(paths)):
+        raise OutputError("two outputs name the same file")
+    return specs
+
+
+def check_not_inputs(specs: list[OutputSpec], inputs: list[str]) -> None:
+    """Refuse to write an output over a file sitegate reads in the same run."""
+    real_inputs = {os.path.realpath(p) for p in inputs if p != "-"}
+    for s in specs:
+        if s.path != "-" and os.path.realpath(s.path) in real_inputs:
+            raise OutputError(f"--output {s.path} would overwrite an input file")
+
+
+class Sink:
+    """One output being written: stdout directly, a file through a temporary file."""
+
+    def __init__(self, spec: OutputSpec, renderer: Renderer):
+        self.spec = spec
+        self.renderer = renderer
+        self.tmp: str | None = None
+        if spec.path == "-":
+            self.fh: IO[str] = sys.stdout
+        else:
+            directory = os.path.dirname(os.path.abspath(spec.path))
+            if not os.path.isdir(directory):
+                raise OutputError(f"--output {spec.path}: directory {directory} does not exist")
+            fd, self.tmp = tempfile.mkstemp(prefix=".sitegate-", suffix=".tmp", dir=directory)
+            self.fh = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
+
+    def write(self, text: str) -> None:
+        """Append text."""
+        if text:
+            self.fh.write(text)
+
+    def commit(self) -> None:
+        """Make the output visible: rename the finished temporary file into place."""
+        if self.tmp is None:
+            self.fh.flush()
+            return
+        self.fh.flush()
+        os.fsync(self.fh.fileno())
+        self.fh.close()
+        os.replace(self.tmp, self.spec.path)
+        self.tmp = None
+
+    def abort(self) -> None:
+        """Drop a half-written output (crash or Ctrl-C): nothing partial is left."""
+        if self.tmp is not None:
+            try:
+                self.fh.close()
+            finally:
+                try:
+                    os.unlink(self.tmp)
+                except FileNotFoundError:
+                    pass
+                self.tmp = None

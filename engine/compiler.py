@@ -1,0 +1,385 @@
+"""Compile validated conditions into plain Python closures, once per rule.
+
+Evaluation is three-valued plus error: a comparison whose fact is missing is
+*unknown* (never a pass). ``all`` fails if any part fails, ``any`` passes if
+any part passes, ``not`` swaps pass and fail. The hot path (``fast``) returns
+only an int; the slow path (``explain``) is run for non-passing results to
+collect evidence, so the cost of evidence is paid only where there is some.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from ..facts.normalize import DERIVED_SOURCES
+from .operators import OPERATORS, Operand, OperatorError, describe_expected
+from .policy import AllOf, AnyOf, Condition, FactRef, Leaf, NotOf, Table, TableRef
+
+PASS, FAIL, UNKNOWN, ERROR, NOT_APPLICABLE = 0, 1, 2, 3, 4
+OUTCOME_NAMES = ("pass", "fail", "unknown", "error", "not_applicable")
+
+
+class _Missing:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<missing>"
+
+
+MISSING: Any = _Missing()
+
+Facts = dict[str, Any]
+Getter = Callable[[Facts], Any]
+
+
+def fact_pointer(path: str) -> str:
+    """The JSON pointer in the facts file that a fact path reads."""
+    if path.startswith("derived."):
+        return DERIVED_SOURCES.get(path, "")
+    if path.startswith("context."):
+        return ""
+    return "/" + path.replace(".", "/")
+
+
+def make_getter(path: str) -> Getter:
+    """A closure reading a dotted path; absent or null values read as MISSING."""
+    parts = tuple(path.split("."))
+    if len(parts) == 1:
+        (a,) = parts
+
+        def g1(f: Facts) -> Any:
+            v = f.get(a)
+            return MISSING if v is None else v
+        return g1
+    if len(parts) == 2:
+        a, b = parts
+
+        def g2(f: Facts) -> Any:
+            o = f.get(a)
+            if type(o) is not dict:
+                return MISSING
+            v = o.get(b)
+            return MISSING if v is None else v
+        return g2
+
+    def gn(f: Facts) -> Any:
+        o: Any = f
+        for p in parts:
+            if type(o) is not dict:
+                return MISSING
+            o = o.get(p)
+            if o is None:
+                return MISSING
+        return o
+    return gn
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """Why a comparison did not pass: the fact, what was seen, what was expected."""
+
+    fact: str
+    pointer: str
+    observed: Any
+    expected: str
+    op: str
+    outcome: int
+    detail: str = ""
+    label: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready mapping in a stable key order."""
+        return {
+            "fact": self.fact,
+            "pointer": self.pointer,
+            "observed": None if self.observed is MISSING else self.observed,
+            "expected": self.expected,
+            "op": self.op,
+            "outcome": OUTCOME_NAMES[self.outcome],
+            "detail": self.detail,
+            "label": self.label,
+        }
+
+
+class Node:
+    """A compiled condition: ``fast`` for the hot path, ``explain`` for evidence."""
+
+    fast: Callable[[Facts], int]
+    tables: frozenset[str] = frozenset()
+
+    def explain(self, f: Facts) -> tuple[int, list[Evidence]]:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+class TableIndex:
+    """Rows of a table indexed by the ``where`` columns of one lookup."""
+
+    def __init__(self, table: Table, ref: TableRef):
+        self.name = ref.table
+        self.column = ref.column
+        self.keys = tuple(sorted(ref.where))
+        self.index: dict[tuple[Any, ...], list[Any]] = {}
+        for row in table.rows:
+            key = tuple(_hashable(row.get(k)) for k in self.keys)
+            if self.column in row and row[self.column] is not None:
+                self.index.setdefault(key, []).append(row[self.column])
+
+
+def _hashable(v: Any) -> Any:
+    return tuple(v) if isinstance(v, list) else v
+
+
+def _resolver(value: Any, tables: dict[str, Table]) -> tuple[Getter, str, frozenset[str]]:
+    """A closure resolving an operand for a host, its text, and the tables it reads."""
+    if isinstance(value, FactRef) or (isinstance(value, dict) and set(value) == {"fact"}):
+        path = value.fact if isinstance(value, FactRef) else value["fact"]
+        return make_getter(path), f"the value of {path}", frozenset()
+    if isinstance(value, dict) and "table" in value:
+        value = TableRef(**value)
+    if isinstance(value, TableRef):
+        idx = TableIndex(tables[value.table], value)
+        where = [(_resolver(value.where[k], tables)[0]) for k in idx.keys]
+        single = value.single
+        index = idx.index
+        desc = f"{value.table}.{value.column}" + (
+            " where " + ", ".join(f"{k}={_operand_text(value.where[k])}" for k in idx.keys) if idx.keys else ""
+        )
+
+        def lookup(f: Facts) -> Any:
+            key = []
+            for g in where:
+                v = g(f)
+                if v is MISSING:
+                    return MISSING
+                key.append(_hashable(v))
+            vals = index.get(tuple(key))
+            if not vals:
+                return MISSING if single else []
+            return vals[0] if single else vals
+        return lookup, desc, frozenset({value.table})
+    const = value
+    return (lambda f: const), "", frozenset()
+
+
+def _operand_text(v: Any) -> str:
+    if isinstance(v, dict) and "fact" in v:
+        return v["fact"]
+    if isinstance(v, FactRef):
+        return v.fact
+    return repr(v)
+
+
+class LeafNode(Node):
+    """``fact op value``."""
+
+    def __init__(self, leaf: Leaf, tables: dict[str, Table]):
+        self.leaf = leaf
+        spec = OPERATORS[leaf.op]
+        self.getter = getter = make_getter(leaf.fact)
+        self.pointer = fact_pointer(leaf.fact)
+        fn = spec.fn
+        if spec.operand is Operand.NONE:
+            want_present = leaf.op == "exists"
+
+            def fast_presence(f: Facts) -> int:
+                return PASS if (getter(f) is not MISSING) == want_present else FAIL
+            self.fast = fast_presence
+            self.resolve: Getter = lambda f: None
+            self.value_text = ""
+            return
+        resolve, self.value_text, self.tables = _resolver(leaf.value, tables)
+        self.resolve = resolve
+        is_const = not isinstance(leaf.value, (dict, FactRef, TableRef))
+        if is_const:
+            const = leaf.value
+            if leaf.op in ("contains_all", "contains_any", "contains_none"):
+                const = frozenset(const)
+                fn = {
+                    "contains_all": lambda a, b: type(a) is list and b.issubset(a),
+                    "contains_any": lambda a, b: type(a) is list and not b.isdisjoint(a),
+                    "contains_none": lambda a, b: type(a) is list and b.isdisjoint(a),
+                }[leaf.op]
+                list_fn = fn
+
+                def fast_const_list(f: Facts) -> int:
+                    v = getter(f)
+                    if v is MISSING:
+                        return UNKNOWN
+                    if type(v) is not list:
+                        return ERROR
+                    return PASS if list_fn(v, const) else FAIL
+                self.fast = fast_const_list
+                return
+
+            def fast_const(f: Facts) -> int:
+                v = getter(f)
+                if v is MISSING:
+                    return UNKNOWN
+                try:
+                    return PASS if fn(v, const) else FAIL
+                except (OperatorError, TypeError, ValueError):
+                    return ERROR
+            self.fast = fast_const
+            return
+
+        def fast_dyn(f: Facts) -> int:
+            v = getter(f)
+            if v is MISSING:
+                return UNKNOWN
+            r = resolve(f)
+            if r is MISSING:
+                return UNKNOWN
+            try:
+                return PASS if fn(v, r) else FAIL
+            except (OperatorError, TypeError, ValueError):
+                return ERROR
+        self.fast = fast_dyn
+
+    def explain(self, f: Facts) -> tuple[int, list[Evidence]]:
+        leaf = self.leaf
+        code = self.fast(f)
+        if code == PASS:
+            return code, []
+        v = self.getter(f)
+        r = self.resolve(f)
+        expected = describe_expected(leaf.op, r if r is not MISSING else self.value_text or leaf.value)
+        detail = ""
+        if code == UNKNOWN:
+            if v is MISSING:
+                detail = f"fact {leaf.fact} is missing"
+            else:
+                detail = f"no data for {self.value_text}"
+        elif code == ERROR:
+            try:
+                OPERATORS[leaf.op].fn(v, r)
+                detail = f"{v!r} cannot be compared with {leaf.op}"
+            except Exception as exc:  # noqa: BLE001 - the message is the evidence
+                detail = str(exc)
+        elif leaf.op == "contains_all" and isinstance(v, list) and isinstance(r, (list, frozenset)):
+            detail = "missing: " + ", ".join(sorted(str(x) for x in set(r) - set(v)))
+        elif leaf.op == "contains_none" and isinstance(v, list) and isinstance(r, (list, frozenset)):
+            detail = "present: " + ", ".join(sorted(str(x) for x in set(r) & set(v)))
+        return code, [Evidence(leaf.fact, self.pointer, v, expected, leaf.op, code, detail, leaf.label or "")]
+
+
+def _combine_all(codes: list[int]) -> int:
+    if FAIL in codes:
+        return FAIL
+    if ERROR in codes:
+        return ERROR
+    if UNKNOWN in codes:
+        return UNKNOWN
+    return PASS
+
+
+def _combine_any(codes: list[int]) -> int:
+    if PASS in codes:
+        return PASS
+    if ERROR in codes:
+        return ERROR
+    if UNKNOWN in codes:
+        return UNKNOWN
+    return FAIL
+
+
+class AllNode(Node):
+    """Every child holds."""
+
+    def __init__(self, children: list[Node]):
+        self.children = children
+        self.tables = frozenset().union(*(c.tables for c in children))
+        fasts = tuple(c.fast for c in children)
+
+        def fast_all(f: Facts) -> int:
+            worst = PASS
+            for c in fasts:
+                r = c(f)
+                if r == FAIL:
+                    return FAIL
+                if r > worst:
+                    worst = r
+            return worst
+        self.fast = fast_all
+
+    def explain(self, f: Facts) -> tuple[int, list[Evidence]]:
+        results = [c.explain(f) for c in self.children]
+        code = _combine_all([r[0] for r in results])
+        # Evidence of the parts that decided the outcome.
+        ev = [e for r in results if r[0] == code for e in r[1]]
+        return code, ev
+
+
+class AnyNode(Node):
+    """At least one child holds."""
+
+    def __init__(self, children: list[Node]):
+        self.children = children
+        self.tables = frozenset().union(*(c.tables for c in children))
+        fasts = tuple(c.fast for c in children)
+
+        def fast_any(f: Facts) -> int:
+            codes = []
+            for c in fasts:
+                r = c(f)
+                if r == PASS:
+                    return PASS
+                codes.append(r)
+            return _combine_any(codes)
+        self.fast = fast_any
+
+    def explain(self, f: Facts) -> tuple[int, list[Evidence]]:
+        results = [c.explain(f) for c in self.children]
+        code = _combine_any([r[0] for r in results])
+        ev = [e for r in results for e in r[1]] if code != PASS else []
+        return code, ev
+
+
+class NotNode(Node):
+    """The child does not hold."""
+
+    def __init__(self, child: Node):
+        self.child = child
+        self.tables = child.tables
+        inner = child.fast
+
+        def fast_not(f: Facts) -> int:
+            r = inner(f)
+            return FAIL if r == PASS else PASS if r == FAIL else r
+        self.fast = fast_not
+
+    def explain(self, f: Facts) -> tuple[int, list[Evidence]]:
+        code = self.fast(f)
+        if code == PASS:
+            return code, []
+        if isinstance(self.child, LeafNode):
+            leaf = self.child.leaf
+            v = self.child.getter(f)
+            r = self.child.resolve(f)
+            text = describe_expected(leaf.op, r if r is not MISSING else leaf.value)
+            return code, [Evidence(leaf.fact, self.child.pointer, v, f"not ({text})", f"not {leaf.op}", code, "", leaf.label or "")]
+        _, ev = self.child.explain(f)
+        return code, [Evidence(e.fact, e.pointer, e.observed, f"not ({e.expected})", f"not {e.op}", code, e.detail, e.label) for e in ev]
+
+
+def compile_condition(cond: Condition, tables: dict[str, Table]) -> Node:
+    """Compile a validated condition model into a Node."""
+    if isinstance(cond, AllOf):
+        return AllNode([compile_condition(c, tables) for c in cond.all])
+    if isinstance(cond, AnyOf):
+        return AnyNode([compile_condition(c, tables) for c in cond.any])
+    if isinstance(cond, NotOf):
+        return NotNode(compile_condition(cond.not_, tables))
+    return LeafNode(cond, tables)
+
+
+def iter_leaves(cond: Condition | None) -> list[Leaf]:
+    """All comparisons of a condition, in order."""
+    if cond is None:
+        return []
+    if isinstance(cond, AllOf):
+        return [x for c in cond.all for x in iter_leaves(c)]
+    if isinstance(cond, AnyOf):
+        return [x for c in cond.any for x in iter_leaves(c)]
+    if isinstance(cond, NotOf):
+        return iter_leaves(cond.not_)
+    return [cond]

@@ -1,0 +1,71 @@
+"""Input diagnostics: every problem with a file carries where it is.
+
+A diagnostic names the source file, the JSON pointer of the offending value
+(when there is one), its line and column (1-based), and, inside a multi-host
+document, the host. Loaders collect all of them instead of stopping at the
+first, so one run shows the user every mistake.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Level(str, Enum):
+    """How bad an input problem is: errors fail the run (exit 2), warnings do not."""
+
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """One problem found in an input file (facts, policy, waiver, data overlay)."""
+
+    source: str
+    message: str
+    line: int = 0
+    column: int = 0
+    pointer: str = ""
+    host: str | None = None
+    level: Level = Level.ERROR
+    code: str = "input"
+
+    def format(self) -> str:
+        """Render as ``file:line:col: level: message [at pointer] [host]``."""
+        where = self.source
+        if self.line:
+            where += f":{self.line}:{self.column or 1}"
+        text = f"{where}: {self.level.value}: {self.message}"
+        if self.pointer:
+            text += f" (at {self.pointer})"
+        if self.host:
+            text += f" [host {self.host}]"
+        return text
+
+    def to_dict(self) -> dict[str, object]:
+        """A JSON-ready mapping with a stable key order."""
+        return {
+            "source": self.source,
+            "line": self.line,
+            "column": self.column,
+            "pointer": self.pointer,
+            "host": self.host,
+            "level": self.level.value,
+            "code": self.code,
+            "message": self.message,
+        }
+
+
+class InputError(Exception):
+    """Raised when an input cannot be used at all; carries every diagnostic found."""
+
+    def __init__(self, diagnostics: list[Diagnostic]):
+        self.diagnostics = diagnostics
+        super().__init__("\n".join(d.format() for d in diagnostics))
+
+
+def pointer_join(parent: str, token: str | int) -> str:
+    """Append one reference token to a JSON pointer (RFC 6901 escaping)."""
+    text = str(token).replace("~", "~0").replace("/", "~1")
+    return f"{parent}/{text}"

@@ -1,0 +1,260 @@
+"""The typed result model. It alone decides the exit code.
+
+A report is a header (what was evaluated, with what), a stream of host
+results, and a summary computed as the stream is consumed. Renderers are pure
+functions of these three. Exit codes: 0 compliant, 1 findings at or above
+``--fail-on``, 2 bad input or usage (including zero hosts read and any
+rejected record), whatever the output format.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Iterator
+
+from .compiler import OUTCOME_NAMES, Evidence
+from .diagnostics import Diagnostic
+
+TOOL_NAME = "sitegate"
+TOOL_FULL_NAME = "sitegate ITMS site-server readiness gate"
+INFORMATION_URI = "https://github.com/sitegate/sitegate"
+
+
+class Outcome(str, Enum):
+    """The one outcome each (host, rule) pair gets."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    UNKNOWN = "unknown"
+    ERROR = "error"
+    NOT_APPLICABLE = "not_applicable"
+
+    @classmethod
+    def from_code(cls, code: int) -> "Outcome":
+        """From the compiler's int code."""
+        return cls(OUTCOME_NAMES[code])
+
+
+class FailOn(str, Enum):
+    """The lowest severity that fails the gate."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    NOTE = "note"
+    NEVER = "never"
+
+    def threshold(self) -> int:
+        """Severity rank at or above which findings gate (3 = nothing gates)."""
+        return {"note": 0, "warning": 1, "error": 2, "never": 3}[self.value]
+
+
+SEVERITY_RANK = {"note": 0, "warning": 1, "error": 2}
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where in an input file a finding points."""
+
+    source: str
+    line: int
+    column: int
+    pointer: str
+
+
+@dataclass(frozen=True, slots=True)
+class Waived:
+    """The waiver that covers a finding."""
+
+    waiver_id: str
+    reason: str
+    owner: str
+    expires: str
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A (host, rule) pair that did not pass, with its evidence."""
+
+    rule_id: str
+    outcome: Outcome
+    severity: str
+    confidence: str
+    message: str
+    evidence: tuple[Evidence, ...]
+    location: Location
+    setting: str
+    gating: bool
+    waived: Waived | None = None
+    baseline: str | None = None  # "new" or "unchanged" when a baseline was given
+
+    def fingerprint(self, host: str) -> str:
+        """Stable identity of the finding: rule, host and setting (not value, not line)."""
+        return hashlib.sha256(f"{self.rule_id}|{host}|{self.setting}".encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class HostResult:
+    """Everything evaluated for one host record (or why it was rejected)."""
+
+    name: str
+    source: str
+    line: int
+    index: int
+    target: str | None
+    packs: tuple[str, ...]
+    os: str | None
+    roles: tuple[str, ...] | None
+    site: str | None
+    notification_server: str | None
+    counts: tuple[int, int, int, int, int]  # pass, fail, unknown, error, not_applicable
+    findings: tuple[Finding, ...]
+    rule_ids: tuple[str, ...] = ()
+    outcomes: tuple[int, ...] = ()  # aligned with rule_ids when full outcomes were asked for
+    rejected: bool = False
+    diagnostics: tuple[Diagnostic, ...] = ()
+    facts: dict[str, Any] | None = None  # kept only when a renderer asks (capacity view)
+
+    @property
+    def gating(self) -> int:
+        """Number of findings that fail the gate."""
+        return sum(1 for f in self.findings if f.gating)
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    """A rule's documentation as reports show it."""
+
+    id: str
+    name: str
+    title: str
+    description: str
+    rationale: str
+    severity: str
+    confidence: str
+    source: str
+    references: tuple[str, ...]
+    remediation: str
+    tags: tuple[str, ...]
+    roles: tuple[str, ...] | None
+    pack: str
+    pack_version: str
+
+
+@dataclass(frozen=True)
+class PackInfo:
+    """A policy pack as used in a run (provenance)."""
+
+    id: str
+    version: str
+    title: str
+    applies_to: str
+    path: str
+    digest: str
+    bundled: bool
+    chain: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ReportHeader:
+    """What is known before the first host is evaluated."""
+
+    tool_version: str
+    started_at: str
+    target: str | None
+    fail_on: str
+    allow_unknown: bool
+    inputs: tuple[str, ...]
+    packs: tuple[PackInfo, ...]
+    rules: tuple[RuleInfo, ...]
+    category: str
+    extra_inputs: tuple[tuple[str, str], ...] = ()  # (kind, path@digest): overlays, waivers, baselines
+
+    @property
+    def rule_index(self) -> dict[str, int]:
+        """Rule id -> index in ``rules`` (SARIF ruleIndex)."""
+        return {r.id: i for i, r in enumerate(self.rules)}
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Totals, known once every host has been evaluated. Holds the exit code."""
+
+    finished_at: str
+    hosts_read: int
+    hosts_evaluated: int
+    hosts_rejected: int
+    hosts_compliant: int
+    outcomes: dict[str, int]
+    failing_by_severity: dict[str, int]
+    findings_by_rule: dict[str, int]
+    gating_findings: int
+    waived_findings: int
+    diagnostics: tuple[Diagnostic, ...]
+    diagnostics_total: int
+    policy_errors: int
+    notices: tuple[str, ...]
+    exit_code: int
+    waivers: tuple[dict[str, Any], ...] = ()
+    fixed: tuple[dict[str, Any], ...] = ()
+
+    @property
+    def verdict(self) -> str:
+        """'compliant', 'not compliant' or 'invalid input'."""
+        return {0: "compliant", 1: "not compliant", 2: "invalid input"}[self.exit_code]
+
+    @property
+    def input_errors(self) -> int:
+        """Number of error-level input diagnostics."""
+        return sum(1 for d in self.diagnostics if d.level.value == "error")
+
+
+def decide_exit_code(
+    *,
+    input_errors: int,
+    hosts_evaluated: int,
+    gating_findings: int,
+    policy_errors: int = 0,
+    expired_waivers: int = 0,
+) -> int:
+    """The gate: 2 for bad input (or nothing evaluated), 1 for gating findings, else 0."""
+    if input_errors or policy_errors or hosts_evaluated == 0:
+        return 2
+    if gating_findings or expired_waivers:
+        return 1
+    return 0
+
+
+@dataclass
+class Report:
+    """A complete, materialised report (library use, tests, renderers that need all)."""
+
+    header: ReportHeader
+    hosts: list[HostResult]
+    summary: Summary
+
+    @property
+    def exit_code(self) -> int:
+        """The process exit code this report calls for."""
+        return self.summary.exit_code
+
+
+@dataclass
+class ReportStream:
+    """A report whose hosts are produced lazily; ``summary`` is set when they are exhausted."""
+
+    header: ReportHeader
+    hosts: Iterator[HostResult]
+    _summary: list[Summary] = field(default_factory=list)
+
+    @property
+    def summary(self) -> Summary:
+        """The summary (only after ``hosts`` has been consumed)."""
+        if not self._summary:
+            raise RuntimeError("summary read before every host was evaluated")
+        return self._summary[0]
+
+    def materialise(self) -> Report:
+        """Consume the stream into a Report."""
+        hosts = list(self.hosts)
+        return Report(self.header, hosts, self.summary)

@@ -1,0 +1,479 @@
+"""Load, validate, resolve and select policy packs.
+
+Validation happens in three layers, and every problem from every file is
+collected before anything is reported:
+
+1. YAML safety and syntax (``yamlload``): tags, duplicate keys, alias bombs;
+2. the JSON Schema in ``schemas/policy.v1.schema.json``;
+3. strict pydantic models, then semantics the schema cannot state: fact paths
+   exist in the facts schema, operands fit their operator, tables and columns
+   exist, regexes and version specifiers compile, message placeholders are
+   known, rule ids are unique, versions are strings.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Any, Iterable
+
+import jsonschema
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import InvalidVersion, Version
+from pydantic import ValidationError
+
+from ..facts.normalize import DERIVED_FACTS
+from .diagnostics import Diagnostic, InputError, Level
+from .operators import OPERATORS, Operand, OperatorError, compile_regex, parse_specifier
+from .policy import AllOf, AnyOf, Condition, FactRef, Leaf, NotOf, Pack, Rule, Table, TableRef
+from .yamlload import YamlDoc, load_yaml_file
+
+MAX_POLICY_BYTES = 2 * 1024 * 1024
+
+
+@lru_cache(maxsize=None)
+def policy_schema() -> dict[str, Any]:
+    """The policy pack JSON Schema."""
+    return json.loads(resources.files("sitegate.schemas").joinpath("policy.v1.schema.json").read_text("utf-8"))
+
+
+@lru_cache(maxsize=None)
+def fact_catalogue() -> dict[str, str]:
+    """Every fact path a rule may read, with its kind (string, number, boolean, list, object)."""
+    schema = json.loads(resources.files("sitegate.schemas").joinpath("facts.v1.schema.json").read_text("utf-8"))
+    defs = schema["$defs"]
+    out: dict[str, str] = {}
+
+    def kind_of(s: dict[str, Any]) -> tuple[str, dict[str, Any] | None]:
+        if "$ref" in s:
+            target = defs[s["$ref"].split("/")[-1]]
+            return kind_of(target)
+        if "anyOf" in s:
+            for alt in s["anyOf"]:
+                if alt.get("type") != "null":
+                    return kind_of(alt)
+        t = s.get("type")
+        if "enum" in s and t is None:
+            t = "string"
+        if t == "object":
+            return "object", s
+        if t == "array":
+            return "list", None
+        if t in ("integer", "number"):
+            return "number", None
+        return t or "any", None
+
+    def walk(s: dict[str, Any], prefix: str) -> None:
+        for name, sub in s.get("properties", {}).items():
+            path = f"{prefix}{name}"
+            kind, obj = kind_of(sub)
+            out[path] = kind
+            if obj is not None and name != "extensions":
+                walk(obj, path + ".")
+
+    walk(defs["HostFacts"], "")
+    for path, (kind, _) in DERIVED_FACTS.items():
+        out[path] = kind
+    out["context.target"] = "version"
+    out["context.audit_date"] = "string"
+    return out
+
+
+_KIND_OK = {
+    "string": {"string", "version"},
+    "version": {"version", "string"},
+    "number": {"number"},
+    "boolean": {"boolean"},
+    "list": {"list"},
+    "object": set(),
+    "any": {"string", "version", "number", "boolean", "list"},
+}
+
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+_PLACEHOLDER_NAMES = {"host", "observed", "expected", "detail", "target", "rule", "fact", "label"}
+
+
+@dataclass(frozen=True)
+class LoadedPack:
+    """A validated pack with where it came from."""
+
+    pack: Pack
+    path: str
+    digest: str
+    bundled: bool
+    doc: YamlDoc = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class EffectivePack:
+    """A pack with its inheritance resolved: every rule and table it carries."""
+
+    id: str
+    version: str
+    title: str
+    applies_to: str
+    chain: tuple[str, ...]  # this pack, then its ancestors
+    rules: tuple[Rule, ...]
+    tables: dict[str, Table]
+    rule_pack: dict[str, str]  # rule id -> id of the pack that defined it
+    sources: dict[str, Any]
+
+
+class PolicySet:
+    """Every pack loaded, resolved, and ready to be selected for a target version."""
+
+    def __init__(self, packs: list[LoadedPack], effective: dict[str, EffectivePack]):
+        self.loaded = packs
+        self.effective = effective
+        self.by_id = {p.pack.id: p for p in packs}
+
+    def select(self, target: str) -> list[EffectivePack]:
+        """The packs whose range contains target, without packs another selected pack extends."""
+        v = Version(target)
+        chosen = [e for e in self.effective.values() if SpecifierSet(e.applies_to).contains(v, prereleases=True)]
+        ancestors = {a for e in chosen for a in e.chain[1:]}
+        return sorted((e for e in chosen if e.id not in ancestors), key=lambda e: e.id)
+
+    def rule(self, rule_id: str) -> tuple[Rule, EffectivePack] | None:
+        """Find a rule by id (the most derived pack that carries it)."""
+        best: tuple[Rule, EffectivePack] | None = None
+        for e in self.effective.values():
+            for r in e.rules:
+                if r.id == rule_id and (best is None or len(e.chain) > len(best[1].chain)):
+                    best = (r, e)
+        return best
+
+
+def bundled_policy_files() -> list[tuple[str, str]]:
+    """(real path, display path) of every bundled pack."""
+    root = resources.files("sitegate.policies")
+    out = []
+    for entry in sorted(root.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith((".yaml", ".yml")) and entry.is_file():
+            out.append((str(entry), f"<bundled>/{entry.name}"))
+    return out
+
+
+def policy_dir_files(directory: str) -> tuple[list[tuple[str, str]], list[Diagnostic]]:
+    """Pack files under a --policy-dir: *.yaml / *.yml only, no symlink leaving the directory.
+
+    Every file passed over is reported as a warning, so nothing is skipped silently.
+    """
+    diags: list[Diagnostic] = []
+    if not os.path.exists(directory):
+        return [], [Diagnostic(directory, "policy directory does not exist", code="io")]
+    if not os.path.isdir(directory):
+        return [], [Diagnostic(directory, "is not a directory (--policy-dir takes a directory)", code="io")]
+    root = os.path.realpath(directory)
+    files: list[tuple[str, str]] = []
+    for dp, dns, fns in os.walk(directory, followlinks=False):
+        dns.sort()
+        for d in list(dns):
+            full = os.path.join(dp, d)
+            if os.path.islink(full):
+                diags.append(Diagnostic(full, "symbolic link to a directory skipped", level=Level.WARNING, code="skipped"))
+                dns.remove(d)
+        for fn in sorted(fns):
+            full = os.path.join(dp, fn)
+            if not fn.lower().endswith((".yaml", ".yml")):
+                diags.append(Diagnostic(full, "not a .yaml/.yml file: skipped", level=Level.WARNING, code="skipped"))
+                continue
+            real = os.path.realpath(full)
+            if os.path.commonpath([root, real]) != root:
+                diags.append(Diagnostic(full, "symbolic link out of the policy directory: skipped", level=Level.WARNING, code="skipped"))
+                continue
+            files.append((full, full))
+    return files, diags
+
+
+def _best_error(err: jsonschema.ValidationError) -> jsonschema.ValidationError:
+    if err.context:
+        # For oneOf/anyOf, the deepest sub-error is the one that names the real mistake.
+        deepest = max(err.context, key=lambda e: (len(e.absolute_path), -len(e.message)))
+        if len(deepest.absolute_path) >= len(err.absolute_path):
+            return _best_error(deepest)
+    return err
+
+
+def _pointer(path: Iterable[Any]) -> str:
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
+
+
+def _schema_diagnostics(doc: YamlDoc) -> list[Diagnostic]:
+    validator = jsonschema.Draft202012Validator(policy_schema())
+    out = []
+    for err in sorted(validator.iter_errors(doc.data), key=lambda e: list(map(str, e.absolute_path))):
+        e = _best_error(err)
+        ptr = _pointer(e.absolute_path)
+        msg = e.message
+        if ptr in doc.float_text and e.validator == "type":
+            msg = (
+                f"{doc.float_text[ptr]} is a YAML number (read as {e.instance!r}); "
+                f"versions must be quoted strings: write '{doc.float_text[ptr]}'"
+            )
+        out.append(doc.diag(ptr, msg, code="policy-schema"))
+    return out
+
+
+def load_pack_file(path: str, display: str, *, bundled: bool = False) -> LoadedPack:
+    """Load and validate one pack file; raise InputError with every problem found."""
+    doc = load_yaml_file(path, display, max_bytes=MAX_POLICY_BYTES)
+    diags = _schema_diagnostics(doc)
+    if diags:
+        raise InputError(diags)
+    try:
+        pack = Pack.model_validate(doc.data)
+    except ValidationError as exc:
+        raise InputError(
+            [doc.diag(_pointer(_alias_path(e["loc"])), e["msg"], code="policy-model") for e in exc.errors()]
+        ) from None
+    diags = _semantic_diagnostics(pack, doc)
+    if diags:
+        raise InputError(diags)
+    with open(path, "rb") as fh:
+        digest = hashlib.sha256(fh.read()).hexdigest()
+    return LoadedPack(pack, display, digest, bundled, doc)
+
+
+def _alias_path(loc: tuple[Any, ...]) -> list[Any]:
+    rename = {"assert_": "assert", "pass_": "pass", "not_": "not", "schema_": "schema"}
+    return [rename.get(p, p) for p in loc if not (isinstance(p, str) and p in ("AllOf", "AnyOf", "NotOf", "Leaf"))]
+
+
+def _semantic_diagnostics(pack: Pack, doc: YamlDoc, parent_tables: dict[str, Table] | None = None) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    try:
+        SpecifierSet(pack.applies_to)
+    except InvalidSpecifier:
+        out.append(doc.diag("/applies_to", f"{pack.applies_to!r} is not a PEP 440 version specifier (e.g. '>=8.7.1,<8.8')", code="policy-semantic"))
+    source_ids = {s.id for s in pack.sources}
+    seen: dict[str, int] = {}
+    for i, rule in enumerate(pack.rules):
+        rp = f"/rules/{i}"
+        if rule.id in seen:
+            first = doc.locate(f"/rules/{seen[rule.id]}/id")[0]
+            out.append(doc.diag(f"{rp}/id", f"rule id {rule.id} is used twice (first at line {first})", code="duplicate-rule"))
+        seen.setdefault(rule.id, i)
+        for j, sid in enumerate(rule.sources):
+            if sid not in source_ids:
+                out.append(doc.diag(f"{rp}/sources/{j}", f"unknown source id {sid!r}; the pack's sources are {sorted(source_ids)}", code="policy-semantic"))
+        tables = dict(parent_tables or {})
+        tables.update(pack.tables)
+        for part in ("when", "assert"):
+            cond = getattr(rule, "assert_" if part == "assert" else part)
+            if cond is not None:
+                out.extend(_check_condition(cond, f"{rp}/{part}", doc, tables if pack.extends is None else None))
+        for m in _PLACEHOLDER.finditer(rule.message):
+            name = m.group(1)
+            if name not in _PLACEHOLDER_NAMES and name not in fact_catalogue():
+                out.append(doc.diag(f"{rp}/message", f"unknown placeholder {{{name}}} in message; use one of {sorted(_PLACEHOLDER_NAMES)} or a fact path", code="policy-semantic"))
+    return out
+
+
+def _check_condition(cond: Condition, ptr: str, doc: YamlDoc, tables: dict[str, Table] | None) -> list[Diagnostic]:
+    """Static checks of one condition. ``tables`` None defers table checks to resolution."""
+    if isinstance(cond, AllOf):
+        return [d for i, c in enumerate(cond.all) for d in _check_condition(c, f"{ptr}/all/{i}", doc, tables)]
+    if isinstance(cond, AnyOf):
+        return [d for i, c in enumerate(cond.any) for d in _check_condition(c, f"{ptr}/any/{i}", doc, tables)]
+    if isinstance(cond, NotOf):
+        return _check_condition(cond.not_, f"{ptr}/not", doc, tables)
+    return _check_leaf(cond, ptr, doc, tables)
+
+
+def _check_leaf(leaf: Leaf, ptr: str, doc: YamlDoc, tables: dict[str, Table] | None) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    cat = fact_catalogue()
+    spec = OPERATORS[leaf.op]
+    kind = cat.get(leaf.fact)
+    if kind is None:
+        import difflib
+
+        close = difflib.get_close_matches(leaf.fact, list(cat), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        out.append(doc.diag(f"{ptr}/fact", f"unknown fact {leaf.fact!r}{hint}", code="policy-semantic"))
+    elif "any" not in spec.fact_kinds and not (_KIND_OK.get(kind, set()) & spec.fact_kinds):
+        out.append(doc.diag(f"{ptr}/op", f"operator {leaf.op} does not apply to {leaf.fact} ({kind})", code="policy-semantic"))
+    v = leaf.value
+    vp = f"{ptr}/value"
+    if spec.operand is Operand.NONE:
+        if v is not None:
+            out.append(doc.diag(vp, f"operator {leaf.op} takes no value", code="policy-semantic"))
+        return out
+    if v is None:
+        out.append(doc.diag(ptr, f"operator {leaf.op} needs a value", code="policy-semantic"))
+        return out
+    if isinstance(v, dict):
+        if "fact" in v:
+            if v["fact"] not in cat:
+                out.append(doc.diag(f"{vp}/fact", f"unknown fact {v['fact']!r}", code="policy-semantic"))
+        elif tables is not None:
+            out.extend(check_table_ref(TableRef(**v), vp, doc, tables))
+        return out
+    if vp in doc.float_text and spec.operand in (Operand.VERSION, Operand.SPECIFIER, Operand.SCALAR):
+        out.append(doc.diag(vp, f"{doc.float_text[vp]} is a YAML number (read as {v!r}); quote versions: '{doc.float_text[vp]}'", code="policy-semantic"))
+        return out
+    op = spec.operand
+    bad = None
+    if op is Operand.LIST and not isinstance(v, list):
+        bad = "a list"
+    elif op is Operand.SCALAR and isinstance(v, list):
+        bad = "a single value"
+    elif op is Operand.NUMBER and (isinstance(v, bool) or not isinstance(v, (int, float))):
+        bad = "a number"
+    elif op in (Operand.VERSION, Operand.SPECIFIER, Operand.REGEX, Operand.DATE) and not isinstance(v, str):
+        bad = "a quoted string"
+    if bad:
+        out.append(doc.diag(vp, f"operator {leaf.op} needs {bad}, got {v!r}", code="policy-semantic"))
+        return out
+    try:
+        if op is Operand.VERSION:
+            Version(v)
+        elif op is Operand.SPECIFIER:
+            parse_specifier(v)
+        elif op is Operand.REGEX:
+            compile_regex(v)
+        elif op is Operand.DATE:
+            from datetime import date
+
+            date.fromisoformat(v)
+    except (InvalidVersion, OperatorError, ValueError) as exc:
+        out.append(doc.diag(vp, f"{v!r}: {exc}", code="policy-semantic"))
+    return out
+
+
+def check_table_ref(ref: TableRef, ptr: str, doc: YamlDoc, tables: dict[str, Table]) -> list[Diagnostic]:
+    """A lookup names an existing table and columns, and its where operands are facts or literals."""
+    t = tables.get(ref.table)
+    if t is None:
+        return [doc.diag(f"{ptr}/table", f"unknown table {ref.table!r}; tables: {sorted(tables)}", code="policy-semantic")]
+    cols = {c for row in t.rows for c in row}
+    out = []
+    if t.rows and ref.column not in cols:
+        out.append(doc.diag(f"{ptr}/column", f"table {ref.table} has no column {ref.column!r}", code="policy-semantic"))
+    for k, operand in ref.where.items():
+        if t.rows and k not in cols:
+            out.append(doc.diag(f"{ptr}/where/{k}", f"table {ref.table} has no column {k!r}", code="policy-semantic"))
+        if isinstance(operand, dict) and "fact" in operand and operand["fact"] not in fact_catalogue():
+            out.append(doc.diag(f"{ptr}/where/{k}/fact", f"unknown fact {operand['fact']!r}", code="policy-semantic"))
+    return out
+
+
+def _resolve(loaded: dict[str, LoadedPack]) -> tuple[dict[str, EffectivePack], list[Diagnostic]]:
+    diags: list[Diagnostic] = []
+    out: dict[str, EffectivePack] = {}
+
+    def build(pid: str, stack: tuple[str, ...]) -> EffectivePack | None:
+        if pid in out:
+            return out[pid]
+        lp = loaded[pid]
+        p = lp.pack
+        if pid in stack:
+            diags.append(lp.doc.diag("/extends", f"pack inheritance cycle: {' -> '.join(stack + (pid,))}", code="policy-extends"))
+            return None
+        rules: list[Rule] = []
+        tables: dict[str, Table] = {}
+        rule_pack: dict[str, str] = {}
+        chain: tuple[str, ...] = (pid,)
+        sources: dict[str, Any] = {}
+        if p.extends:
+            if p.extends not in loaded:
+                diags.append(lp.doc.diag("/extends", f"extends unknown pack {p.extends!r}", code="policy-extends"))
+                return None
+            parent = build(p.extends, stack + (pid,))
+            if parent is None:
+                return None
+            rules = list(parent.rules)
+            tables = dict(parent.tables)
+            rule_pack = dict(parent.rule_pack)
+            chain = (pid,) + parent.chain
+            sources = dict(parent.sources)
+        sources.update({s.id: s for s in p.sources})
+        tables.update(p.tables)
+        for i, rid in enumerate(p.remove_rules):
+            if rid not in rule_pack:
+                diags.append(lp.doc.diag(f"/remove_rules/{i}", f"remove_rules names {rid}, which {p.extends or 'no parent'} does not define", code="policy-extends"))
+        rules = [r for r in rules if r.id not in p.remove_rules]
+        index = {r.id: n for n, r in enumerate(rules)}
+        for i, r in enumerate(p.rules):
+            if r.id in index:
+                if not r.overrides:
+                    diags.append(lp.doc.diag(f"/rules/{i}/id", f"rule {r.id} is already defined by {rule_pack[r.id]}; set 'overrides: true' to replace it", code="duplicate-rule"))
+                    continue
+                rules[index[r.id]] = r
+            else:
+                if r.overrides:
+                    diags.append(lp.doc.diag(f"/rules/{i}/overrides", f"rule {r.id} overrides nothing: no parent defines it", code="policy-extends"))
+                index[r.id] = len(rules)
+                rules.append(r)
+            rule_pack[r.id] = pid
+        if p.extends:
+            # Table references could only be checked once inherited tables are known.
+            for i, r in enumerate(p.rules):
+                for part, cond in (("when", r.when), ("assert", r.assert_)):
+                    for lptr, leaf in _leaves_with_ptr(cond, f"/rules/{i}/{part}"):
+                        if isinstance(leaf.value, dict) and "table" in leaf.value:
+                            diags.extend(check_table_ref(TableRef(**leaf.value), f"{lptr}/value", lp.doc, tables))
+        e = EffectivePack(p.id, p.version, p.title, p.applies_to, chain, tuple(rules), tables, rule_pack, sources)
+        out[pid] = e
+        return e
+
+    for pid in sorted(loaded):
+        build(pid, ())
+    return out, diags
+
+
+def _leaves_with_ptr(cond: Condition | None, ptr: str) -> list[tuple[str, Leaf]]:
+    if cond is None:
+        return []
+    if isinstance(cond, AllOf):
+        return [x for i, c in enumerate(cond.all) for x in _leaves_with_ptr(c, f"{ptr}/all/{i}")]
+    if isinstance(cond, AnyOf):
+        return [x for i, c in enumerate(cond.any) for x in _leaves_with_ptr(c, f"{ptr}/any/{i}")]
+    if isinstance(cond, NotOf):
+        return _leaves_with_ptr(cond.not_, f"{ptr}/not")
+    return [(ptr, cond)]
+
+
+def load_policies(
+    policy_dirs: Iterable[str] = (),
+    *,
+    include_bundled: bool = True,
+    files: Iterable[tuple[str, str]] = (),
+) -> tuple[PolicySet, list[Diagnostic]]:
+    """Load every pack (bundled, then --policy-dir); raise InputError listing every error.
+
+    Returns the policy set and the warnings (skipped files) that did not stop loading.
+    """
+    candidates: list[tuple[str, str, bool]] = []
+    warnings: list[Diagnostic] = []
+    errors: list[Diagnostic] = []
+    if include_bundled:
+        candidates += [(p, d, True) for p, d in bundled_policy_files()]
+    for d in policy_dirs:
+        fs, ds = policy_dir_files(d)
+        candidates += [(p, disp, False) for p, disp in fs]
+        for diag in ds:
+            (warnings if diag.level is Level.WARNING else errors).append(diag)
+    candidates += [(p, d, False) for p, d in files]
+    loaded: dict[str, LoadedPack] = {}
+    for path, display, bundled in candidates:
+        try:
+            lp = load_pack_file(path, display, bundled=bundled)
+        except InputError as exc:
+            errors.extend(exc.diagnostics)
+            continue
+        if lp.pack.id in loaded:
+            other = loaded[lp.pack.id]
+            errors.append(lp.doc.diag("/id", f"pack id {lp.pack.id} is also defined in {other.path}", code="duplicate-pack"))
+            continue
+        loaded[lp.pack.id] = lp
+    effective, diags = _resolve(loaded)
+    errors.extend(diags)
+    if errors:
+        raise InputError(errors + warnings)
+    return PolicySet(list(loaded.values()), effective), warnings

@@ -1,0 +1,143 @@
+"""The JSON report: everything, in a stable key order, one host per line.
+
+Documented by ``schemas/report.v1.schema.json``. Written incrementally: the
+hosts array is streamed and the summary (with the exit code) comes last.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from ..compiler import OUTCOME_NAMES, MISSING
+from ..model import Finding, HostResult, ReportHeader, Summary
+from . import RenderOptions
+
+REPORT_SCHEMA = "sitegate/report/v1"
+
+
+def _default(o: Any) -> Any:
+    if o is MISSING:
+        return None
+    if isinstance(o, (set, frozenset, tuple)):
+        return list(o)
+    raise TypeError(type(o).__name__)
+
+
+def _dumps(o: Any, indent: bool = False) -> str:
+    opt = orjson.OPT_NON_STR_KEYS | (orjson.OPT_INDENT_2 if indent else 0)
+    return orjson.dumps(o, default=_default, option=opt).decode()
+
+
+def header_dict(h: ReportHeader) -> dict[str, Any]:
+    """The run and rules part of the report."""
+    return {
+        "tool": {"name": "sitegate", "version": h.tool_version},
+        "run": {
+            "started_at": h.started_at,
+            "target": h.target,
+            "fail_on": h.fail_on,
+            "allow_unknown": h.allow_unknown,
+            "category": h.category,
+            "inputs": list(h.inputs),
+            "extra_inputs": [{"kind": k, "path": p} for k, p in h.extra_inputs],
+            "packs": [
+                {"id": p.id, "version": p.version, "title": p.title, "applies_to": p.applies_to, "path": p.path, "sha256": p.digest, "bundled": p.bundled, "chain": list(p.chain)}
+                for p in h.packs
+            ],
+        },
+        "rules": [
+            {
+                "id": r.id, "name": r.name, "title": r.title, "severity": r.severity, "confidence": r.confidence,
+                "source": r.source, "pack": r.pack, "roles": list(r.roles) if r.roles else None,
+                "description": r.description, "remediation": r.remediation, "references": list(r.references), "tags": list(r.tags),
+            }
+            for r in h.rules
+        ],
+    }
+
+
+def finding_dict(f: Finding, host: str) -> dict[str, Any]:
+    """One finding with its evidence."""
+    return {
+        "rule_id": f.rule_id,
+        "outcome": f.outcome.value,
+        "severity": f.severity,
+        "confidence": f.confidence,
+        "gating": f.gating,
+        "message": f.message,
+        "setting": f.setting,
+        "fingerprint": f.fingerprint(host),
+        "location": {"source": f.location.source, "line": f.location.line, "column": f.location.column, "pointer": f.location.pointer},
+        "evidence": [e.to_dict() for e in f.evidence],
+        "waived": None if f.waived is None else {"waiver": f.waived.waiver_id, "reason": f.waived.reason, "owner": f.waived.owner, "expires": f.waived.expires},
+        "baseline": f.baseline,
+    }
+
+
+def host_dict(r: HostResult) -> dict[str, Any]:
+    """One host result."""
+    d: dict[str, Any] = {
+        "name": r.name,
+        "source": r.source,
+        "line": r.line,
+        "index": r.index,
+        "rejected": r.rejected,
+        "target": r.target,
+        "packs": list(r.packs),
+        "os": r.os,
+        "roles": list(r.roles) if r.roles is not None else None,
+        "site": r.site,
+        "notification_server": r.notification_server,
+        "counts": dict(zip(OUTCOME_NAMES, r.counts)),
+        "findings": [finding_dict(f, r.name) for f in r.findings],
+        "diagnostics": [d.to_dict() for d in r.diagnostics],
+    }
+    if r.outcomes:
+        d["outcomes"] = {rid: OUTCOME_NAMES[c] for rid, c in zip(r.rule_ids, r.outcomes)}
+    return d
+
+
+def summary_dict(s: Summary) -> dict[str, Any]:
+    """Totals, verdict and exit code."""
+    return {
+        "finished_at": s.finished_at,
+        "verdict": s.verdict,
+        "exit_code": s.exit_code,
+        "hosts_read": s.hosts_read,
+        "hosts_evaluated": s.hosts_evaluated,
+        "hosts_rejected": s.hosts_rejected,
+        "hosts_compliant": s.hosts_compliant,
+        "outcomes": s.outcomes,
+        "failing_by_severity": s.failing_by_severity,
+        "findings_by_rule": s.findings_by_rule,
+        "gating_findings": s.gating_findings,
+        "waived_findings": s.waived_findings,
+        "input_errors": s.input_errors,
+        "diagnostics_total": s.diagnostics_total,
+        "diagnostics": [d.to_dict() for d in s.diagnostics],
+        "notices": list(s.notices),
+        "waivers": list(s.waivers),
+        "fixed": list(s.fixed),
+    }
+
+
+class JsonRenderer:
+    """Streams the JSON report."""
+
+    def __init__(self, options: RenderOptions):
+        self.first = True
+
+    def start(self, header: ReportHeader) -> str:
+        head = _dumps({"schema": REPORT_SCHEMA, **header_dict(header)}, indent=True)
+        # Re-open the object to stream the hosts array into it.
+        return head[:-2] + ',\n  "hosts": [\n'
+
+    def host(self, result: HostResult) -> str:
+        prefix = "    " if self.first else ",\n    "
+        self.first = False
+        return prefix + _dumps(host_dict(result))
+
+    def finish(self, summary: Summary) -> str:
+        body = _dumps(summary_dict(summary), indent=True).replace("\n", "\n  ")
+        return ("\n" if not self.first else "") + '  ],\n  "summary": ' + body + "\n}\n"

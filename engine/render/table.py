@@ -1,0 +1,81 @@
+"""The terminal table: one line per finding, rejected records, a summary line last."""
+from __future__ import annotations
+
+from ..model import HostResult, ReportHeader, Summary
+from . import RenderOptions
+from .text import safe_text
+
+_COLORS = {"error": "\x1b[31m", "warning": "\x1b[33m", "note": "\x1b[36m", "ok": "\x1b[32m", "dim": "\x1b[2m", "bold": "\x1b[1m"}
+_RESET = "\x1b[0m"
+
+
+class TableRenderer:
+    """Human-readable output for a terminal or a CI log."""
+
+    def __init__(self, options: RenderOptions):
+        self.color = options.color
+        self.verbose = options.verbose
+
+    def _c(self, key: str, text: str) -> str:
+        return f"{_COLORS[key]}{text}{_RESET}" if self.color else text
+
+    def start(self, header: ReportHeader) -> str:
+        packs = ", ".join(f"{p.id}@{p.version}" for p in header.packs if not any(p.id in q.chain[1:] for q in header.packs)) or "none"
+        target = header.target or "each host's current version"
+        return self._c("bold", f"sitegate {header.tool_version}: target ITMS {target}; packs {packs}") + "\n"
+
+    def host(self, result: HostResult) -> str:
+        name = safe_text(result.name)
+        if result.rejected:
+            lines = [f"{self._c('error', 'REJECTED')} {name}"]
+            lines += [f"    {safe_text(d.format())}" for d in result.diagnostics]
+            return "\n".join(lines) + "\n"
+        if not result.findings:
+            if self.verbose:
+                return f"{self._c('ok', 'OK')}       {name}  ({result.counts[0]} passed, {result.counts[4]} not applicable)\n"
+            return ""
+        lines = []
+        for f in result.findings:
+            status = f.outcome.value.upper() if not f.waived else "WAIVED"
+            sev = f.severity if f.outcome.value == "fail" else f.outcome.value
+            color = {"fail": f.severity, "unknown": "warning", "error": "error"}.get(f.outcome.value, "note")
+            tag = self._c(color if not f.waived else "dim", f"{status:<8}")
+            conf = "" if f.confidence == "high" else f" [confidence {f.confidence}]"
+            base = "" if f.baseline != "unchanged" else " [baseline]"
+            lines.append(f"{tag} {name}  {f.rule_id} ({sev}){conf}{base}")
+            lines.append(f"         {safe_text(f.message)}")
+            for e in f.evidence[:3]:
+                where = f"{f.location.source}:{f.location.line}" if e is f.evidence[0] else f.location.source
+                lines.append(self._c("dim", f"         at {where} {e.pointer or e.fact}: observed {safe_text(_short(e.observed))}, expected {safe_text(e.expected)}"))
+        return "\n".join(lines) + "\n"
+
+    def finish(self, summary: Summary) -> str:
+        out = []
+        shown = [d for d in summary.diagnostics if not d.host or d.level.value == "warning"]
+        for d in shown[:50]:
+            out.append(safe_text(d.format()))
+        if summary.diagnostics_total > len(summary.diagnostics):
+            out.append(f"... and {summary.diagnostics_total - len(summary.diagnostics)} more input problems")
+        for w in summary.waivers:
+            if w.get("status") != "active":
+                out.append(f"waiver {safe_text(str(w.get('id')))}: {w.get('status')}")
+        for n in summary.notices:
+            out.append(n)
+        o = summary.outcomes
+        verdict_color = {0: "ok", 1: "error", 2: "error"}[summary.exit_code]
+        line = (
+            f"{summary.hosts_evaluated} host(s) evaluated, {summary.hosts_rejected} rejected, "
+            f"{summary.hosts_compliant} compliant; outcomes: {o['pass']} pass, {o['fail']} fail, "
+            f"{o['unknown']} unknown, {o['error']} error, {o['not_applicable']} not applicable; "
+            f"{summary.gating_findings} gating, {summary.waived_findings} waived"
+        )
+        out.append(line)
+        out.append(self._c(verdict_color, f"verdict: {summary.verdict.upper()} (exit code {summary.exit_code})"))
+        return "\n".join(out) + "\n"
+
+
+def _short(v: object) -> str:
+    from ..evaluate import _show
+
+    text = _show(v)
+    return text if len(text) <= 120 else text[:117] + "..."

@@ -1,0 +1,173 @@
+"""Safe YAML loading with a line map kept beside the data.
+
+Policies, waivers, data overlays and column mappings are YAML written by
+people. This loader composes the node tree with PyYAML's safe loader, then
+builds plain data itself so that it can:
+
+- keep ``pointer -> (line, column)`` in a side table (never keys in the data);
+- refuse every tag beyond the YAML core schema (``!!python/object`` and kin);
+- report duplicate keys, which PyYAML silently lets the last one win;
+- bound alias expansion (the "billion laughs" document) and file size;
+- remember the source text of floats, so ``version: 8.10`` can be reported
+  as "reads as 8.1, quote it" rather than silently becoming 8.1.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from .diagnostics import Diagnostic, InputError, pointer_join
+from .textio import decode
+
+MAX_BYTES = 4 * 1024 * 1024
+MAX_NODES = 200_000
+
+_CORE = "tag:yaml.org,2002:"
+_SCALAR_TAGS = {"str", "int", "float", "bool", "null", "timestamp"}
+
+
+@dataclass
+class YamlDoc:
+    """A loaded YAML document: the plain data and where each value came from."""
+
+    source: str
+    data: Any
+    positions: dict[str, tuple[int, int]] = field(default_factory=dict)
+    float_text: dict[str, str] = field(default_factory=dict)
+
+    def locate(self, pointer: str) -> tuple[int, int]:
+        """Line and column of pointer, or of its nearest ancestor that has one."""
+        while True:
+            pos = self.positions.get(pointer)
+            if pos is not None:
+                return pos
+            if not pointer:
+                return (1, 1)
+            pointer = pointer.rsplit("/", 1)[0]
+
+    def diag(self, pointer: str, message: str, *, code: str = "input", **kw: Any) -> Diagnostic:
+        """A diagnostic at pointer in this document."""
+        line, col = self.locate(pointer)
+        return Diagnostic(self.source, message, line, col, pointer, code=code, **kw)
+
+
+class _Builder:
+    def __init__(self, source: str):
+        self.source = source
+        self.positions: dict[str, tuple[int, int]] = {}
+        self.float_text: dict[str, str] = {}
+        self.errors: list[Diagnostic] = []
+        self.count = 0
+
+    def _err(self, node: yaml.Node, pointer: str, message: str, code: str) -> None:
+        m = node.start_mark
+        self.errors.append(
+            Diagnostic(self.source, message, m.line + 1, m.column + 1, pointer, code=code)
+        )
+
+    def build(self, node: yaml.Node, pointer: str) -> Any:
+        self.count += 1
+        if self.count > MAX_NODES:
+            raise _TooBig(node)
+        self.positions.setdefault(pointer, (node.start_mark.line + 1, node.start_mark.column + 1))
+        tag = node.tag or ""
+        if isinstance(node, yaml.MappingNode):
+            if tag != _CORE + "map":
+                self._err(node, pointer, f"tag {tag!r} is not allowed in policy data", "yaml-tag")
+            out: dict[str, Any] = {}
+            for knode, vnode in node.value:
+                if not isinstance(knode, yaml.ScalarNode):
+                    self._err(knode, pointer, "mapping keys must be plain strings", "yaml-key")
+                    continue
+                if knode.tag == _CORE + "merge":
+                    self._err(knode, pointer, "merge keys ('<<') are not supported", "yaml-key")
+                    continue
+                key = str(knode.value)
+                child = pointer_join(pointer, key)
+                if key in out:
+                    first = self.positions.get(child, (0, 0))[0]
+                    self._err(knode, child, f"duplicate key {key!r} (first at line {first})", "duplicate-key")
+                    continue
+                out[key] = self.build(vnode, child)
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            if tag != _CORE + "seq":
+                self._err(node, pointer, f"tag {tag!r} is not allowed in policy data", "yaml-tag")
+            return [self.build(n, pointer_join(pointer, i)) for i, n in enumerate(node.value)]
+        # Scalar
+        short = tag[len(_CORE):] if tag.startswith(_CORE) else None
+        if short not in _SCALAR_TAGS:
+            self._err(node, pointer, f"tag {tag!r} is not allowed in policy data", "yaml-tag")
+            return None
+        if short == "timestamp":
+            return node.value  # dates stay text; models parse them
+        if short == "float":
+            self.float_text[pointer] = node.value
+        return yaml.SafeLoader.yaml_constructors[tag](_CONSTRUCTOR, node)
+
+
+class _TooBig(Exception):
+    def __init__(self, node: yaml.Node):
+        self.node = node
+
+
+_CONSTRUCTOR = yaml.SafeLoader("")
+
+
+def load_yaml_text(text: str, source: str) -> YamlDoc:
+    """Load one YAML document from text; raise InputError with every problem found."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        msg = " ".join(x for x in (exc.context, exc.problem) if x) or "invalid YAML"
+        raise InputError([Diagnostic(source, f"invalid YAML: {msg}", line, col, code="yaml-syntax")]) from None
+    except yaml.YAMLError as exc:
+        raise InputError([Diagnostic(source, f"invalid YAML: {exc}", 1, 1, code="yaml-syntax")]) from None
+    if node is None:
+        raise InputError([Diagnostic(source, "the file is empty: a YAML mapping was expected", 1, 1, code="empty")])
+    b = _Builder(source)
+    try:
+        data = b.build(node, "")
+    except _TooBig as exc:
+        m = exc.node.start_mark
+        raise InputError(
+            [
+                Diagnostic(
+                    source,
+                    f"the document expands to more than {MAX_NODES} values (alias bomb?)",
+                    m.line + 1,
+                    m.column + 1,
+                    code="too-large",
+                )
+            ]
+        ) from None
+    except RecursionError:
+        raise InputError([Diagnostic(source, "the document nests too deeply", 1, 1, code="too-deep")]) from None
+    if b.errors:
+        raise InputError(b.errors)
+    return YamlDoc(source, data, b.positions, b.float_text)
+
+
+def load_yaml_file(path: str, display: str | None = None, *, max_bytes: int = MAX_BYTES) -> YamlDoc:
+    """Read, decode and load a YAML file with size and safety limits."""
+    source = display or path
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(max_bytes + 1)
+    except IsADirectoryError:
+        raise InputError([Diagnostic(source, "is a directory, a YAML file was expected", code="io")]) from None
+    except OSError as exc:
+        raise InputError([Diagnostic(source, f"cannot read: {exc.strerror}", code="io")]) from None
+    if len(raw) > max_bytes:
+        raise InputError(
+            [Diagnostic(source, f"file is larger than the {max_bytes // 1024 // 1024} MiB limit for YAML inputs", 1, 1, code="too-large")]
+        )
+    text = decode(raw, source)
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise InputError([Diagnostic(source, "contains a NUL character: not a text file", line, 1, code="binary")])
+    return load_yaml_text(text, source)

@@ -1,0 +1,425 @@
+"""Read facts documents: one host, an array, ``{"hosts": [...]}`` or JSON Lines.
+
+The loader is a generator, so a 250,000-line inventory is never held whole.
+Each record is checked by the compiled schema validator; a bad record is
+rejected with its diagnostics and the others go on. Positions are computed
+only when asked for (errors, SARIF regions), by the exact slow parser, and
+kept in a side table, never in the facts.
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+from dataclasses import dataclass, field
+from functools import cached_property
+from importlib import resources
+from typing import Any, Iterable, Iterator
+
+import orjson
+
+from ..engine.diagnostics import Diagnostic, InputError, Level
+from ..engine.jsonpos import PositionMap, parse_with_positions
+from ..engine.textio import decode, line_col, sniff_encoding
+from .fastcheck import Compiler, Walk
+from .normalize import derive
+
+MAX_RECORD_BYTES = 16 * 1024 * 1024
+MAX_DOCUMENT_BYTES = 1024 * 1024 * 1024
+
+
+def facts_schema() -> dict[str, Any]:
+    """The facts JSON Schema shipped in sitegate.schemas."""
+    return json.loads(resources.files("sitegate.schemas").joinpath("facts.v1.schema.json").read_text("utf-8"))
+
+
+_HOST_CHECK = None
+
+
+def host_check() -> Any:
+    """The compiled validator for one host object (compiled once per process)."""
+    global _HOST_CHECK
+    if _HOST_CHECK is None:
+        _HOST_CHECK = Compiler(facts_schema()).ref("#/$defs/HostFacts")
+    return _HOST_CHECK
+
+
+class Locator:
+    """Finds the line and column of a pointer inside one record, on demand."""
+
+    def locate(self, pointer: str) -> tuple[int, int]:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+class LineLocator(Locator):
+    """A JSON Lines record: parse its one line exactly when a position is needed."""
+
+    __slots__ = ("text", "line", "source", "_pm")
+
+    def __init__(self, text: str, line: int, source: str):
+        self.text = text
+        self.line = line
+        self.source = source
+        self._pm: PositionMap | None = None
+
+    def locate(self, pointer: str) -> tuple[int, int]:
+        # The line is the record's; for the column, finding each quoted key in
+        # turn is exact for compact JSON Lines and far cheaper than a parse.
+        at = 0
+        for token in pointer.split("/")[1:]:
+            if token.isdigit():
+                continue
+            key = '"' + token.replace("~1", "/").replace("~0", "~") + '"'
+            found = self.text.find(key, at)
+            if found < 0:
+                break
+            at = found
+        return (self.line, at + 1)
+
+
+class _DocPositions:
+    """Shared, lazily built position map of a whole JSON document."""
+
+    def __init__(self, text: str, source: str):
+        self.text = text
+        self.source = source
+
+    @cached_property
+    def pm(self) -> PositionMap | None:
+        try:
+            _, pm, _ = parse_with_positions(self.text, self.source)
+            return pm
+        except InputError:
+            return None
+
+
+class DocLocator(Locator):
+    """A record inside a JSON document, found under ``base`` (e.g. ``/hosts/3``)."""
+
+    __slots__ = ("doc", "base")
+
+    def __init__(self, doc: _DocPositions, base: str):
+        self.doc = doc
+        self.base = base
+
+    def locate(self, pointer: str) -> tuple[int, int]:
+        pm = self.doc.pm
+        if pm is None:
+            return (1, 1)
+        return pm.locate(self.base + pointer) or (1, 1)
+
+
+@dataclass(slots=True)
+class HostRecord:
+    """One valid host: its facts (with ``derived`` added) and where it came from."""
+
+    name: str
+    facts: dict[str, Any]
+    source: str
+    index: int
+    line: int
+    locator: Locator | None = None
+    warnings: list[Diagnostic] = field(default_factory=list)
+
+    def locate(self, pointer: str) -> tuple[int, int]:
+        """Line and column of a fact in the source file (the record's line if unknown)."""
+        if self.locator is None:
+            return (self.line or 1, 1)
+        return self.locator.locate(pointer)
+
+
+@dataclass(slots=True)
+class Rejected:
+    """A record (or a whole file, index -1) that could not be used, and why."""
+
+    source: str
+    index: int
+    diagnostics: list[Diagnostic]
+    host: str | None = None
+
+
+Item = HostRecord | Rejected
+
+
+def _raw_colons(raw: bytes | str) -> int:
+    return raw.count(b":" if isinstance(raw, bytes) else ":")
+
+
+def _check_record(
+    value: Any,
+    source: str,
+    index: int,
+    line: int,
+    raw: bytes | str | None,
+    locate_text: tuple[str, str, int] | None,
+    doc: _DocPositions | None,
+    base: str,
+    want_locator: bool,
+) -> Item:
+    """Validate one parsed record; build its HostRecord or its rejection."""
+    if type(value) is not dict:
+        pos = (line or 1, 1)
+        if doc is not None and doc.pm is not None:
+            pos = doc.pm.locate(base) or pos
+        return Rejected(
+            source,
+            index,
+            [Diagnostic(source, f"expected a host object, got {type(value).__name__}", pos[0], pos[1], base or "", code="facts-shape")],
+        )
+    name = value.get("name")
+    host = name if type(name) is str and name else None
+    w = Walk()
+    ok = host_check()(value, "", w)
+    duplicates: list[Diagnostic] = []
+    if raw is not None and _raw_colons(raw) != w.keys + w.colons:
+        # The tallies disagree: the record may hide a duplicate key. Ask the exact parser.
+        text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+        try:
+            _, _, duplicates = parse_with_positions(text, source)
+        except InputError as exc:
+            duplicates = exc.diagnostics
+        duplicates = [
+            Diagnostic(d.source, d.message, line if locate_text else d.line, d.column, base + d.pointer, host, d.level, d.code)
+            for d in duplicates
+        ]
+    if locate_text is not None:
+        locator: Locator | None = LineLocator(locate_text[0], locate_text[2], source)
+    elif doc is not None:
+        locator = DocLocator(doc, base)
+    else:
+        locator = None
+
+    def diag(ptr: str, msg: str, level: Level, code: str) -> Diagnostic:
+        l, c = locator.locate(ptr) if locator is not None else (line or 1, 1)
+        return Diagnostic(source, msg, l, c, base + ptr, host, level, code)
+
+    if not ok or duplicates or host is None:
+        diags = [diag(p, m, Level.ERROR, "facts-schema") for p, m in w.errors]
+        if host is None and not any(p == "/name" for p, _ in w.errors):
+            diags.append(diag("", "host has no 'name'", Level.ERROR, "facts-schema"))
+        diags.extend(duplicates)
+        diags.extend(diag(p, m, Level.WARNING, "unknown-field") for p, m in w.warnings)
+        return Rejected(source, index, diags, host)
+    warnings = [diag(p, m, Level.WARNING, "unknown-field") for p, m in w.warnings]
+    value["derived"] = derive(value)
+    return HostRecord(host, value, source, index, line, locator if want_locator else None, warnings)
+
+
+def iter_jsonl(fh: io.BufferedReader | io.TextIOBase, source: str, *, locate: bool) -> Iterator[Item]:
+    """Records of a JSON Lines stream, one per non-blank line."""
+    index = 0
+    lineno = 0
+    loads = orjson.loads
+    while True:
+        raw = fh.readline(MAX_RECORD_BYTES + 1)
+        if not raw:
+            break
+        lineno += 1
+        if len(raw) > MAX_RECORD_BYTES and not raw.endswith(b"\n" if isinstance(raw, bytes) else "\n"):
+            # Skip the rest of an over-long line without holding it.
+            while True:
+                more = fh.readline(MAX_RECORD_BYTES)
+                if not more or more.endswith(b"\n" if isinstance(more, bytes) else "\n"):
+                    break
+            yield Rejected(source, index, [Diagnostic(source, f"record longer than {MAX_RECORD_BYTES // 1024 // 1024} MiB", lineno, 1, f"/{index}", code="too-large")])
+            index += 1
+            continue
+        stripped = raw.strip()
+        if not stripped:
+            continue
+        try:
+            value = loads(stripped)
+        except orjson.JSONDecodeError:
+            text = stripped.decode("utf-8", "replace") if isinstance(stripped, bytes) else stripped
+            yield Rejected(source, index, [_syntax_diag(text, source, lineno, f"/{index}")])
+            index += 1
+            continue
+        text_for_locator = None
+        if locate:
+            text = stripped.decode("utf-8", "replace") if isinstance(stripped, bytes) else stripped
+            text_for_locator = (text, source, lineno)
+        yield _check_record(value, source, index, lineno, stripped, text_for_locator, None, f"/{index}", locate)
+        index += 1
+
+
+def _syntax_diag(text: str, source: str, line_offset: int, pointer: str) -> Diagnostic:
+    """Exact position of a JSON syntax error in text (stdlib json reports it)."""
+    try:
+        json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        line = exc.lineno + line_offset - 1
+        return Diagnostic(source, f"invalid JSON: {exc.msg}", line, exc.colno, pointer, code="json-syntax")
+    except ValueError as exc:
+        return Diagnostic(source, f"invalid JSON: {exc}", line_offset, 1, pointer, code="json-syntax")
+    except RecursionError:
+        return Diagnostic(source, "invalid JSON: nested too deeply", line_offset, 1, pointer, code="json-syntax")
+    return Diagnostic(source, "invalid JSON", line_offset, 1, pointer, code="json-syntax")
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def iter_document(text: str, source: str, *, locate: bool) -> Iterator[Item]:
+    """Records of a whole JSON document (host, array of hosts, or {hosts: [...]})."""
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        if _looks_like_jsonl(text):
+            yield from iter_jsonl(io.StringIO(text), source, locate=locate)
+            return
+        yield Rejected(source, -1, [_syntax_diag(text, source, 1, "")])
+        return
+    doc = _DocPositions(text, source)
+    if type(value) is dict and "hosts" in value and "name" not in value:
+        extra = sorted(set(value) - {"hosts", "$schema"})
+        if extra:
+            pm = doc.pm
+            for k in extra:
+                pos = (pm.locate("/" + k) if pm else None) or (1, 1)
+                yield Rejected(source, -1, [Diagnostic(source, f"unknown top-level field {k!r} ignored", pos[0], pos[1], "/" + k, level=Level.WARNING, code="unknown-field")])
+        hosts = value["hosts"]
+        if type(hosts) is not list:
+            pos = (doc.pm.locate("/hosts") if doc.pm else None) or (1, 1)
+            yield Rejected(source, -1, [Diagnostic(source, "'hosts' must be an array of host objects", pos[0], pos[1], "/hosts", code="facts-shape")])
+            return
+        base = "/hosts/"
+    elif type(value) is list:
+        hosts = value
+        base = "/"
+    elif type(value) is dict:
+        hosts = [value]
+        base = None  # a single host is the document itself
+    else:
+        yield Rejected(source, -1, [Diagnostic(source, f"expected a host object or an array of hosts, got {type(value).__name__}", 1, 1, code="facts-shape")])
+        return
+    # One duplicate-key check for the whole document, not per record.
+    whole = Walk()
+    from .fastcheck import tally_strings
+
+    tally_strings(value, whole)
+    dup_by_record: dict[int, list[Diagnostic]] = {}
+    if _raw_colons(text) != whole.keys + whole.colons:
+        try:
+            _, _, dups = parse_with_positions(text, source)
+        except InputError as exc:
+            dups = exc.diagnostics
+        for d in dups:
+            idx = _record_index(d.pointer, base)
+            dup_by_record.setdefault(idx, []).append(d)
+    for i, rec in enumerate(hosts):
+        ptr = "" if base is None else f"{base}{i}"
+        item = _check_record(rec, source, i, 0, None, None, doc, ptr, locate)
+        extra_dups = dup_by_record.get(i if base is not None else 0) or []
+        if extra_dups:
+            name = item.name if isinstance(item, HostRecord) else item.host
+            diags = item.diagnostics if isinstance(item, Rejected) else list(item.warnings)
+            item = Rejected(source, i, diags + [Diagnostic(d.source, d.message, d.line, d.column, d.pointer, name, d.level, d.code) for d in extra_dups], name)
+        if isinstance(item, HostRecord) and locate:
+            item.line = item.locate("")[0]
+        yield item
+    stray = dup_by_record.get(-1)
+    if stray:
+        yield Rejected(source, -1, stray)
+
+
+def _record_index(pointer: str, base: str | None) -> int:
+    if base is None:
+        return 0
+    if not pointer.startswith(base):
+        return -1
+    head = pointer[len(base):].split("/", 1)[0]
+    return int(head) if head.isdigit() else -1
+
+
+def _looks_like_jsonl(text: str) -> bool:
+    first = text.lstrip()[:1]
+    if first != "{":
+        return False
+    head, _, rest = text.lstrip().partition("\n")
+    if not rest.strip():
+        return False
+    try:
+        orjson.loads(head)
+        return True
+    except orjson.JSONDecodeError:
+        return False
+
+
+def iter_file(path: str, display: str | None = None, *, locate: bool = False, fmt: str | None = None) -> Iterator[Item]:
+    """Every record of one facts file (``-`` reads standard input)."""
+    source = display or path
+    if path != "-" and os.path.isdir(path):
+        yield Rejected(source, -1, [Diagnostic(source, "is a directory, a facts file was expected", code="io")])
+        return
+    try:
+        fh = open(path, "rb") if path != "-" else _stdin_bytes()
+    except FileNotFoundError:
+        yield Rejected(source, -1, [Diagnostic(source, "no such file", code="io")])
+        return
+    except OSError as exc:
+        yield Rejected(source, -1, [Diagnostic(source, f"cannot read: {exc.strerror}", code="io")])
+        return
+    with fh:
+        head = fh.peek(4)[:4] if hasattr(fh, "peek") else b""
+        encoding, bom = sniff_encoding(head)
+        lower = source.lower()
+        jsonl = fmt == "jsonl" or (fmt is None and lower.endswith((".jsonl", ".ndjson")))
+        if jsonl:
+            if encoding == "utf-8":
+                if bom:
+                    fh.read(bom)
+                yield from iter_jsonl(fh, source, locate=locate)
+            else:
+                yield from iter_jsonl(io.TextIOWrapper(fh, encoding=encoding.replace("-le", "").replace("-be", "") if bom else encoding), source, locate=locate)
+            return
+        raw = fh.read(MAX_DOCUMENT_BYTES + 1)
+    if len(raw) > MAX_DOCUMENT_BYTES:
+        yield Rejected(source, -1, [Diagnostic(source, "JSON document larger than 1 GiB: use JSON Lines", code="too-large")])
+        return
+    if not raw.strip():
+        yield Rejected(source, -1, [Diagnostic(source, "the file is empty: no hosts", 1, 1, code="empty")])
+        return
+    try:
+        text = decode(raw, source)
+    except InputError as exc:
+        yield Rejected(source, -1, exc.diagnostics)
+        return
+    if "\x00" in text:
+        l, c = line_col(text, text.index("\x00"))
+        yield Rejected(source, -1, [Diagnostic(source, "contains a NUL character: not a text file", l, c, code="binary")])
+        return
+    yield from iter_document(text, source, locate=locate)
+
+
+def _stdin_bytes() -> io.BufferedReader:
+    import sys
+
+    return sys.stdin.buffer  # type: ignore[return-value]
+
+
+def iter_paths(paths: Iterable[str], *, locate: bool = False, fmt: str | None = None) -> Iterator[Item]:
+    """Records of several files in order; directories are expanded to their *.json/*.jsonl files."""
+    for p in paths:
+        if p != "-" and os.path.isdir(p):
+            files = sorted(
+                os.path.join(dp, f)
+                for dp, _, fs in os.walk(p)
+                for f in fs
+                if f.lower().endswith((".json", ".jsonl", ".ndjson"))
+            )
+            if not files:
+                yield Rejected(p, -1, [Diagnostic(p, "directory holds no .json or .jsonl facts files", code="io")])
+            for f in files:
+                yield from iter_file(f, _display(f), locate=locate, fmt=fmt)
+        else:
+            yield from iter_file(p, _display(p) if p != "-" else "<stdin>", locate=locate, fmt=fmt)
+
+
+def _display(path: str) -> str:
+    """A path relative to the working directory when it is below it (stable SARIF URIs)."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return path
+    return path if rel.startswith("..") else rel.replace(os.sep, "/")

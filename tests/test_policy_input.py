@@ -1,0 +1,159 @@
+"""Bad policies: every error found, each with file:line:col; the gate never runs on them."""
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from sitegate.engine.diagnostics import InputError
+from sitegate.engine.packs import load_policies
+
+from .conftest import run_sitegate
+
+HEADER = """\
+schema: sitegate/policy/v1
+id: custom
+version: "1.0.0"
+title: Custom
+applies_to: ">=8.5"
+sources:
+  - {id: s, title: S, url: "https://example.com/s", confidence: high}
+"""
+
+RULE = """\
+  - id: CUSTOM-ONE
+    title: One
+    description: d
+    severity: error
+    confidence: high
+    source: https://example.com/s
+    assert: {fact: agent.managed, op: eq, value: true}
+    message: "{host}: {observed}"
+    remediation: r
+    examples:
+      pass: [{facts: {agent: {managed: true}}}]
+      fail: [{facts: {agent: {managed: false}}}]
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "p.yaml") -> Path:
+    d = tmp_path / "pol"
+    d.mkdir(exist_ok=True)
+    (d / name).write_text(text)
+    return d
+
+
+def errors_of(d: Path) -> list:
+    with pytest.raises(InputError) as exc:
+        load_policies([str(d)])
+    return [x for x in exc.value.diagnostics if x.level.value == "error"]
+
+
+def test_valid_custom_pack_loads(tmp_path: Path) -> None:
+    d = write(tmp_path, HEADER + "rules:\n" + RULE)
+    ps, warnings = load_policies([str(d)])
+    assert "custom" in ps.effective and not warnings
+
+
+def test_version_as_float_is_a_load_error(tmp_path: Path) -> None:
+    d = write(tmp_path, HEADER.replace('version: "1.0.0"', "version: 8.10") + "rules:\n" + RULE)
+    (e,) = errors_of(d)
+    assert e.line == 3 and "read as 8.1" in e.message and "'8.10'" in e.message
+
+
+def test_value_version_float_is_a_load_error(tmp_path: Path) -> None:
+    rule = RULE.replace("{fact: agent.managed, op: eq, value: true}", "{fact: agent.version, op: version_ge, value: 8.10}")
+    d = write(tmp_path, HEADER + "rules:\n" + rule.replace("managed: true}", "version: '8.10'}").replace("managed: false}", "version: '8.9'}"))
+    errs = errors_of(d)
+    assert any("read as 8.1" in e.message and e.line == 15 for e in errs), [e.format() for e in errs]
+
+
+def test_all_errors_reported_not_only_the_first(tmp_path: Path) -> None:
+    bad = RULE.replace("severity: error", "severity: critical").replace("agent.managed", "agent.manged").replace("title: One\n", "title: One\n    colour: red\n")
+    d = write(tmp_path, HEADER + "rules:\n" + bad)
+    errs = errors_of(d)
+    texts = " | ".join(e.format() for e in errs)
+    assert "critical" in texts and "colour" in texts, texts
+    assert all(e.line > 0 and e.column > 0 for e in errs)
+
+
+def test_unknown_fact_suggests(tmp_path: Path) -> None:
+    d = write(tmp_path, HEADER + "rules:\n" + RULE.replace("agent.managed", "agent.manged"))
+    (e,) = errors_of(d)
+    assert "unknown fact 'agent.manged'" in e.message and "agent.managed" in e.message and e.line == 15
+
+
+def test_duplicate_rule_id(tmp_path: Path) -> None:
+    d = write(tmp_path, HEADER + "rules:\n" + RULE + RULE)
+    errs = errors_of(d)
+    assert any(e.code == "duplicate-rule" and "first at line 9" in e.message for e in errs)
+
+
+def test_python_object_tag_refused(tmp_path: Path) -> None:
+    d = write(tmp_path, HEADER + "rules: !!python/object/apply:os.system ['echo pwned']\n")
+    (e,) = errors_of(d)
+    assert e.code == "yaml-tag" and e.line == 8
+
+
+def test_billion_laughs_bounded(tmp_path: Path) -> None:
+    lol = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
+    for prev, cur in zip("abcdefgh", "bcdefghi"):
+        lol += f"{cur}: &{cur} [{','.join(['*' + prev] * 9)}]\n"
+    d = write(tmp_path, lol)
+    (e,) = errors_of(d)
+    assert e.code == "too-large"
+
+
+def test_malformed_yaml(tmp_path: Path) -> None:
+    d = write(tmp_path, HEADER + "rules:\n  - id: [unclosed\n")
+    (e,) = errors_of(d)
+    assert e.code == "yaml-syntax" and e.line >= 9
+
+
+def test_bad_regex_and_specifier(tmp_path: Path) -> None:
+    rule = RULE.replace("{fact: agent.managed, op: eq, value: true}", "{fact: os.caption, op: matches, value: '(unclosed'}")
+    d = write(tmp_path, HEADER.replace('">=8.5"', '"at least 8.5"') + "rules:\n" + rule)
+    errs = errors_of(d)
+    assert {e.line for e in errs} == {5, 15}, [e.format() for e in errs]
+
+
+def test_operand_type_checked(tmp_path: Path) -> None:
+    d = write(tmp_path, HEADER + "rules:\n" + RULE.replace("{fact: agent.managed, op: eq, value: true}", "{fact: dotnet.release, op: ge, value: '528040'}"))
+    (e,) = errors_of(d)
+    assert "needs a number" in e.message
+
+
+def test_message_placeholder_checked(tmp_path: Path) -> None:
+    d = write(tmp_path, HEADER + "rules:\n" + RULE.replace("{host}: {observed}", "{host}: {__class__}"))
+    (e,) = errors_of(d)
+    assert "unknown placeholder" in e.message
+
+
+def test_policy_dir_skips_are_reported(tmp_path: Path) -> None:
+    d = write(tmp_path, HEADER + "rules:\n" + RULE)
+    (d / "notes.txt").write_text("hello")
+    outside = tmp_path / "outside.yaml"
+    outside.write_text(HEADER.replace("id: custom", "id: outside") + "rules:\n" + RULE.replace("CUSTOM-ONE", "OUT-ONE"))
+    (d / "link.yaml").symlink_to(outside)
+    ps, warnings = load_policies([str(d)])
+    texts = [w.format() for w in warnings]
+    assert any("notes.txt" in t and "skipped" in t for t in texts)
+    assert any("link.yaml" in t and "out of the policy directory" in t for t in texts)
+    assert "outside" not in ps.effective
+
+
+def test_cli_bad_policy_exit_2_no_traceback(tmp_path: Path) -> None:
+    d = write(tmp_path, HEADER.replace('version: "1.0.0"', "version: 8.10") + "rules:\n" + RULE)
+    proc = run_sitegate("check", "examples/fleet.json", "--target", "8.7.3", "--policy-dir", str(d))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "p.yaml:3:" in proc.stderr and "nothing was evaluated" in proc.stderr
+    proc = run_sitegate("policies", "validate", str(d))
+    assert proc.returncode == 2 and "p.yaml:3:" in proc.stderr
+
+
+def test_cli_policy_dir_is_a_file(tmp_path: Path) -> None:
+    f = tmp_path / "x.yaml"
+    f.write_text(HEADER)
+    proc = run_sitegate("check", "examples/fleet.json", "--policy-dir", str(f))
+    assert proc.returncode == 2 and "is not a directory" in proc.stderr
