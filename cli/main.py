@@ -80,8 +80,10 @@ def _print_diagnostics(diags: Iterable[Diagnostic]) -> None:
         typer.echo(safe_text(d.format()), err=True)
 
 
-def _load(policy_dirs: list[str]) -> tuple[PolicySet, list[Diagnostic]]:
+def _load(policy_dirs: list[str], data: list[str] | None = None) -> tuple[PolicySet, list[Diagnostic]]:
     try:
+        if data:
+            return load_policies(policy_dirs, overlays=data)  # type: ignore[call-arg]
         return load_policies(policy_dirs)
     except InputError as exc:
         _print_diagnostics(exc.diagnostics)
@@ -115,12 +117,18 @@ def run_gate(
     mapping: str | None,
     audit_date: str | None,
     verbose_hosts: bool,
+    data: list[str] | None = None,
+    waivers: str | None = None,
+    baseline: str | None = None,
+    jobs: int = 1,
+    progress: bool = False,
 ) -> int:
     """Evaluate once and write every requested output; returns the exit code."""
     log = get_logger()
+    data = data or []
     try:
         specs = parse_outputs(outputs, fmt)
-        check_not_inputs(specs, facts)
+        check_not_inputs(specs, [*facts, *data, *([waivers] if waivers else []), *([baseline] if baseline else [])])
     except OutputError as exc:
         typer.echo(f"sitegate: {exc}", err=True)
         return 2
@@ -128,7 +136,18 @@ def run_gate(
         if s.fmt not in available_formats():
             typer.echo(f"sitegate: format {s.fmt.value} is not available in this version", err=True)
             return 2
-    policies, warnings = _load(policy_dirs)
+    policies, warnings = _load(policy_dirs, data)
+    extra_inputs: list[tuple[str, str]] = [("data", f"{o.path}@sha256:{o.digest}") for o in getattr(policies, "overlays", [])]
+    try:
+        waiver_set = _load_waivers(waivers, audit_date) if waivers else None
+        baseline_set = _load_baseline(baseline) if baseline else None
+    except InputError as exc:
+        _print_diagnostics(exc.diagnostics)
+        return 2
+    if waiver_set is not None:
+        extra_inputs.append(("waivers", f"{waivers}@sha256:{waiver_set.digest}"))
+    if baseline_set is not None:
+        extra_inputs.append(("baseline", f"{baseline}@sha256:{baseline_set.digest}"))
     if target is not None:
         from packaging.version import InvalidVersion, Version
 
@@ -154,6 +173,9 @@ def run_gate(
         audit_date=audit_date,
         category=category,
         inputs=tuple(facts),
+        extra_inputs=tuple(extra_inputs),
+        waivers=waiver_set,
+        baseline=baseline_set,
         preload_diagnostics=tuple(warnings),
     )
     stream = evaluate_stream(_facts_items(facts, input_format, mapping, needs_location), policies, options)
@@ -188,6 +210,20 @@ def run_gate(
     return summary.exit_code
 
 
+def _load_waivers(path: str, audit_date: str | None) -> Any:
+    """Waivers file -> matcher (sitegate.engine.waivers); InputError on bad input."""
+    from ..engine.waivers import load_waivers  # type: ignore[import-not-found]
+
+    return load_waivers(path, today=audit_date)
+
+
+def _load_baseline(path: str) -> Any:
+    """Previous JSON report or SARIF -> fingerprints (sitegate.engine.baseline)."""
+    from ..engine.baseline import load_baseline  # type: ignore[import-not-found]
+
+    return load_baseline(path)
+
+
 FACTS_ARG = typer.Argument(..., help="Facts files (JSON, JSON Lines) or directories; '-' reads stdin.")
 
 
@@ -206,6 +242,9 @@ def check(
     mapping: Optional[str] = typer.Option(None, "--mapping", help="Column-mapping YAML for --input-format csv."),
     audit_date: Optional[str] = typer.Option(None, "--audit-date", help="Date for lifecycle rules, YYYY-MM-DD (default: today)."),
     show_passing: bool = typer.Option(False, "--show-passing", help="Table: list compliant hosts too."),
+    data: List[str] = typer.Option([], "--data", help="Data overlay YAML confirming or overriding pack tables; repeatable."),
+    waivers: Optional[str] = typer.Option(None, "--waivers", help="Waivers YAML (rule, host pattern, reason, owner, expiry)."),
+    baseline: Optional[str] = typer.Option(None, "--baseline", help="Previous sitegate JSON report or SARIF: only new findings fail the gate."),
 ) -> None:
     """Check hosts' facts against the policy packs for a target ITMS version."""
     if sarif_profile not in ("github", "full"):
@@ -215,6 +254,7 @@ def check(
         facts, target=target, policy_dirs=policy_dir, fmt=fmt, outputs=output, fail_on=fail_on,
         allow_unknown=allow_unknown, category=category, sarif_profile=sarif_profile,
         input_format=input_format, mapping=mapping, audit_date=audit_date, verbose_hosts=show_passing,
+        data=data, waivers=waivers, baseline=baseline,
     )
     raise typer.Exit(code)
 
