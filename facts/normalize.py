@@ -302,7 +302,7 @@ def to_mb(value: float, unit: str) -> int:
 def to_gb(value: float, unit: str) -> float:
     """A disk figure in ``unit`` (bytes, kb, mb, gb, tb) as GiB with two decimals."""
     factor = {"b": 1 / 1024**3, "bytes": 1 / 1024**3, "kb": 1 / 1024**2, "mb": 1 / 1024, "gb": 1, "tb": 1024}[unit.lower()]
-    return round(value * factor, 2)
+    return round(float(value) * factor, 2)
 
 
 #: Units the column mapping accepts, by kind of target.

@@ -1,0 +1,526 @@
+"""Raw on-host reads -> facts (the logic of ``collect.ps1``, in testable Python).
+
+A *raw* mapping holds what the collector reads, under these keys (any may be
+missing; a missing key means "not read", an empty dict means "read, absent"):
+
+``computer_name``            $env:COMPUTERNAME
+``os``                       Win32_OperatingSystem properties
+``computer_system``          Win32_ComputerSystem properties
+``processors``               Win32_Processor objects (one or a list)
+``physical_memory``          Win32_PhysicalMemory objects (Capacity in bytes)
+``disks``                    Win32_LogicalDisk objects (DeviceID, FreeSpace, DriveType)
+``dotnet``                   the NDP\\v4\\Full key's values (``Release``) or the DWORD itself
+``windows_features``         Get-WindowsFeature objects (Name, Installed, InstallState)
+``optional_features``        Get-WindowsOptionalFeature objects (FeatureName, State)
+``inetstp``                  HKLM\\SOFTWARE\\Microsoft\\InetStp values (MajorVersion, MinorVersion)
+``request_filtering``        requestFiltering already read (maxQueryString, maxUrl, verbs, allowUnlisted)
+``applicationhost_config``   the text of applicationHost.config (parsed when request_filtering is absent)
+``agent``                    HKLM\\SOFTWARE\\Altiris\\Altiris Agent values (Version, InstallDir, MachineGuid),
+                             plus ``Servers`` (list of NS names) and ``SubKeys`` (names of its subkeys)
+``services``                 Get-Service / Win32_Service objects (Name, DisplayName)
+``package_store_path``       the package store path, when known
+``collected_at``             ISO 8601 time of collection
+``collector``                {"name": ..., "version": ...}
+
+:func:`build_facts` returns the facts plus, for each fact, which raw value it
+came from (so an importer can point a diagnostic at file:line:col) and the
+values that could not be normalised (never dropped silently).
+"""
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping
+
+from .. import normalize as n
+
+#: Property names PowerShell adds to CIM instances and registry reads; never facts.
+NOISE_PREFIXES: tuple[str, ...] = ("Cim", "PS")
+
+MAX_CONFIG_CHARS = 8 * 1024 * 1024
+
+# IIS configuration-schema defaults for system.webServer/security/requestFiltering:
+# requestLimits maxUrl 4096 and maxQueryString 2048, verbs allowUnlisted true
+# (IIS configuration reference, requestFiltering/requestLimits). They apply when
+# applicationHost.config does not set the attribute.
+IIS_DEFAULT_MAX_URL = 4096
+IIS_DEFAULT_MAX_QUERY_STRING = 2048
+
+# Site services recognised from the agent's registry subkeys and from Windows
+# services. [SOLID, 7.5 help, itms-domain.md 6.3] the two Network Boot Service
+# display names; [INFERENCE] the agent subkey names for the package and task
+# services (unconfirmed: a missing match gives "unknown", never "not installed").
+_SERVICE_MARKERS: tuple[tuple[str, str], ...] = (
+    ("symantec network boot service", "network_boot"),
+    ("package server", "package"),
+    ("client task server", "task"),
+    ("task server", "task"),
+    ("monitor service", "monitor"),
+)
+
+
+@dataclass
+class Problem:
+    """A raw value that could not be turned into a fact (the fact is left out)."""
+
+    section: str
+    pointer: str
+    message: str
+
+
+@dataclass
+class Built:
+    """Facts built from raw reads, with provenance of each fact and the problems met."""
+
+    facts: dict[str, Any]
+    origins: dict[str, tuple[str, str]] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def strip_noise(obj: Any) -> Any:
+    """Drop ``Cim*`` and ``PS*`` keys (PSComputerName, PSPath...) PowerShell adds to objects."""
+    if isinstance(obj, dict):
+        return {k: v for k, v in obj.items() if not k.startswith(NOISE_PREFIXES)}
+    if isinstance(obj, list):
+        return [strip_noise(x) for x in obj]
+    return obj
+
+
+def as_list(value: Any) -> list[Any]:
+    """ConvertTo-Json writes one object without an array around it: always give a list."""
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return value
+    return [value]
+
+
+def get(obj: Any, name: str) -> Any:
+    """A property by name, case-insensitively (hand-written exports vary the case)."""
+    if not isinstance(obj, dict):
+        return None
+    if name in obj:
+        return obj[name]
+    low = name.lower()
+    for k, v in obj.items():
+        if k.lower() == low:
+            return v
+    return None
+
+
+class _Builder:
+    def __init__(self) -> None:
+        self.facts: dict[str, Any] = {}
+        self.origins: dict[str, tuple[str, str]] = {}
+        self.problems: list[Problem] = []
+
+    def put(self, path: str, value: Any, section: str, pointer: str) -> None:
+        """Set facts[path] (path like 'os/build') and remember where it came from."""
+        parts = path.split("/")
+        node = self.facts
+        for p in parts[:-1]:
+            node = node.setdefault(p, {})
+        node[parts[-1]] = value
+        self.origins["/" + path] = (section, pointer)
+
+    def problem(self, section: str, pointer: str, message: str) -> None:
+        self.problems.append(Problem(section, pointer, message))
+
+
+def _int(b: _Builder, value: Any, section: str, pointer: str, what: str) -> int | None:
+    if value is None:
+        return None
+    num = n.parse_number(value, integer=True)
+    if num is None:
+        b.problem(section, pointer, f"{what}: {value!r} is not a whole number")
+        return None
+    return int(num)
+
+
+def build_facts(raw: Mapping[str, Any]) -> Built:
+    """Facts (a dict in the facts-v1 shape) from the collector's raw reads."""
+    b = _Builder()
+    _identity(b, raw)
+    _os(b, raw)
+    _dotnet(b, raw)
+    _iis(b, raw)
+    _hardware(b, raw)
+    _agent(b, raw)
+    _services(b, raw)
+    _provenance(b, raw)
+    # The name goes first in the output for readability.
+    facts = {"name": b.facts.pop("name")} if "name" in b.facts else {}
+    facts.update(b.facts)
+    return Built(facts, b.origins, b.problems)
+
+
+def _identity(b: _Builder, raw: Mapping[str, Any]) -> None:
+    cs = strip_noise(raw.get("computer_system") or {})
+    os_ = strip_noise(raw.get("os") or {})
+    for section, obj, key in (("computer_name", None, None), ("computer_system", cs, "Name"), ("os", os_, "CSName")):
+        value = raw.get("computer_name") if obj is None else get(obj, key)
+        if isinstance(value, str) and value.strip():
+            b.put("name", value.strip(), section, "" if obj is None else "/" + key)
+            break
+    domain = get(cs, "Domain")
+    part_of_domain = n.to_bool(get(cs, "PartOfDomain"))
+    # A workgroup computer reports its workgroup as Domain; that is no DNS domain.
+    if isinstance(domain, str) and domain.strip() and part_of_domain is not False:
+        b.put("identity/domain", domain.strip().lower(), "computer_system", "/Domain")
+        host = get(cs, "DNSHostName") or get(cs, "Name")
+        if isinstance(host, str) and host.strip() and "." in domain:
+            b.put("identity/fqdn", f"{host.strip()}.{domain.strip()}".lower(), "computer_system", "/DNSHostName")
+    agent = strip_noise(raw.get("agent") or {})
+    servers = as_list(get(agent, "Servers"))
+    if servers and isinstance(servers[0], str) and servers[0].strip():
+        b.put("identity/notification_server", servers[0].strip(), "agent", "/Servers/0")
+    guid = get(agent, "MachineGuid")
+    if isinstance(guid, str) and guid.strip():
+        b.put("identity/resource_guid", guid.strip().strip("{}").lower(), "agent", "/MachineGuid")
+
+
+def _os(b: _Builder, raw: Mapping[str, Any]) -> None:
+    if "os" not in raw:
+        return
+    os_ = strip_noise(raw.get("os") or {})
+    caption = get(os_, "Caption")
+    if isinstance(caption, str) and caption.strip():
+        # Vista/7 captions carry trailing spaces (itms-domain.md 8.2).
+        b.put("os/caption", caption.strip(), "os", "/Caption")
+        edition = n.os_edition(caption)
+        if edition:
+            b.put("os/edition", edition, "os", "/Caption")
+    version_raw = get(os_, "Version")
+    version = n.os_version(version_raw) if version_raw is not None else None
+    if version:
+        b.put("os/version", version, "os", "/Version")
+    elif version_raw is not None:
+        b.problem("os", "/Version", f"OS version {version_raw!r} is not a dotted version")
+    build = _int(b, get(os_, "BuildNumber"), "os", "/BuildNumber", "OS build")
+    if build is None and get(os_, "BuildNumber") is None:
+        build = n.build_from_version(version)
+        if build is not None:
+            b.put("os/build", build, "os", "/Version")
+    elif build is not None:
+        b.put("os/build", build, "os", "/BuildNumber")
+    pt_raw = get(os_, "ProductType")
+    if pt_raw is not None:
+        pt = n.product_type(pt_raw)
+        if pt:
+            b.put("os/product_type", pt, "os", "/ProductType")
+        else:
+            b.problem("os", "/ProductType", f"product type {pt_raw!r} is not 1, 2 or 3")
+    arch_raw = get(os_, "OSArchitecture")
+    if arch_raw is not None:
+        arch = n.architecture(arch_raw)
+        if arch:
+            b.put("os/architecture", arch, "os", "/OSArchitecture")
+        else:
+            b.problem("os", "/OSArchitecture", f"architecture {arch_raw!r} is not recognised")
+
+
+def _dotnet(b: _Builder, raw: Mapping[str, Any]) -> None:
+    if "dotnet" not in raw:
+        return
+    d = raw.get("dotnet")
+    if isinstance(d, dict):
+        d = strip_noise(d)
+        value, pointer = get(d, "Release"), "/Release"
+    else:
+        value, pointer = d, ""
+    if value is None:
+        return  # the Full key or its Release value is absent: .NET 4.5+ not installed or not readable
+    rel = _int(b, value, "dotnet", pointer, ".NET Release DWORD")
+    if rel is not None:
+        b.put("dotnet/release", rel, "dotnet", pointer)
+
+
+def _feature_names(b: _Builder, raw: Mapping[str, Any]) -> tuple[list[str] | None, str | None]:
+    """Installed IIS feature names, and the section they came from."""
+    if "windows_features" in raw:
+        names: list[str] = []
+        for i, f in enumerate(as_list(raw.get("windows_features"))):
+            f = strip_noise(f)
+            name = get(f, "Name")
+            if not isinstance(name, str) or not name.strip():
+                b.problem("windows_features", f"/{i}", "feature without a Name")
+                continue
+            if not name.startswith("Web-"):
+                continue
+            inst = n.feature_installed(f)
+            if inst is None:
+                b.problem("windows_features", f"/{i}", f"feature {name}: install state unknown")
+            elif inst:
+                names.append(name.strip())
+        return names, "windows_features"
+    if "optional_features" in raw:
+        names = []
+        for i, f in enumerate(as_list(raw.get("optional_features"))):
+            f = strip_noise(f)
+            name = get(f, "FeatureName") or get(f, "Name")
+            if not isinstance(name, str) or not name.strip():
+                b.problem("optional_features", f"/{i}", "optional feature without a FeatureName")
+                continue
+            if not name.startswith("IIS-"):
+                continue
+            on = n.optional_feature_enabled(get(f, "State"))
+            if on is None:
+                b.problem("optional_features", f"/{i}", f"feature {name}: state unknown")
+            elif on:
+                names.append(name.strip())
+        return names, "optional_features"
+    return None, None
+
+
+def _iis(b: _Builder, raw: Mapping[str, Any]) -> None:
+    names, section = _feature_names(b, raw)
+    if names is not None and section is not None:
+        b.put("iis/features", sorted(set(names)), section, "")
+        role = {n.feature_name(x) for x in names}
+        b.put("iis/installed", "Web-Server" in role or "Web-WebServer" in role, section, "")
+    inetstp = raw.get("inetstp")
+    if isinstance(inetstp, dict):
+        inetstp = strip_noise(inetstp)
+        major = get(inetstp, "MajorVersion")
+        if major is not None:
+            minor = get(inetstp, "MinorVersion") or 0
+            if isinstance(major, int) and isinstance(minor, int):
+                b.put("iis/version", f"{major}.{minor}", "inetstp", "/MajorVersion")
+            if names is None:
+                b.put("iis/installed", True, "inetstp", "/MajorVersion")
+        elif names is None and not inetstp:
+            # The InetStp key was read and is absent: IIS was never installed.
+            b.put("iis/installed", False, "inetstp", "")
+    rf = raw.get("request_filtering")
+    if isinstance(rf, dict):
+        _request_filtering(b, strip_noise(rf), "request_filtering")
+    elif isinstance(raw.get("applicationhost_config"), str):
+        try:
+            parsed = request_filtering_from_config(raw["applicationhost_config"])
+        except ValueError as exc:
+            b.problem("applicationhost_config", "", str(exc))
+            return
+        if parsed is not None:
+            _request_filtering(b, parsed, "applicationhost_config")
+
+
+def _request_filtering(b: _Builder, rf: Mapping[str, Any], section: str) -> None:
+    for key, fact in (("maxQueryString", "max_query_string"), ("maxUrl", "max_url")):
+        value = get(rf, key)
+        if value is not None:
+            v = _int(b, value, section, "/" + key, key)
+            if v is not None:
+                b.put(f"iis/request_filtering/{fact}", v, section, "/" + key)
+    allow = get(rf, "allowUnlisted")
+    if allow is not None:
+        flag = n.to_bool(allow)
+        if flag is None:
+            b.problem(section, "/allowUnlisted", f"allowUnlisted {allow!r} is not a boolean")
+        else:
+            b.put("iis/request_filtering/allow_unlisted_verbs", flag, section, "/allowUnlisted")
+    verbs = get(rf, "verbs")
+    if verbs is not None:
+        allowed: list[str] = []
+        denied: list[str] = []
+        for i, v in enumerate(as_list(verbs)):
+            name = get(v, "verb") if isinstance(v, dict) else v
+            ok = n.to_bool(get(v, "allowed")) if isinstance(v, dict) else True
+            if not isinstance(name, str) or not name.strip():
+                b.problem(section, f"/verbs/{i}", "verb entry without a verb")
+                continue
+            (allowed if ok is not False else denied).append(name.strip().upper())
+        b.put("iis/request_filtering/allowed_verbs", allowed, section, "/verbs")
+        b.put("iis/request_filtering/denied_verbs", denied, section, "/verbs")
+
+
+def request_filtering_from_config(text: str, site: str = "Default Web Site") -> dict[str, Any] | None:
+    """Effective requestFiltering of ``site`` from applicationHost.config text.
+
+    The server-wide section is read first, then a ``<location path="Default Web
+    Site">`` section overlays it (attributes replace, the verbs collection honours
+    ``<clear/>``, ``<remove/>`` and ``<add/>``). Attributes left unset take the IIS
+    schema defaults. Returns None when the text is not an IIS configuration;
+    raises ValueError for XML that cannot be parsed. A site's own web.config is
+    not read (it may override these limits; the collector notes that).
+    """
+    if len(text) > MAX_CONFIG_CHARS:
+        raise ValueError("applicationHost.config larger than 8 MiB: not read")
+    if "<!DOCTYPE" in text or "<!ENTITY" in text:
+        # applicationHost.config never has a DTD; refusing one rules out entity tricks.
+        raise ValueError("applicationHost.config with a DTD is refused")
+    try:
+        root = ET.fromstring(text)
+    except ET.ParseError as exc:
+        raise ValueError(f"applicationHost.config is not well-formed XML: {exc}") from None
+    if root.tag != "configuration":
+        return None
+    limits: dict[str, Any] = {"maxQueryString": IIS_DEFAULT_MAX_QUERY_STRING, "maxUrl": IIS_DEFAULT_MAX_URL, "allowUnlisted": True}
+    verbs: dict[str, bool] = {}
+
+    def overlay(scope: ET.Element) -> None:
+        rf = scope.find("./system.webServer/security/requestFiltering")
+        if rf is None:
+            return
+        rl = rf.find("requestLimits")
+        if rl is not None:
+            for attr in ("maxQueryString", "maxUrl"):
+                if rl.get(attr) is not None:
+                    limits[attr] = rl.get(attr)
+        vs = rf.find("verbs")
+        if vs is not None:
+            if vs.get("allowUnlisted") is not None:
+                limits["allowUnlisted"] = vs.get("allowUnlisted")
+            for el in vs:
+                if el.tag == "clear":
+                    verbs.clear()
+                elif el.tag == "remove" and el.get("verb"):
+                    verbs.pop(el.get("verb", "").upper(), None)
+                elif el.tag == "add" and el.get("verb"):
+                    verbs[el.get("verb", "").upper()] = n.to_bool(el.get("allowed", "true")) is not False
+
+    overlay(root)
+    for loc in root.findall("location"):
+        if loc.get("path", "") in ("", "."):
+            overlay(loc)
+    for loc in root.findall("location"):
+        if loc.get("path", "").strip("/") == site:
+            overlay(loc)
+    out = dict(limits)
+    out["verbs"] = [{"verb": v, "allowed": a} for v, a in verbs.items()]
+    return out
+
+
+def _hardware(b: _Builder, raw: Mapping[str, Any]) -> None:
+    procs = [strip_noise(p) for p in as_list(raw.get("processors"))]
+    if procs:
+        for key, fact in (("NumberOfLogicalProcessors", "logical_processors"), ("NumberOfCores", "cores")):
+            vals = [_int(b, get(p, key), "processors", f"/{i}/{key}", key) for i, p in enumerate(procs)]
+            if vals and all(v is not None for v in vals):
+                b.put(f"hardware/{fact}", sum(v for v in vals if v is not None), "processors", f"/0/{key}")
+    # Installed memory: the DIMMs' capacity is what people size by; the OS's
+    # visible memory (kilobytes) is a little less (firmware reserves some), so
+    # it is the fallback, then Win32_ComputerSystem's bytes.
+    dimms = [strip_noise(m) for m in as_list(raw.get("physical_memory"))]
+    caps = [n.parse_number(get(m, "Capacity"), integer=True) for m in dimms]
+    os_ = strip_noise(raw.get("os") or {})
+    cs = strip_noise(raw.get("computer_system") or {})
+    if dimms and all(c is not None for c in caps):
+        b.put("hardware/memory_mb", n.to_mb(sum(c for c in caps if c is not None), "bytes"), "physical_memory", "/0/Capacity")
+    elif get(os_, "TotalVisibleMemorySize") is not None:
+        kb = _int(b, get(os_, "TotalVisibleMemorySize"), "os", "/TotalVisibleMemorySize", "TotalVisibleMemorySize")
+        if kb is not None:
+            b.put("hardware/memory_mb", n.kb_to_mb(kb), "os", "/TotalVisibleMemorySize")
+    elif get(cs, "TotalPhysicalMemory") is not None:
+        by = _int(b, get(cs, "TotalPhysicalMemory"), "computer_system", "/TotalPhysicalMemory", "TotalPhysicalMemory")
+        if by is not None:
+            b.put("hardware/memory_mb", n.to_mb(by, "bytes"), "computer_system", "/TotalPhysicalMemory")
+    disks = [strip_noise(d) for d in as_list(raw.get("disks"))]
+    sysdrive = get(os_, "SystemDrive")
+    by_id = {str(get(d, "DeviceID") or "").upper().rstrip("\\"): (i, d) for i, d in enumerate(disks)}
+    if isinstance(sysdrive, str) and sysdrive.strip():
+        hit = by_id.get(sysdrive.strip().upper().rstrip("\\"))
+        if hit is not None:
+            i, d = hit
+            free = _int(b, get(d, "FreeSpace"), "disks", f"/{i}/FreeSpace", "FreeSpace")
+            if free is not None:
+                b.put("hardware/system_drive_free_gb", n.bytes_to_gb(free), "disks", f"/{i}/FreeSpace")
+    store = raw.get("package_store_path")
+    install_dir = get(strip_noise(raw.get("agent") or {}), "InstallDir")
+    if not store and isinstance(install_dir, str) and install_dir.strip():
+        # Default package store: <agent install dir>\Package Delivery (KB 416632,
+        # itms-domain.md 4); a custom store is passed in as package_store_path.
+        store = install_dir.strip().rstrip("\\") + "\\Package Delivery"
+    if isinstance(store, str) and store.strip():
+        b.put("package_store/path", store.strip(), "package_store_path", "")
+        m = re.match(r"^([A-Za-z]:)", store.strip())
+        hit = by_id.get(m.group(1).upper()) if m else None
+        if store.strip().startswith("\\\\"):
+            b.put("package_store/fixed_media", False, "package_store_path", "")
+        elif hit is not None:
+            i, d = hit
+            free = _int(b, get(d, "FreeSpace"), "disks", f"/{i}/FreeSpace", "FreeSpace")
+            if free is not None:
+                b.put("hardware/package_store_free_gb", n.bytes_to_gb(free), "disks", f"/{i}/FreeSpace")
+            dtype = get(d, "DriveType")
+            if isinstance(dtype, int) and not isinstance(dtype, bool):
+                # Win32_LogicalDisk.DriveType 3 = local (fixed) disk.
+                b.put("package_store/fixed_media", dtype == 3, "disks", f"/{i}/DriveType")
+    virtual = n.is_virtual(get(cs, "Manufacturer"), get(cs, "Model"))
+    if virtual is not None:
+        b.put("hardware/virtual", virtual, "computer_system", "/Model")
+
+
+def _agent(b: _Builder, raw: Mapping[str, Any]) -> None:
+    if "agent" not in raw:
+        return
+    agent = strip_noise(raw.get("agent") or {})
+    version = get(agent, "Version")
+    if version is None:
+        return
+    v = n.agent_version(str(version))
+    if v:
+        b.put("agent/version", v, "agent", "/Version")
+    else:
+        b.problem("agent", "/Version", f"agent version {version!r} has no dotted version number")
+
+
+def _services(b: _Builder, raw: Mapping[str, Any]) -> None:
+    found: dict[str, tuple[str, str]] = {}
+    agent = strip_noise(raw.get("agent") or {})
+    for i, sub in enumerate(as_list(get(agent, "SubKeys"))):
+        r = _service_role(sub)
+        if r and r not in found:
+            found[r] = ("agent", f"/SubKeys/{i}")
+    for i, svc in enumerate(as_list(raw.get("services"))):
+        svc = strip_noise(svc)
+        for key in ("DisplayName", "Name"):
+            r = _service_role(get(svc, key))
+            if r and r not in found:
+                found[r] = ("services", f"/{i}/{key}")
+    if found:
+        # Only positive findings are facts; no finding leaves "installed" unknown,
+        # because the detection is best effort (see _SERVICE_MARKERS).
+        first = next(iter(found.values()))
+        b.put("site_services/installed", [{"service": r} for r in sorted(found)], first[0], first[1])
+
+
+def _service_role(name: Any) -> str | None:
+    if not isinstance(name, str):
+        return None
+    low = name.lower()
+    for marker, r in _SERVICE_MARKERS:
+        if marker in low:
+            return r
+    return None
+
+
+def _provenance(b: _Builder, raw: Mapping[str, Any]) -> None:
+    at = raw.get("collected_at")
+    section, pointer = "collected_at", ""
+    if at is None:
+        # Win32_OperatingSystem.LocalDateTime is the clock at the moment of the
+        # query, so it dates an export that carries no separate timestamp.
+        at = get(strip_noise(raw.get("os") or {}), "LocalDateTime")
+        section, pointer = "os", "/LocalDateTime"
+    if isinstance(at, str) and at.strip():
+        iso = n.parse_datetime(at)
+        if iso:
+            b.put("provenance/collected_at", iso, section, pointer)
+        else:
+            b.problem(section, pointer, f"collection time {at!r} is not a date")
+    by = raw.get("collector")
+    if isinstance(by, dict) and isinstance(by.get("name"), str):
+        cb: dict[str, Any] = {"name": by["name"]}
+        if isinstance(by.get("version"), str):
+            cb["version"] = by["version"]
+        b.put("provenance/collected_by", cb, "collector", "")
+
+
+def merge_into(facts: dict[str, Any], extra: Mapping[str, Any]) -> None:
+    """Deep-merge ``extra`` into facts (extra wins), for host metadata given beside raw reads."""
+    for k, v in extra.items():
+        if isinstance(v, dict) and isinstance(facts.get(k), dict):
+            merge_into(facts[k], v)
+        else:
+            facts[k] = v
