@@ -25,6 +25,10 @@ class _Missing:
     def __repr__(self) -> str:
         return "<missing>"
 
+    def __reduce__(self) -> str:
+        # Unpickled (worker processes) as the one module-level sentinel, so `is MISSING` holds.
+        return "MISSING"
+
 
 MISSING: Any = _Missing()
 
@@ -145,6 +149,35 @@ def _resolver(value: Any, tables: dict[str, Table]) -> tuple[Getter, str, frozen
             " where " + ", ".join(f"{k}={_operand_text(value.where[k])}" for k in idx.keys) if idx.keys else ""
         )
 
+        if len(where) == 1:
+            (g0,) = where
+
+            def lookup1(f: Facts) -> Any:
+                v = g0(f)
+                if v is MISSING:
+                    return MISSING
+                vals = index.get((tuple(v) if type(v) is list else v,))
+                if not vals:
+                    return MISSING if single else []
+                return vals[0] if single else vals
+            return lookup1, desc, frozenset({value.table})
+
+        if len(where) == 2:
+            ga, gb = where
+
+            def lookup2(f: Facts) -> Any:
+                a = ga(f)
+                if a is MISSING:
+                    return MISSING
+                b = gb(f)
+                if b is MISSING:
+                    return MISSING
+                vals = index.get((tuple(a) if type(a) is list else a, tuple(b) if type(b) is list else b))
+                if not vals:
+                    return MISSING if single else []
+                return vals[0] if single else vals
+            return lookup2, desc, frozenset({value.table})
+
         def lookup(f: Facts) -> Any:
             key = []
             for g in where:
@@ -177,6 +210,7 @@ class LeafNode(Node):
         spec = OPERATORS[leaf.op]
         self.getter = getter = make_getter(leaf.fact)
         self.pointer = fact_pointer(leaf.fact)
+        self._expected_memo: dict[Any, str] = {}
         fn = spec.fn
         if spec.operand is Operand.NONE:
             want_present = leaf.op == "exists"
@@ -211,6 +245,11 @@ class LeafNode(Node):
                 self.fast = fast_const_list
                 return
 
+            special = _special_const(leaf.op, const, getter)
+            if special is not None:
+                self.fast = special
+                return
+
             def fast_const(f: Facts) -> int:
                 v = getter(f)
                 if v is MISSING:
@@ -220,6 +259,50 @@ class LeafNode(Node):
                 except (OperatorError, TypeError, ValueError):
                     return ERROR
             self.fast = fast_const
+            return
+
+        if leaf.op in ("in", "not_in"):
+            # Membership by == first (a C loop): no equal item means a definite
+            # answer; otherwise the exact, type-strict operator decides.
+            absent = FAIL if leaf.op == "in" else PASS
+
+            def fast_dyn_in(f: Facts) -> int:
+                v = getter(f)
+                if v is MISSING:
+                    return UNKNOWN
+                r = resolve(f)
+                if r is MISSING:
+                    return UNKNOWN
+                try:
+                    if type(r) is list and v not in r:
+                        return absent
+                    return PASS if fn(v, r) else FAIL
+                except (OperatorError, TypeError, ValueError):
+                    return ERROR
+            self.fast = fast_dyn_in
+            return
+
+        if leaf.op in ("lt", "le", "gt", "ge"):
+            import operator as _op
+
+            cmp = {"lt": _op.lt, "le": _op.le, "gt": _op.gt, "ge": _op.ge}[leaf.op]
+
+            def fast_dyn_num(f: Facts) -> int:
+                v = getter(f)
+                if v is MISSING:
+                    return UNKNOWN
+                r = resolve(f)
+                if r is MISSING:
+                    return UNKNOWN
+                tv = type(v)
+                tr = type(r)
+                if (tv is int or tv is float) and (tr is int or tr is float):
+                    return PASS if cmp(v, r) else FAIL
+                try:
+                    return PASS if fn(v, r) else FAIL
+                except (OperatorError, TypeError, ValueError):
+                    return ERROR
+            self.fast = fast_dyn_num
             return
 
         def fast_dyn(f: Facts) -> int:
@@ -235,6 +318,21 @@ class LeafNode(Node):
                 return ERROR
         self.fast = fast_dyn
 
+    def _expected(self, r: Any) -> str:
+        """describe_expected, memoised per operand value (constants repeat on every host)."""
+        leaf = self.leaf
+        arg = r if r is not MISSING else self.value_text or leaf.value
+        try:
+            key: Any = (type(arg), tuple(arg) if type(arg) is list else arg)
+            text = self._expected_memo.get(key)
+        except TypeError:
+            return describe_expected(leaf.op, arg)
+        if text is None:
+            text = describe_expected(leaf.op, arg)
+            if len(self._expected_memo) < 256:
+                self._expected_memo[key] = text
+        return text
+
     def explain(self, f: Facts) -> tuple[int, list[Evidence]]:
         leaf = self.leaf
         code = self.fast(f)
@@ -242,7 +340,7 @@ class LeafNode(Node):
             return code, []
         v = self.getter(f)
         r = self.resolve(f)
-        expected = describe_expected(leaf.op, r if r is not MISSING else self.value_text or leaf.value)
+        expected = self._expected(r)
         detail = ""
         if code == UNKNOWN:
             if v is MISSING:
@@ -260,6 +358,53 @@ class LeafNode(Node):
         elif leaf.op == "contains_none" and isinstance(v, list) and isinstance(r, (list, frozenset)):
             detail = "present: " + ", ".join(sorted(str(x) for x in set(r) & set(v)))
         return code, [Evidence(leaf.fact, self.pointer, v, expected, leaf.op, code, detail, leaf.label or "")]
+
+
+def _special_const(op: str, const: Any, getter: Getter) -> Callable[[Facts], int] | None:
+    """A faster closure for the common constant comparisons, with the exact semantics of
+    the operator table (type-strict equality, numbers only for order, bool is not a number)."""
+    tc = type(const)
+    if op in ("lt", "le", "gt", "ge") and (tc is int or tc is float):
+        import operator as _op
+
+        cmp = {"lt": _op.lt, "le": _op.le, "gt": _op.gt, "ge": _op.ge}[op]
+
+        def fast_num(f: Facts) -> int:
+            v = getter(f)
+            if v is MISSING:
+                return UNKNOWN
+            t = type(v)
+            if t is int or t is float:
+                return PASS if cmp(v, const) else FAIL
+            return ERROR
+        return fast_num
+    if op in ("eq", "ne") and (tc is str or tc is bool):
+        hit, miss = (PASS, FAIL) if op == "eq" else (FAIL, PASS)
+        if tc is bool:
+            def fast_bool(f: Facts) -> int:
+                v = getter(f)
+                if v is MISSING:
+                    return UNKNOWN
+                return hit if v is const else miss
+            return fast_bool
+
+        def fast_str(f: Facts) -> int:
+            v = getter(f)
+            if v is MISSING:
+                return UNKNOWN
+            return hit if type(v) is str and v == const else miss
+        return fast_str
+    if op in ("in", "not_in") and type(const) is list and const and all(type(x) is str for x in const):
+        members = frozenset(const)
+        hit, miss = (PASS, FAIL) if op == "in" else (FAIL, PASS)
+
+        def fast_str_in(f: Facts) -> int:
+            v = getter(f)
+            if v is MISSING:
+                return UNKNOWN
+            return hit if type(v) is str and v in members else miss
+        return fast_str_in
+    return None
 
 
 def _combine_all(codes: list[int]) -> int:

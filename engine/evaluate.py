@@ -10,13 +10,14 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
 from packaging.version import InvalidVersion, Version
 
-from ..facts.load import HostRecord, Rejected, _check_record
+from ..facts.load import HostRecord, RawLine, Rejected, _check_record, parse_raw_line
 from . import __version__
 from .compiler import ERROR, FAIL, MISSING, NOT_APPLICABLE, PASS, UNKNOWN, Evidence, Node, compile_condition
+from .capacity import capacity_record
 from .diagnostics import Diagnostic, Level
 from .model import (
     FailOn,
@@ -60,12 +61,13 @@ class Options:
     waivers: Any = None  # an object with match(host, finding) -> Waived | None and report() -> list
     baseline: frozenset[str] | None = None  # fingerprints of the previous run's findings
     preload_diagnostics: tuple[Diagnostic, ...] = ()  # warnings from policy loading etc.
+    capacity: bool = False  # carry a small capacity record on each HostResult (engine.capacity)
 
 
 class CompiledRule:
     """A rule compiled once: applicability and check as closures."""
 
-    __slots__ = ("rule", "id", "roles", "when", "check", "severity_rank", "pack", "run")
+    __slots__ = ("rule", "id", "roles", "when", "check", "severity_rank", "pack", "run", "body", "_template", "severity", "confidence")
 
     def __init__(self, rule: Rule, pack: EffectivePack):
         self.rule = rule
@@ -74,10 +76,25 @@ class CompiledRule:
         self.when: Node | None = compile_condition(rule.when, pack.tables) if rule.when is not None else None
         self.check: Node = compile_condition(rule.assert_, pack.tables)
         self.severity_rank = SEVERITY_RANK[rule.severity.value]
+        self.severity: str = rule.severity.value
+        self.confidence: str = rule.confidence.value
         self.pack = pack.rule_pack.get(rule.id, pack.id)
+        self._template: list[tuple[bool, str]] | None = None
         roles = self.roles
         when = self.when.fast if self.when is not None else None
         check = self.check.fast
+        if when is None:
+            body = check
+        else:
+            def body(f: dict[str, Any]) -> int:
+                w = when(f)
+                if w == FAIL:
+                    return NOT_APPLICABLE
+                if w != PASS:
+                    return w
+                return check(f)
+        # ``body``: the rule once its roles apply (the evaluator decides roles per role set).
+        self.body = body
 
         def run(f: dict[str, Any]) -> int:
             if roles is not None:
@@ -86,13 +103,7 @@ class CompiledRule:
                     return UNKNOWN
                 if roles.isdisjoint(hr):
                     return NOT_APPLICABLE
-            if when is not None:
-                w = when(f)
-                if w == FAIL:
-                    return NOT_APPLICABLE
-                if w != PASS:
-                    return w
-            return check(f)
+            return body(f)
         self.run = run
 
     def explain(self, f: dict[str, Any]) -> tuple[int, list[Evidence]]:
@@ -105,6 +116,52 @@ class CompiledRule:
                 return w, ev
         return self.check.explain(f)
 
+    def message(self, host: str, code: int, ev: list[Evidence], f: dict[str, Any], target: str) -> str:
+        """``format_message`` with the template parsed once."""
+        if code == UNKNOWN or code == ERROR:
+            return format_message(self.rule, host, code, ev, f, target)
+        tpl = self._template
+        if tpl is None:
+            tpl = self._template = _parse_template(self.rule.message)
+        first = ev[0] if ev else None
+        out = []
+        for is_name, text in tpl:
+            if not is_name:
+                out.append(text)
+            elif text == "host":
+                out.append(host)
+            elif text == "observed":
+                out.append(_show(first.observed) if first else "")
+            elif text == "expected":
+                out.append(first.expected if first else "")
+            elif text == "detail":
+                out.append(first.detail if first else "")
+            elif text == "target":
+                out.append(target)
+            elif text == "rule":
+                out.append(self.id)
+            elif text == "fact":
+                out.append(first.fact if first else "")
+            elif text == "label":
+                out.append((first.label or first.fact) if first else "")
+            else:
+                out.append(_show(_lookup_path(f, text)))
+        return "".join(out)
+
+
+def _parse_template(message: str) -> list[tuple[bool, str]]:
+    """Literal text and placeholder names of a message template, in order."""
+    parts: list[tuple[bool, str]] = []
+    at = 0
+    for m in _PLACEHOLDER.finditer(message):
+        if m.start() > at:
+            parts.append((False, message[at:m.start()]))
+        parts.append((True, m.group(1)))
+        at = m.end()
+    if at < len(message):
+        parts.append((False, message[at:]))
+    return parts
+
 
 @dataclass
 class RuleSet:
@@ -114,10 +171,36 @@ class RuleSet:
     packs: tuple[EffectivePack, ...]
     rules: tuple[CompiledRule, ...]
 
+    def __post_init__(self) -> None:
+        self._plans: dict[tuple[str, ...] | None, tuple[Any, ...]] = {}
+        self.labels = tuple(f"{p.id}@{p.version}" for p in self.packs)
+        self.rule_ids = tuple(cr.id for cr in self.rules)
+
     @property
     def pack_labels(self) -> tuple[str, ...]:
         """'id@version' of each pack."""
-        return tuple(f"{p.id}@{p.version}" for p in self.packs)
+        return self.labels
+
+    def plan(self, roles: list[str] | None) -> tuple[Any, ...]:
+        """Per rule, for a host with these roles: its body to run, or its outcome code already decided."""
+        key = tuple(roles) if roles is not None else None
+        p = self._plans.get(key)
+        if p is None:
+            steps: list[Any] = []
+            for cr in self.rules:
+                if cr.roles is None:
+                    steps.append(cr.body)
+                elif roles is None:
+                    steps.append(UNKNOWN)
+                elif cr.roles.isdisjoint(roles):
+                    steps.append(NOT_APPLICABLE)
+                else:
+                    steps.append(cr.body)
+            p = tuple(steps)
+            if len(self._plans) > 1024:
+                self._plans.clear()
+            self._plans[key] = p
+        return p
 
 
 class Evaluator:
@@ -262,10 +345,10 @@ def _iso(dt: datetime) -> str:
     return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _as_items(facts: Iterable[Any]) -> Iterator[HostRecord | Rejected]:
+def _as_items(facts: Iterable[Any]) -> Iterator[HostRecord | Rejected | RawLine]:
     """Accept loader items, or plain dicts (library use) validated like a file's records."""
     for i, item in enumerate(facts):
-        if isinstance(item, (HostRecord, Rejected)):
+        if isinstance(item, (HostRecord, Rejected, RawLine)):
             yield item
         else:
             yield _check_record(item, "<memory>", i, 0, None, None, None, f"/{i}", False)
@@ -285,61 +368,90 @@ def evaluate(facts: Iterable[Any], policies: PolicySet, options: Options = Optio
     return evaluate_stream(facts, policies, options).materialise()
 
 
-def _run(facts: Iterable[Any], policies: PolicySet, options: Options, header: ReportHeader, stream: ReportStream) -> Iterator[HostResult]:
-    ev = Evaluator(policies)
-    threshold = options.fail_on.threshold()
-    allow_unknown = options.allow_unknown
-    audit_date = options.audit_date or options.now().astimezone(timezone.utc).date().isoformat()
-    diagnostics: list[Diagnostic] = list(options.preload_diagnostics)
-    diag_total = len(diagnostics)
-    outcome_totals = [0, 0, 0, 0, 0]
-    failing_by_sev: Counter[str] = Counter()
-    by_rule: Counter[str] = Counter()
-    hosts_read = hosts_evaluated = hosts_rejected = hosts_compliant = 0
-    gating_total = waived_total = 0
-    contexts: dict[str, dict[str, Any]] = {}
-    waivers = options.waivers
-    baseline = options.baseline
-    seen_fingerprints: set[str] = set()
+class Evaluated(NamedTuple):
+    """What evaluating one input item gives: the host result (None for a file-level
+    warning with no host), the diagnostics to note, and whether it counts as a host read."""
 
-    def note(ds: Iterable[Diagnostic]) -> None:
-        nonlocal diag_total
-        for d in ds:
-            diag_total += 1
-            if len(diagnostics) < MAX_KEPT_DIAGNOSTICS:
-                diagnostics.append(d)
+    result: HostResult | None
+    notes: tuple[Diagnostic, ...]
+    read: bool
 
-    for item in _as_items(facts):
-        if isinstance(item, Rejected):
-            note(item.diagnostics)
-            if item.index < 0 and all(d.level is Level.WARNING for d in item.diagnostics):
-                continue
-            hosts_read += item.index >= 0
-            hosts_rejected += 1
-            yield HostResult(
-                name=item.host or f"{item.source}#{item.index}",
-                source=item.source,
-                line=item.diagnostics[0].line if item.diagnostics else 0,
-                index=item.index,
-                target=None,
-                packs=(),
-                os=None,
-                roles=None,
-                site=None,
-                notification_server=None,
-                counts=(0, 0, 0, 0, 0),
-                findings=(),
-                rejected=True,
-                diagnostics=tuple(item.diagnostics),
-            )
-            continue
-        hosts_read += 1
-        rec = item
-        note(rec.warnings)
+
+@dataclass(frozen=True)
+class EvalSettings:
+    """The picklable part of Options a worker process needs."""
+
+    target: str | None
+    threshold: int
+    allow_unknown: bool
+    locate: bool
+    full_outcomes: bool
+    keep_facts: bool
+    capacity: bool
+    audit_date: str
+
+    @classmethod
+    def from_options(cls, options: Options) -> "EvalSettings":
+        audit_date = options.audit_date or options.now().astimezone(timezone.utc).date().isoformat()
+        return cls(options.target, options.fail_on.threshold(), options.allow_unknown, options.locate,
+                   options.full_outcomes, options.keep_facts, options.capacity, audit_date)
+
+
+_NO_COUNTS = (0, 0, 0, 0, 0)
+
+
+class HostEvaluator:
+    """Evaluates one input item (a record, a rejection, or a raw JSON Lines line) to a HostResult.
+
+    Everything here is per host and independent of every other host, so it can
+    run in worker processes; waivers, baselines and totals are applied by
+    :class:`SummaryBuilder` in the process that writes the report.
+    """
+
+    def __init__(self, policies: PolicySet, settings: EvalSettings):
+        self.ev = Evaluator(policies)
+        self.s = settings
+        self.contexts: dict[str, dict[str, Any]] = {}
+
+    def evaluate(self, item: Any) -> Evaluated:
+        """One item -> Evaluated(result, notes, read)."""
+        if type(item) is RawLine:
+            item = parse_raw_line(item, locate=self.s.locate)
+        elif not isinstance(item, (HostRecord, Rejected)):
+            raise TypeError(f"cannot evaluate {type(item).__name__}")
+        if type(item) is Rejected:
+            return self._rejected(item)
+        return self._record(item)
+
+    def _rejected(self, item: Rejected) -> Evaluated:
+        diags = tuple(item.diagnostics)
+        if item.index < 0 and all(d.level is Level.WARNING for d in item.diagnostics):
+            return Evaluated(None, diags, False)
+        result = HostResult(
+            name=item.host or f"{item.source}#{item.index}",
+            source=item.source,
+            line=item.diagnostics[0].line if item.diagnostics else 0,
+            index=item.index,
+            target=None,
+            packs=(),
+            os=None,
+            roles=None,
+            site=None,
+            notification_server=None,
+            counts=_NO_COUNTS,
+            findings=(),
+            rejected=True,
+            diagnostics=diags,
+        )
+        return Evaluated(result, diags, item.index >= 0)
+
+    def _record(self, rec: HostRecord) -> Evaluated:  # noqa: C901 - the hot path, kept flat
+        s = self.s
+        warnings = tuple(rec.warnings)
         f = rec.facts
         platform = f.get("platform") or {}
-        target = options.target or platform.get("itms_version")
-        rs = ev.ruleset(target) if target else None
+        target = s.target or platform.get("itms_version")
+        rs = self.ev.ruleset(target) if target else None
         if rs is None:
             msg = (
                 f"no policy pack applies to ITMS {target}" if target
@@ -347,135 +459,232 @@ def _run(facts: Iterable[Any], policies: PolicySet, options: Options, header: Re
             )
             l, c = rec.locate("/platform/itms_version")
             d = Diagnostic(rec.source, msg, l, c, "/platform/itms_version", rec.name, code="no-target")
-            note([d])
-            hosts_rejected += 1
-            yield HostResult(rec.name, rec.source, rec.line, rec.index, target, (), None, None, None, None, (0, 0, 0, 0, 0), (), rejected=True, diagnostics=(d,))
-            continue
-        ctx = contexts.get(target)
+            res = HostResult(rec.name, rec.source, rec.line, rec.index, target, (), None, None, None, None, _NO_COUNTS, (), rejected=True, diagnostics=(d,))
+            return Evaluated(res, warnings + (d,), True)
+        ctx = self.contexts.get(target)
         if ctx is None:
-            ctx = contexts[target] = {"target": target, "audit_date": audit_date}
+            ctx = self.contexts[target] = {"target": target, "audit_date": s.audit_date}
         f["context"] = ctx
+        derived = f["derived"]
+        roles = derived.get("roles")
+        plan = rs.plan(roles)
         counts = [0, 0, 0, 0, 0]
-        outcomes: list[int] | None = [] if options.full_outcomes else None
+        outcomes: list[int] | None = [] if s.full_outcomes else None
         findings: list[Finding] = []
-        for cr in rs.rules:
-            code = cr.run(f)
+        name = rec.name
+        threshold = s.threshold
+        for cr, step in zip(rs.rules, plan):
+            code = step if step.__class__ is int else step(f)
             counts[code] += 1
             if outcomes is not None:
                 outcomes.append(code)
             if code == PASS or code == NOT_APPLICABLE:
                 continue
-            code2, evidence = cr.explain(f)
-            rule = cr.rule
+            _, evidence = cr.explain(f)
             first = evidence[0] if evidence else None
             pointer = first.pointer if first else ""
-            line, col = rec.locate(pointer) if options.locate else (rec.line or 1, 1)
+            line, col = rec.locate(pointer) if s.locate else (rec.line or 1, 1)
             sev_rank = cr.severity_rank
             if code == FAIL:
                 gating = sev_rank >= threshold
             elif code == UNKNOWN:
-                gating = sev_rank >= threshold and not allow_unknown
+                gating = sev_rank >= threshold and not s.allow_unknown
             else:
                 gating = threshold < 3
-            finding = Finding(
-                rule_id=cr.id,
-                outcome=Outcome.from_code(code),
-                severity=rule.severity.value,
-                confidence=rule.confidence.value,
-                message=format_message(rule, rec.name, code, evidence, f, target),
-                evidence=tuple(evidence),
-                location=Location(rec.source, line, col, pointer),
-                setting=first.fact if first else "",
-                gating=gating,
-            )
+            findings.append(Finding(
+                cr.id,
+                _OUTCOMES[code],
+                cr.severity,
+                cr.confidence,
+                cr.message(name, code, evidence, f, target),
+                tuple(evidence),
+                Location(rec.source, line, col, pointer),
+                first.fact if first else "",
+                gating,
+            ))
+        os_ = derived.get("os_name") or (f.get("os") or {}).get("caption")
+        ident = f.get("identity") or {}
+        del f["context"]
+        result = HostResult(
+            name,
+            rec.source,
+            rec.line,
+            rec.index,
+            target,
+            rs.labels,
+            os_,
+            tuple(roles) if roles is not None else None,
+            ident.get("site"),
+            ident.get("notification_server"),
+            tuple(counts),  # type: ignore[arg-type]
+            tuple(findings),
+            rs.rule_ids if outcomes is not None else (),
+            tuple(outcomes) if outcomes is not None else (),
+            False,
+            (),
+            f if s.keep_facts else None,
+            capacity_record(name, f) if s.capacity else None,
+        )
+        return Evaluated(result, warnings, True)
+
+
+_OUTCOMES = tuple(Outcome.from_code(i) for i in range(5))
+
+
+class SummaryBuilder:
+    """Totals, waivers and baseline: applied to each result in input order, in the
+    process that writes the report. ``add`` returns the result as reported."""
+
+    def __init__(self, options: Options):
+        self.options = options
+        self.threshold = options.fail_on.threshold()
+        self.diagnostics: list[Diagnostic] = list(options.preload_diagnostics)
+        self.diag_total = len(self.diagnostics)
+        self.outcome_totals = [0, 0, 0, 0, 0]
+        self.failing_by_sev: Counter[str] = Counter()
+        self.by_rule: Counter[str] = Counter()
+        self.hosts_read = self.hosts_evaluated = self.hosts_rejected = self.hosts_compliant = 0
+        self.gating_total = self.waived_total = 0
+        self.waivers = options.waivers
+        self.baseline = options.baseline
+        self.seen_fingerprints: set[str] = set()
+
+    def note(self, ds: Iterable[Diagnostic]) -> None:
+        """Count diagnostics; keep the first MAX_KEPT_DIAGNOSTICS."""
+        kept = self.diagnostics
+        for d in ds:
+            self.diag_total += 1
+            if len(kept) < MAX_KEPT_DIAGNOSTICS:
+                kept.append(d)
+
+    def add(self, ev: Evaluated) -> HostResult | None:
+        """Account for one evaluated item; the (possibly waived) result to render, or None."""
+        result, notes, read = ev
+        if notes:
+            self.note(notes)
+        if result is None:
+            return None
+        self.hosts_read += read
+        if result.rejected:
+            self.hosts_rejected += 1
+            return result
+        waivers = self.waivers
+        baseline = self.baseline
+        if result.findings and (waivers is not None or baseline is not None):
+            result = self._annotate(result)
+        ot = self.outcome_totals
+        c = result.counts
+        ot[0] += c[0]
+        ot[1] += c[1]
+        ot[2] += c[2]
+        ot[3] += c[3]
+        ot[4] += c[4]
+        self.hosts_evaluated += 1
+        gating_any = False
+        by_rule = self.by_rule
+        for fd in result.findings:
+            by_rule[fd.rule_id] += 1
+            if fd.outcome is Outcome.FAIL:
+                self.failing_by_sev[fd.severity] += 1
+            if fd.gating:
+                self.gating_total += 1
+                gating_any = True
+        if not gating_any:
+            self.hosts_compliant += 1
+        return result
+
+    def _annotate(self, result: HostResult) -> HostResult:
+        waivers = self.waivers
+        baseline = self.baseline
+        name = result.name
+        out = []
+        for finding in result.findings:
             if waivers is not None:
-                w = waivers.match(rec.name, finding)
+                w = waivers.match(name, finding)
                 if w is not None:
                     finding = _replace(finding, waived=w, gating=False)
-                    waived_total += 1
+                    self.waived_total += 1
             if baseline is not None:
-                fp = finding.fingerprint(rec.name)
-                seen_fingerprints.add(fp)
+                fp = finding.fingerprint(name)
                 if fp in baseline:
+                    self.seen_fingerprints.add(fp)
                     finding = _replace(finding, baseline="unchanged", gating=False)
                 else:
                     finding = _replace(finding, baseline="new")
-            findings.append(finding)
-            by_rule[cr.id] += 1
-            if code == FAIL:
-                failing_by_sev[rule.severity.value] += 1
-            if finding.gating:
-                gating_total += 1
-        for i in range(5):
-            outcome_totals[i] += counts[i]
-        hosts_evaluated += 1
-        if not any(x.gating for x in findings):
-            hosts_compliant += 1
-        derived = f.get("derived", {})
-        os_ = derived.get("os_name") or (f.get("os") or {}).get("caption")
-        roles = derived.get("roles")
-        ident = f.get("identity") or {}
-        del f["context"]
-        yield HostResult(
-            name=rec.name,
-            source=rec.source,
-            line=rec.line,
-            index=rec.index,
-            target=target,
-            packs=rs.pack_labels,
-            os=os_,
-            roles=tuple(roles) if roles is not None else None,
-            site=ident.get("site"),
-            notification_server=ident.get("notification_server"),
-            counts=tuple(counts),  # type: ignore[arg-type]
-            findings=tuple(findings),
-            rule_ids=tuple(cr.id for cr in rs.rules) if outcomes is not None else (),
-            outcomes=tuple(outcomes) if outcomes is not None else (),
-            facts=f if options.keep_facts else None,
+            out.append(finding)
+        return _replace(result, findings=tuple(out))
+
+    def finish(self) -> Summary:
+        """The summary, with the exit code."""
+        options = self.options
+        diagnostics = self.diagnostics
+        waivers = self.waivers
+        baseline = self.baseline
+        waiver_report: tuple[dict[str, Any], ...] = tuple(waivers.report()) if waivers is not None else ()
+        expired = sum(1 for w in waiver_report if w.get("status") == "expired")
+        for w in waiver_report:
+            if w.get("status") in ("expired", "unused"):
+                self.diag_total += 1
+                if len(diagnostics) < MAX_KEPT_DIAGNOSTICS:
+                    diagnostics.append(Diagnostic(w.get("source", "waivers"), f"waiver {w.get('id')} is {w.get('status')}", w.get("line", 0), 1, level=Level.WARNING, code=f"waiver-{w.get('status')}"))
+        fixed: tuple[dict[str, Any], ...] = ()
+        if baseline is not None and hasattr(baseline, "details"):
+            fixed = tuple(d for fp, d in baseline.details.items() if fp not in self.seen_fingerprints)  # type: ignore[attr-defined]
+        input_errors = sum(1 for d in diagnostics if d.level is Level.ERROR) + max(0, self.diag_total - len(diagnostics))
+        notices: list[str] = []
+        if self.hosts_read == 0 and self.hosts_rejected == 0:
+            notices.append("no hosts were read: nothing was checked")
+        exit_code = decide_exit_code(
+            input_errors=input_errors + self.hosts_rejected,
+            hosts_evaluated=self.hosts_evaluated,
+            gating_findings=self.gating_total,
+            expired_waivers=expired,
         )
-    waiver_report: tuple[dict[str, Any], ...] = tuple(waivers.report()) if waivers is not None else ()
-    expired = sum(1 for w in waiver_report if w.get("status") == "expired")
-    for w in waiver_report:
-        if w.get("status") in ("expired", "unused"):
-            diag_total += 1
-            if len(diagnostics) < MAX_KEPT_DIAGNOSTICS:
-                diagnostics.append(Diagnostic(w.get("source", "waivers"), f"waiver {w.get('id')} is {w.get('status')}", w.get("line", 0), 1, level=Level.WARNING, code=f"waiver-{w.get('status')}"))
-    fixed: tuple[dict[str, Any], ...] = ()
-    if baseline is not None and hasattr(baseline, "details"):
-        fixed = tuple(d for fp, d in baseline.details.items() if fp not in seen_fingerprints)  # type: ignore[attr-defined]
-    input_errors = sum(1 for d in diagnostics if d.level is Level.ERROR) + max(0, diag_total - len(diagnostics))
-    notices: list[str] = []
-    if hosts_read == 0 and hosts_rejected == 0:
-        notices.append("no hosts were read: nothing was checked")
-    exit_code = decide_exit_code(
-        input_errors=input_errors + hosts_rejected,
-        hosts_evaluated=hosts_evaluated,
-        gating_findings=gating_total,
-        expired_waivers=expired,
-    )
-    summary = Summary(
-        finished_at=_iso(options.now()),
-        hosts_read=hosts_read,
-        hosts_evaluated=hosts_evaluated,
-        hosts_rejected=hosts_rejected,
-        hosts_compliant=hosts_compliant,
-        outcomes={Outcome.from_code(i).value: outcome_totals[i] for i in range(5)},
-        failing_by_severity={s: failing_by_sev.get(s, 0) for s in ("error", "warning", "note")},
-        findings_by_rule=dict(sorted(by_rule.items())),
-        gating_findings=gating_total,
-        waived_findings=waived_total,
-        diagnostics=tuple(diagnostics),
-        diagnostics_total=diag_total,
-        policy_errors=0,
-        notices=tuple(notices),
-        exit_code=exit_code,
-        waivers=waiver_report,
-        fixed=fixed,
-    )
-    stream._summary.append(summary)
+        return Summary(
+            finished_at=_iso(options.now()),
+            hosts_read=self.hosts_read,
+            hosts_evaluated=self.hosts_evaluated,
+            hosts_rejected=self.hosts_rejected,
+            hosts_compliant=self.hosts_compliant,
+            outcomes={Outcome.from_code(i).value: self.outcome_totals[i] for i in range(5)},
+            failing_by_severity={s: self.failing_by_sev.get(s, 0) for s in ("error", "warning", "note")},
+            findings_by_rule=dict(sorted(self.by_rule.items())),
+            gating_findings=self.gating_total,
+            waived_findings=self.waived_total,
+            diagnostics=tuple(diagnostics),
+            diagnostics_total=self.diag_total,
+            policy_errors=0,
+            notices=tuple(notices),
+            exit_code=exit_code,
+            waivers=waiver_report,
+            fixed=fixed,
+        )
 
 
-def _replace(f: Finding, **kw: Any) -> Finding:
+def _run(facts: Iterable[Any], policies: PolicySet, options: Options, header: ReportHeader, stream: ReportStream) -> Iterator[HostResult]:
+    evaluator = HostEvaluator(policies, EvalSettings.from_options(options))
+    builder = SummaryBuilder(options)
+    evaluate_one = evaluator.evaluate
+    add = builder.add
+    for item in _as_items(facts):
+        result = add(evaluate_one(item))
+        if result is not None:
+            yield result
+    stream._summary.append(builder.finish())
+
+
+def run_results(results: Iterable[Evaluated], options: Options, stream: ReportStream) -> Iterator[HostResult]:
+    """Like ``_run`` for items already evaluated elsewhere (worker processes), in input order."""
+    builder = SummaryBuilder(options)
+    add = builder.add
+    for ev in results:
+        result = add(ev)
+        if result is not None:
+            yield result
+    stream._summary.append(builder.finish())
+
+
+def _replace(f: Any, **kw: Any) -> Any:
     from dataclasses import replace
 
     return replace(f, **kw)

@@ -114,6 +114,7 @@ class HostResult:
     rejected: bool = False
     diagnostics: tuple[Diagnostic, ...] = ()
     facts: dict[str, Any] | None = None  # kept only when a renderer asks (capacity view)
+    capacity: Any = None  # engine.capacity.CapacityRecord when Options.capacity (a few scalars, not the facts)
 
     @property
     def gating(self) -> int:

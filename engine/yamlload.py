@@ -14,6 +14,7 @@ builds plain data itself so that it can:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+import re
 from typing import Any
 
 import yaml
@@ -23,8 +24,10 @@ from .textio import decode
 
 MAX_BYTES = 4 * 1024 * 1024
 MAX_NODES = 200_000
+MAX_FLOW_DEPTH = 256
 
 _CORE = "tag:yaml.org,2002:"
+_BRACKETS = re.compile(r"[\[\]{}]")
 _SCALAR_TAGS = {"str", "int", "float", "bool", "null", "timestamp"}
 
 
@@ -118,6 +121,11 @@ _CONSTRUCTOR = yaml.SafeLoader("")
 
 def load_yaml_text(text: str, source: str) -> YamlDoc:
     """Load one YAML document from text; raise InputError with every problem found."""
+    if text.count("[") + text.count("{") > MAX_FLOW_DEPTH:
+        # Refuse deep flow nesting before PyYAML spends seconds parsing it, then recursing.
+        depth = _flow_depth_exceeded(text)
+        if depth is not None:
+            raise InputError([Diagnostic(source, f"the document nests more than {MAX_FLOW_DEPTH} levels deep", depth[0], depth[1], code="too-deep")])
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
@@ -127,6 +135,10 @@ def load_yaml_text(text: str, source: str) -> YamlDoc:
         raise InputError([Diagnostic(source, f"invalid YAML: {msg}", line, col, code="yaml-syntax")]) from None
     except yaml.YAMLError as exc:
         raise InputError([Diagnostic(source, f"invalid YAML: {exc}", 1, 1, code="yaml-syntax")]) from None
+    except RecursionError:
+        # PyYAML's composer recurses once per level: thousands of '[' exhaust the stack.
+        line, col = _deepest_point(text)
+        raise InputError([Diagnostic(source, "the document nests too deeply", line, col, code="too-deep")]) from None
     if node is None:
         raise InputError([Diagnostic(source, "the file is empty: a YAML mapping was expected", 1, 1, code="empty")])
     b = _Builder(source)
@@ -150,6 +162,43 @@ def load_yaml_text(text: str, source: str) -> YamlDoc:
     if b.errors:
         raise InputError(b.errors)
     return YamlDoc(source, data, b.positions, b.float_text)
+
+
+def _flow_depth_exceeded(text: str) -> tuple[int, int] | None:
+    """Line and column of the first '[' or '{' nested deeper than MAX_FLOW_DEPTH, if any.
+
+    Brackets inside quotes and comments count too: no real policy comes close.
+    """
+    depth = 0
+    for m in _BRACKETS.finditer(text):
+        if m.group() in "[{":
+            depth += 1
+            if depth > MAX_FLOW_DEPTH:
+                line = text.count("\n", 0, m.start()) + 1
+                return line, m.start() - (text.rfind("\n", 0, m.start()) + 1) + 1
+        else:
+            depth = max(0, depth - 1)
+    return None
+
+
+def _deepest_point(text: str, limit: int = 200) -> tuple[int, int]:
+    """Line and column where flow nesting first exceeds limit (else of the deepest indent)."""
+    depth = 0
+    line, col = 1, 1
+    for ch in text:
+        if ch == "\n":
+            line, col = line + 1, 1
+            continue
+        if ch in "[{":
+            depth += 1
+            if depth > limit:
+                return line, col
+        elif ch in "]}":
+            depth -= 1
+        col += 1
+    lines = text.splitlines() or [""]
+    deepest = max(range(len(lines)), key=lambda i: len(lines[i]) - len(lines[i].lstrip(" ")))
+    return deepest + 1, len(lines[deepest]) - len(lines[deepest].lstrip(" ")) + 1
 
 
 def load_yaml_file(path: str, display: str | None = None, *, max_bytes: int = MAX_BYTES) -> YamlDoc:

@@ -314,3 +314,169 @@ def _suggest(key: str, names: list[str]) -> str:
 def tally_strings(x: Any, w: Walk) -> None:
     """Public wrapper used by the loader for string leaves the checks do not visit."""
     _tally(x, w)
+
+
+# ---------------------------------------------------------------------------
+# The fast path: the same schema subset generated as Python source, answering
+# only "valid, with nothing to warn about?". It is conservative: True only when
+# the checks above would find no error and no warning; anything else (a float
+# where an integer is allowed, an unknown field, any error) returns False and
+# the caller runs the exact checks above for the messages. Valid records, the
+# overwhelming majority of an inventory, never build a pointer or a message.
+# ---------------------------------------------------------------------------
+
+
+class _FastGen:
+    """Generates one Python function per ``$defs`` entry, checks inlined."""
+
+    def __init__(self, root: dict[str, Any]):
+        self.root = root
+        self.consts: dict[str, Any] = {}
+        self.funcs: dict[str, list[str]] = {}
+        self.counter = 0
+
+    def const(self, value: Any) -> str:
+        name = f"_c{len(self.consts)}"
+        self.consts[name] = value
+        return name
+
+    def fresh(self, prefix: str) -> str:
+        self.counter += 1
+        return f"{prefix}{self.counter}"
+
+    def ref(self, ref: str) -> str:
+        if not ref.startswith("#/$defs/"):
+            raise ValueError(f"unsupported $ref {ref}")
+        name = "_d_" + re.sub(r"\W", "_", ref[len("#/$defs/"):])
+        if name not in self.funcs:
+            self.funcs[name] = []  # reserve (recursion)
+            body = self.check(self.root["$defs"][ref[len("#/$defs/"):]], "v", 1)
+            self.funcs[name] = [f"def {name}(v):", *body, "    return True"]
+        return name
+
+    def func(self, s: dict[str, Any]) -> str:
+        """A standalone function for a sub-schema (anyOf alternatives)."""
+        name = self.fresh("_f")
+        self.funcs[name] = []
+        body = self.check(s, "v", 1)
+        self.funcs[name] = [f"def {name}(v):", *body, "    return True"]
+        return name
+
+    def check(self, s: dict[str, Any], v: str, depth: int) -> list[str]:  # noqa: C901 - one switch
+        """Lines that ``return False`` unless value ``v`` certainly passes schema ``s``."""
+        unknown = set(s) - _HANDLED
+        if unknown:
+            raise ValueError(f"fastcheck cannot compile keywords {sorted(unknown)}")
+        if "oneOf" in s:
+            raise ValueError("oneOf is not supported by the fast path")
+        ind = "    " * depth
+        out: list[str] = []
+        if "$ref" in s:
+            out.append(f"{ind}if not {self.ref(s['$ref'])}({v}): return False")
+        if "anyOf" in s:
+            alts = s["anyOf"]
+            non_null = [a for a in alts if a.get("type") != "null"]
+            if len(non_null) == 1:
+                inner = self.check(non_null[0], v, depth + 1)
+                if len(non_null) < len(alts):
+                    out.append(f"{ind}if {v} is not None:")
+                else:
+                    out.append(f"{ind}if True:")
+                out.extend(inner or [f"{ind}    pass"])
+            else:
+                names = [self.func(a) for a in alts]
+                out.append(f"{ind}if not ({' or '.join(f'{n}({v})' for n in names)}): return False")
+        if "type" in s:
+            t = s["type"]
+            test = {
+                "string": f"type({v}) is not str",
+                "integer": f"type({v}) is not int",  # floats like 4.0: the exact path decides
+                "number": f"type({v}) is not int and type({v}) is not float",
+                "boolean": f"type({v}) is not bool",
+                "object": f"type({v}) is not dict",
+                "array": f"type({v}) is not list",
+                "null": f"{v} is not None",
+            }.get(t)
+            if test is None:
+                raise ValueError(f"unsupported type {t!r}")
+            out.append(f"{ind}if {test}: return False")
+        if "enum" in s:
+            allowed = s["enum"]
+            if allowed and all(type(a) is str for a in allowed):
+                c = self.const(frozenset(allowed))
+                out.append(f"{ind}if type({v}) is not str or {v} not in {c}: return False")
+            else:
+                c = self.const(tuple(allowed))
+                out.append(f"{ind}if not any({v} == a and type({v}) is type(a) for a in {c}): return False")
+        if "const" in s:
+            c = self.const(s["const"])
+            out.append(f"{ind}if {v} != {c}: return False")
+        num = [(kw, op) for kw, op in (("minimum", "<"), ("maximum", ">")) if kw in s]
+        if num:
+            conds = " or ".join(f"{v} {op} {self.const(s[kw])}" for kw, op in num)
+            out.append(f"{ind}if (type({v}) is int or type({v}) is float) and ({conds}): return False")
+        if "minLength" in s or "maxLength" in s or "pattern" in s:
+            conds = []
+            if "minLength" in s:
+                conds.append(f"len({v}) < {int(s['minLength'])}")
+            if "maxLength" in s:
+                conds.append(f"len({v}) > {int(s['maxLength'])}")
+            if "pattern" in s:
+                conds.append(f"not {self.const(re.compile(s['pattern']))}.search({v})")
+            out.append(f"{ind}if type({v}) is str and ({' or '.join(conds)}): return False")
+        if "properties" in s or "additionalProperties" in s or "required" in s:
+            out.extend(self.obj(s, v, depth))
+        if "items" in s:
+            if type(s["items"]) is not dict:
+                raise ValueError("tuple items unsupported")
+            x = self.fresh("_x")
+            inner = self.check(s["items"], x, depth + 2)
+            if inner:
+                out.append(f"{ind}if type({v}) is list:")
+                out.append(f"{ind}    for {x} in {v}:")
+                out.extend(inner)
+        return out
+
+    def obj(self, s: dict[str, Any], v: str, depth: int) -> list[str]:
+        ind = "    " * depth
+        props: dict[str, Any] = s.get("properties", {})
+        addl = s.get("additionalProperties", True)
+        out = [f"{ind}if type({v}) is dict:"]
+        ind2 = ind + "    "
+        for r in s.get("required", ()):
+            out.append(f"{ind2}if {r!r} not in {v}: return False")
+        if addl is False:
+            # Unknown fields are warnings: leave them to the exact path.
+            out.append(f"{ind2}if not {self.const(frozenset(props))}.issuperset({v}): return False")
+        elif isinstance(addl, dict):
+            x = self.fresh("_x")
+            k = self.fresh("_k")
+            inner = self.check(addl, x, depth + 3)
+            if inner:
+                out.append(f"{ind2}for {k}, {x} in {v}.items():")
+                out.append(f"{ind2}    if {k} not in {self.const(frozenset(props))}:")
+                out.extend(inner)
+        for key, sub in props.items():
+            x = self.fresh("_x")
+            inner = self.check(sub, x, depth + 2)
+            nullable = _allows_null(sub, self.root)
+            out.append(f"{ind2}{x} = {v}.get({key!r})")
+            if not nullable:
+                # An explicit null on a non-nullable property is an error.
+                out.append(f"{ind2}if {x} is None and {key!r} in {v}: return False")
+            if inner:
+                out.append(f"{ind2}if {x} is not None:")
+                out.extend(inner)
+        return out if len(out) > 1 else []
+
+
+def compile_fast(root: dict[str, Any], ref: str) -> Callable[[Any], bool]:
+    """``value -> bool``: True only when the exact checks would report nothing."""
+    gen = _FastGen(root)
+    entry = gen.ref(ref)
+    src = "\n\n".join("\n".join(lines) for lines in gen.funcs.values())
+    ns: dict[str, Any] = dict(gen.consts)
+    exec(compile(src, f"<fastcheck {ref}>", "exec"), ns)  # noqa: S102 - generated from the shipped schema
+    fn = ns[entry]
+    fn.source = src  # type: ignore[attr-defined]
+    return fn  # type: ignore[no-any-return]

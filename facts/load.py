@@ -11,10 +11,11 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, NamedTuple
 
 import orjson
 
@@ -34,6 +35,7 @@ def facts_schema() -> dict[str, Any]:
 
 
 _HOST_CHECK = None
+_HOST_FAST = None
 
 
 def host_check() -> Any:
@@ -42,6 +44,16 @@ def host_check() -> Any:
     if _HOST_CHECK is None:
         _HOST_CHECK = Compiler(facts_schema()).ref("#/$defs/HostFacts")
     return _HOST_CHECK
+
+
+def host_fast_check() -> Any:
+    """``value -> bool``: True when the host certainly validates with no warning (generated code)."""
+    global _HOST_FAST
+    if _HOST_FAST is None:
+        from .fastcheck import compile_fast
+
+        _HOST_FAST = compile_fast(facts_schema(), "#/$defs/HostFacts")
+    return _HOST_FAST
 
 
 class Locator:
@@ -65,6 +77,8 @@ class LineLocator(Locator):
     def locate(self, pointer: str) -> tuple[int, int]:
         # The line is the record's; for the column, finding each quoted key in
         # turn is exact for compact JSON Lines and far cheaper than a parse.
+        if isinstance(self.text, bytes):  # decoded on first use only
+            self.text = self.text.decode("utf-8", "replace")
         at = 0
         for token in pointer.split("/")[1:]:
             if token.isdigit():
@@ -89,7 +103,10 @@ class _DocPositions:
         try:
             _, pm, _ = parse_with_positions(self.text, self.source)
             return pm
-        except InputError:
+        except (InputError, RecursionError):
+            return None
+        except MemoryError:
+            # Millions of values on one document: positions degrade to 1:1, the run goes on.
             return None
 
 
@@ -141,6 +158,21 @@ class Rejected:
 Item = HostRecord | Rejected
 
 
+def _first_at(message: str, line: int) -> str:
+    """A JSON Lines record is one line: "first at line 1" of its parse is the record's line."""
+    if not line:
+        return message
+    return re.sub(r"\(first at line (\d+)\)", lambda m: f"(first at line {int(m.group(1)) + line - 1})", message)
+
+
+def _compact_colons(value: Any) -> int:
+    """':' count of the compact serialisation; -1 (take the slow path) when orjson refuses it."""
+    try:
+        return orjson.dumps(value).count(b":")
+    except orjson.JSONEncodeError:  # nested deeper than orjson serialises (254 levels)
+        return -1
+
+
 def _raw_colons(raw: bytes | str) -> int:
     return raw.count(b":" if isinstance(raw, bytes) else ":")
 
@@ -168,8 +200,27 @@ def _check_record(
         )
     name = value.get("name")
     host = name if type(name) is str and name else None
+    if host is not None and host_fast_check()(value) and (raw is None or _raw_colons(raw) == _compact_colons(value)):
+        # Fast path: certainly valid, nothing to warn about, and the compact
+        # re-serialisation has as many ':' as the raw record (no hidden duplicate key).
+        if want_locator:
+            if locate_text is not None:
+                fast_locator: Locator | None = LineLocator(locate_text[0], locate_text[2], source)
+            else:
+                fast_locator = DocLocator(doc, base) if doc is not None else None
+        else:
+            fast_locator = None
+        value["derived"] = derive(value)
+        return HostRecord(host, value, source, index, line, fast_locator, [])
     w = Walk()
-    ok = host_check()(value, "", w)
+    try:
+        ok = host_check()(value, "", w)
+    except RecursionError:
+        # Nesting just under orjson's limit (1024) still exceeds Python's stack.
+        pos = (line or 1, 1)
+        if doc is not None and doc.pm is not None:
+            pos = doc.pm.locate(base) or pos
+        return Rejected(source, index, [Diagnostic(source, "record nests too deeply (more than ~900 levels)", pos[0], pos[1], base or "", host, code="too-deep")], host)
     duplicates: list[Diagnostic] = []
     if raw is not None and _raw_colons(raw) != w.keys + w.colons:
         # The tallies disagree: the record may hide a duplicate key. Ask the exact parser.
@@ -179,13 +230,16 @@ def _check_record(
         except InputError as exc:
             duplicates = exc.diagnostics
         duplicates = [
-            Diagnostic(d.source, d.message, line if locate_text else d.line, d.column, base + d.pointer, host, d.level, d.code)
+            Diagnostic(d.source, _first_at(d.message, line), line or d.line, d.column, base + d.pointer, host, d.level, d.code)
             for d in duplicates
         ]
     if locate_text is not None:
         locator: Locator | None = LineLocator(locate_text[0], locate_text[2], source)
     elif doc is not None:
         locator = DocLocator(doc, base)
+    elif raw is not None and line and not (ok and host is not None):
+        # Positions were not asked for, but a rejection still names its column.
+        locator = LineLocator(raw, line, source)  # type: ignore[arg-type]
     else:
         locator = None
 
@@ -195,7 +249,7 @@ def _check_record(
 
     if not ok or duplicates or host is None:
         diags = [diag(p, m, Level.ERROR, "facts-schema") for p, m in w.errors]
-        if host is None and not any(p == "/name" for p, _ in w.errors):
+        if host is None and not any(p == "/name" or "'name'" in m for p, m in w.errors):
             diags.append(diag("", "host has no 'name'", Level.ERROR, "facts-schema"))
         diags.extend(duplicates)
         diags.extend(diag(p, m, Level.WARNING, "unknown-field") for p, m in w.warnings)
@@ -205,16 +259,55 @@ def _check_record(
     return HostRecord(host, value, source, index, line, locator if want_locator else None, warnings)
 
 
-def iter_jsonl(fh: io.BufferedReader | io.TextIOBase, source: str, *, locate: bool) -> Iterator[Item]:
-    """Records of a JSON Lines stream, one per non-blank line."""
+class RawLine(NamedTuple):
+    """One non-blank JSON Lines record, not parsed yet (what a worker process is sent)."""
+
+    source: str
+    index: int
+    line: int
+    data: bytes | str
+
+
+def parse_raw_line(rl: RawLine, *, locate: bool) -> Item:
+    """Parse and check one JSON Lines record."""
+    source, index, lineno, stripped = rl
+    try:
+        value = orjson.loads(stripped)
+    except orjson.JSONDecodeError as exc:
+        if isinstance(stripped, bytes):
+            try:
+                text = stripped.decode("utf-8")
+            except UnicodeDecodeError as bad:
+                col = len(stripped[: bad.start].decode("utf-8", "replace")) + 1
+                msg = f"not valid UTF-8 text: byte 0x{stripped[bad.start]:02x} cannot be decoded; save the file as UTF-8"
+                return Rejected(source, index, [Diagnostic(source, msg, lineno, col, f"/{index}", code="encoding")])
+        else:
+            text = stripped
+        return Rejected(source, index, [_syntax_diag(text, source, lineno, f"/{index}", exc)])
+    text_for_locator = None
+    if locate:
+        # The line stays bytes until a position is asked for (LineLocator decodes it).
+        text_for_locator = (stripped, source, lineno)
+    return _check_record(value, source, index, lineno, stripped, text_for_locator, None, f"/{index}", locate)  # type: ignore[arg-type]
+
+
+def iter_jsonl(
+    fh: io.BufferedReader | io.TextIOBase, source: str, *, locate: bool, raw_lines: bool = False, meter: list[int] | None = None
+) -> Iterator[Item | RawLine]:
+    """Records of a JSON Lines stream, one per non-blank line.
+
+    ``raw_lines`` yields each record unparsed (:class:`RawLine`, for worker
+    processes); ``meter[0]`` is advanced by the size of every line read (progress).
+    """
     index = 0
     lineno = 0
-    loads = orjson.loads
     while True:
         raw = fh.readline(MAX_RECORD_BYTES + 1)
         if not raw:
             break
         lineno += 1
+        if meter is not None:
+            meter[0] += len(raw)
         if len(raw) > MAX_RECORD_BYTES and not raw.endswith(b"\n" if isinstance(raw, bytes) else "\n"):
             # Skip the rest of an over-long line without holding it.
             while True:
@@ -227,32 +320,34 @@ def iter_jsonl(fh: io.BufferedReader | io.TextIOBase, source: str, *, locate: bo
         stripped = raw.strip()
         if not stripped:
             continue
-        try:
-            value = loads(stripped)
-        except orjson.JSONDecodeError:
-            text = stripped.decode("utf-8", "replace") if isinstance(stripped, bytes) else stripped
-            yield Rejected(source, index, [_syntax_diag(text, source, lineno, f"/{index}")])
-            index += 1
-            continue
-        text_for_locator = None
-        if locate:
-            text = stripped.decode("utf-8", "replace") if isinstance(stripped, bytes) else stripped
-            text_for_locator = (text, source, lineno)
-        yield _check_record(value, source, index, lineno, stripped, text_for_locator, None, f"/{index}", locate)
+        rl = RawLine(source, index, lineno, stripped)
+        yield rl if raw_lines else parse_raw_line(rl, locate=locate)
         index += 1
 
 
-def _syntax_diag(text: str, source: str, line_offset: int, pointer: str) -> Diagnostic:
-    """Exact position of a JSON syntax error in text (stdlib json reports it)."""
+def _syntax_diag(text: str, source: str, line_offset: int, pointer: str, orjson_error: Exception | None = None) -> Diagnostic:
+    """Exact position of a JSON syntax error in text (stdlib json reports it).
+
+    What the stdlib accepts but orjson refuses (NaN, nesting, huge numbers, lone
+    surrogates) is located by the exact parser, else by orjson's own message.
+    """
     try:
         json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         line = exc.lineno + line_offset - 1
         return Diagnostic(source, f"invalid JSON: {exc.msg}", line, exc.colno, pointer, code="json-syntax")
-    except ValueError as exc:
-        return Diagnostic(source, f"invalid JSON: {exc}", line_offset, 1, pointer, code="json-syntax")
+    except (ValueError, RecursionError):
+        pass
+    try:
+        parse_with_positions(text, source)
+    except InputError as exc:
+        d = exc.diagnostics[-1]
+        return Diagnostic(source, f"invalid JSON: {d.message}", d.line + line_offset - 1, d.column, pointer + d.pointer, code="json-syntax")
     except RecursionError:
-        return Diagnostic(source, "invalid JSON: nested too deeply", line_offset, 1, pointer, code="json-syntax")
+        pass
+    if isinstance(orjson_error, json.JSONDecodeError):
+        e = orjson_error
+        return Diagnostic(source, f"invalid JSON: {e.msg}", e.lineno + line_offset - 1, e.colno, pointer, code="json-syntax")
     return Diagnostic(source, "invalid JSON", line_offset, 1, pointer, code="json-syntax")
 
 
@@ -264,11 +359,11 @@ def iter_document(text: str, source: str, *, locate: bool) -> Iterator[Item]:
     """Records of a whole JSON document (host, array of hosts, or {hosts: [...]})."""
     try:
         value = orjson.loads(text)
-    except orjson.JSONDecodeError:
+    except orjson.JSONDecodeError as exc:
         if _looks_like_jsonl(text):
             yield from iter_jsonl(io.StringIO(text), source, locate=locate)
             return
-        yield Rejected(source, -1, [_syntax_diag(text, source, 1, "")])
+        yield Rejected(source, -1, [_syntax_diag(text, source, 1, "", exc)])
         return
     doc = _DocPositions(text, source)
     if type(value) is dict and "hosts" in value and "name" not in value:
@@ -293,13 +388,22 @@ def iter_document(text: str, source: str, *, locate: bool) -> Iterator[Item]:
     else:
         yield Rejected(source, -1, [Diagnostic(source, f"expected a host object or an array of hosts, got {type(value).__name__}", 1, 1, code="facts-shape")])
         return
+    if not hosts:
+        # Like an empty file: a facts file that holds no host is a mistake, never "all compliant".
+        pos = ((doc.pm.locate(base.rstrip("/")) if doc.pm else None) or (1, 1)) if base else (1, 1)
+        yield Rejected(source, -1, [Diagnostic(source, "no hosts: the array of hosts is empty", pos[0], pos[1], (base or "/").rstrip("/"), code="empty")])
+        return
     # One duplicate-key check for the whole document, not per record.
     whole = Walk()
     from .fastcheck import tally_strings
 
-    tally_strings(value, whole)
+    try:
+        tally_strings(value, whole)
+        deep = False
+    except RecursionError:
+        deep = True  # the exact parser below stops at its depth limit and names the record
     dup_by_record: dict[int, list[Diagnostic]] = {}
-    if _raw_colons(text) != whole.keys + whole.colons:
+    if deep or _raw_colons(text) != whole.keys + whole.colons:
         try:
             _, _, dups = parse_with_positions(text, source)
         except InputError as exc:
@@ -346,7 +450,10 @@ def _looks_like_jsonl(text: str) -> bool:
         return False
 
 
-def iter_file(path: str, display: str | None = None, *, locate: bool = False, fmt: str | None = None) -> Iterator[Item]:
+def iter_file(
+    path: str, display: str | None = None, *, locate: bool = False, fmt: str | None = None,
+    raw_lines: bool = False, meter: list[int] | None = None,
+) -> Iterator[Item | RawLine]:
     """Every record of one facts file (``-`` reads standard input)."""
     source = display or path
     if path != "-" and os.path.isdir(path):
@@ -369,11 +476,13 @@ def iter_file(path: str, display: str | None = None, *, locate: bool = False, fm
             if encoding == "utf-8":
                 if bom:
                     fh.read(bom)
-                yield from iter_jsonl(fh, source, locate=locate)
+                yield from iter_jsonl(fh, source, locate=locate, raw_lines=raw_lines, meter=meter)
             else:
-                yield from iter_jsonl(io.TextIOWrapper(fh, encoding=encoding.replace("-le", "").replace("-be", "") if bom else encoding), source, locate=locate)
+                yield from iter_jsonl(io.TextIOWrapper(fh, encoding=encoding.replace("-le", "").replace("-be", "") if bom else encoding), source, locate=locate, raw_lines=raw_lines, meter=meter)
             return
         raw = fh.read(MAX_DOCUMENT_BYTES + 1)
+    if meter is not None:
+        meter[0] += len(raw)
     if len(raw) > MAX_DOCUMENT_BYTES:
         yield Rejected(source, -1, [Diagnostic(source, "JSON document larger than 1 GiB: use JSON Lines", code="too-large")])
         return
@@ -398,7 +507,10 @@ def _stdin_bytes() -> io.BufferedReader:
     return sys.stdin.buffer  # type: ignore[return-value]
 
 
-def iter_paths(paths: Iterable[str], *, locate: bool = False, fmt: str | None = None) -> Iterator[Item]:
+def iter_paths(
+    paths: Iterable[str], *, locate: bool = False, fmt: str | None = None,
+    raw_lines: bool = False, meter: list[int] | None = None,
+) -> Iterator[Item | RawLine]:
     """Records of several files in order; directories are expanded to their *.json/*.jsonl files."""
     for p in paths:
         if p != "-" and os.path.isdir(p):
@@ -411,9 +523,9 @@ def iter_paths(paths: Iterable[str], *, locate: bool = False, fmt: str | None = 
             if not files:
                 yield Rejected(p, -1, [Diagnostic(p, "directory holds no .json or .jsonl facts files", code="io")])
             for f in files:
-                yield from iter_file(f, _display(f), locate=locate, fmt=fmt)
+                yield from iter_file(f, _display(f), locate=locate, fmt=fmt, raw_lines=raw_lines, meter=meter)
         else:
-            yield from iter_file(p, _display(p) if p != "-" else "<stdin>", locate=locate, fmt=fmt)
+            yield from iter_file(p, _display(p) if p != "-" else "<stdin>", locate=locate, fmt=fmt, raw_lines=raw_lines, meter=meter)
 
 
 def _display(path: str) -> str:

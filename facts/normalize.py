@@ -173,21 +173,48 @@ DERIVED_FACTS: dict[str, tuple[str, str]] = {
 }
 
 
+# Memo tables for derive(): an inventory repeats the same few .NET releases,
+# OS builds and IIS feature sets, so each is normalised once per process.
+_MEMO_MAX = 4096
+_DOTNET_MEMO: dict[int, tuple[str, str]] = {}
+_OS_MEMO: dict[tuple[str, int], tuple[str | None, str | None]] = {}
+_IIS_MEMO: dict[tuple[str, ...], list[str]] = {}
+
+
+def _memo_put(table: dict[Any, Any], key: Any, value: Any) -> None:
+    if len(table) >= _MEMO_MAX:
+        table.clear()
+    table[key] = value
+
+
 def derive(host: dict[str, Any]) -> dict[str, Any]:
     """Compute the derived facts of one validated host (missing inputs give no key)."""
     d: dict[str, Any] = {}
     dn = host.get("dotnet")
-    if dn and dn.get("release") is not None:
-        rel = dn["release"]
-        v = dotnet_version(int(rel))
-        d["dotnet_version"] = v if v != "<4.5" else "4.0"
-        d["dotnet_display"] = f"{v} ({rel})"
+    if dn:
+        rel = dn.get("release")
+        if rel is not None:
+            memo = _DOTNET_MEMO.get(rel) if type(rel) is int else None
+            if memo is None:
+                v = dotnet_version(int(rel))
+                memo = (v if v != "<4.5" else "4.0", f"{v} ({rel})")
+                if type(rel) is int:
+                    _memo_put(_DOTNET_MEMO, rel, memo)
+            d["dotnet_version"], d["dotnet_display"] = memo
     osf = host.get("os")
     if osf:
-        fam = os_family(osf.get("product_type"))
+        pt = osf.get("product_type")
+        build = osf.get("build")
+        key = (pt, build) if type(pt) is str and type(build) is int else None
+        got = _OS_MEMO.get(key) if key is not None else None  # type: ignore[arg-type]
+        if got is None:
+            fam = os_family(pt)
+            got = (fam, os_name(build, fam) if fam else None)
+            if key is not None:
+                _memo_put(_OS_MEMO, key, got)
+        fam, name = got
         if fam:
             d["os_family"] = fam
-            name = os_name(osf.get("build"), fam)
             if name:
                 d["os_name"] = name
     ss = host.get("site_services")
@@ -199,8 +226,19 @@ def derive(host: dict[str, Any]) -> dict[str, Any]:
         if installed is not None or planned is not None:
             d["roles"] = sorted(set(d.get("installed_services", ())) | set(planned or ()))
     iis = host.get("iis")
-    if iis and iis.get("features") is not None:
-        d["iis_features"] = sorted({feature_name(f) for f in iis["features"]})
+    if iis:
+        feats = iis.get("features")
+        if feats is not None:
+            fkey = tuple(feats)
+            try:
+                names = _IIS_MEMO.get(fkey)
+            except TypeError:  # unhashable items: not from a validated record
+                fkey, names = None, None  # type: ignore[assignment]
+            if names is None:
+                names = sorted({feature_name(f) for f in feats})
+                if fkey is not None:
+                    _memo_put(_IIS_MEMO, fkey, names)
+            d["iis_features"] = list(names)
     return d
 
 

@@ -34,6 +34,7 @@ class RenderOptions:
     sarif_profile: str = "github"  # or "full"
     uri_base_id: str = "%SRCROOT%"
     verbose: bool = False
+    capacity: bool = False  # JSON and table: add the capacity view (engine.capacity)
 
 
 class Renderer(Protocol):

@@ -84,9 +84,9 @@ def host_dict(r: HostResult) -> dict[str, Any]:
         "index": r.index,
         "rejected": r.rejected,
         "target": r.target,
-        "packs": list(r.packs),
+        "packs": r.packs,
         "os": r.os,
-        "roles": list(r.roles) if r.roles is not None else None,
+        "roles": r.roles,
         "site": r.site,
         "notification_server": r.notification_server,
         "counts": dict(zip(OUTCOME_NAMES, r.counts)),
@@ -127,6 +127,11 @@ class JsonRenderer:
 
     def __init__(self, options: RenderOptions):
         self.first = True
+        self.capacity = None
+        if options.capacity:
+            from ..capacity import CapacityAccumulator
+
+            self.capacity = CapacityAccumulator()
 
     def start(self, header: ReportHeader) -> str:
         head = _dumps({"schema": REPORT_SCHEMA, **header_dict(header)}, indent=True)
@@ -136,8 +141,13 @@ class JsonRenderer:
     def host(self, result: HostResult) -> str:
         prefix = "    " if self.first else ",\n    "
         self.first = False
+        if self.capacity is not None:
+            self.capacity.add_result(result)
         return prefix + _dumps(host_dict(result))
 
     def finish(self, summary: Summary) -> str:
         body = _dumps(summary_dict(summary), indent=True).replace("\n", "\n  ")
-        return ("\n" if not self.first else "") + '  ],\n  "summary": ' + body + "\n}\n"
+        cap = ""
+        if self.capacity is not None:
+            cap = ',\n  "capacity": ' + _dumps(self.capacity.finish().to_dict(), indent=True).replace("\n", "\n  ")
+        return ("\n" if not self.first else "") + "  ]" + cap + ',\n  "summary": ' + body + "\n}\n"
