@@ -126,10 +126,12 @@ class EffectivePack:
 class PolicySet:
     """Every pack loaded, resolved, and ready to be selected for a target version."""
 
-    def __init__(self, packs: list[LoadedPack], effective: dict[str, EffectivePack]):
+    def __init__(self, packs: list[LoadedPack], effective: dict[str, EffectivePack], overlays: list[Any] | None = None):
         self.loaded = packs
         self.effective = effective
         self.by_id = {p.pack.id: p for p in packs}
+        #: Data overlays applied (engine.overlays.Overlay: .path, .digest, .tables), in order.
+        self.overlays: list[Any] = list(overlays or [])
 
     def select(self, target: str) -> list[EffectivePack]:
         """The packs whose range contains target, without packs another selected pack extends."""
@@ -210,6 +212,12 @@ def _schema_diagnostics(doc: YamlDoc) -> list[Diagnostic]:
         e = _best_error(err)
         ptr = _pointer(e.absolute_path)
         msg = e.message
+        if e.validator == "additionalProperties" and isinstance(e.instance, dict):
+            # Point at the first unexpected key, not at the mapping that holds it.
+            allowed = set(e.schema.get("properties", {})) if isinstance(e.schema, dict) else set()
+            extra = [k for k in e.instance if k not in allowed]
+            if extra:
+                ptr = f"{ptr}/{str(extra[0]).replace('~', '~0').replace('/', '~1')}"
         if ptr in doc.float_text and e.validator == "type":
             msg = (
                 f"{doc.float_text[ptr]} is a YAML number (read as {e.instance!r}); "
@@ -444,9 +452,13 @@ def load_policies(
     *,
     include_bundled: bool = True,
     files: Iterable[tuple[str, str]] = (),
+    overlays: Iterable[str] = (),
 ) -> tuple[PolicySet, list[Diagnostic]]:
     """Load every pack (bundled, then --policy-dir); raise InputError listing every error.
 
+    ``overlays`` are data overlay files (``--data``, engine/overlays.py), applied
+    in order to the packs' tables before inheritance is resolved; the policy set
+    records them in ``.overlays`` (path and sha256) for report provenance.
     Returns the policy set and the warnings (skipped files) that did not stop loading.
     """
     candidates: list[tuple[str, str, bool]] = []
@@ -472,8 +484,16 @@ def load_policies(
             errors.append(lp.doc.diag("/id", f"pack id {lp.pack.id} is also defined in {other.path}", code="duplicate-pack"))
             continue
         loaded[lp.pack.id] = lp
+    applied: list[Any] = []
+    overlay_paths = list(overlays)
+    if overlay_paths and not errors:
+        # Overlays need every pack loaded first (their tables are looked up by name).
+        from .overlays import apply_overlays
+
+        loaded, applied, odiags = apply_overlays(overlay_paths, loaded)
+        errors.extend(odiags)
     effective, diags = _resolve(loaded)
     errors.extend(diags)
     if errors:
         raise InputError(errors + warnings)
-    return PolicySet(list(loaded.values()), effective), warnings
+    return PolicySet(list(loaded.values()), effective, applied), warnings

@@ -13,9 +13,15 @@ from .conftest import EXAMPLES, write_json
 
 TASK_OK = {
     "name": "ts-ok",
+    "identity": {"is_notification_server": False},
     "os": {"build": 17763, "product_type": "server", "architecture": "x64"},
     "dotnet": {"release": 528040},
-    "iis": {"installed": True, "features": ["Web-Asp-Net45", "Web-Windows-Auth", "Web-Metabase", "Web-Static-Content", "Web-ISAPI-Ext", "Web-Net-Ext45"]},
+    "iis": {
+        "installed": True,
+        "features": ["Web-Asp-Net45", "Web-Windows-Auth", "Web-Metabase", "Web-Static-Content", "Web-ISAPI-Ext", "Web-Net-Ext45"],
+        "request_filtering": {"max_query_string": 2048, "allowed_verbs": ["GET", "POST", "HEAD"]},
+    },
+    "hardware": {"logical_processors": 4, "memory_mb": 8192},
     "agent": {"version": "8.7.3264.0", "managed": True, "local": True, "asset_status": "active", "cem_mode": False},
     "site_services": {"installed": [{"service": "task"}], "planned": []},
     "load": {"endpoints": 1000},
@@ -39,7 +45,7 @@ def test_each_outcome_kind(policies) -> None:
     error = {**TASK_OK, "name": "error", "agent": {**TASK_OK["agent"], "version": "8.7.3264.0"}}
     r = evaluate([fail, unknown, error], policies, Options(target="8.7.3"))
     assert outcomes(r, "fail") == {"ITMS-NET-48": "fail"}
-    assert outcomes(r, "unknown") == {"ITMS-NET-48": "unknown"}
+    assert outcomes(r, "unknown") == {"ITMS-NET-48": "unknown", "ITMS-NET-MS-SUPPORTED": "unknown"}
     f = r.hosts[0].findings[0]
     assert f.evidence[0].pointer == "/dotnet/release" and f.evidence[0].observed == 461814
     assert "4.7.2 (461814)" in f.message and ">= 528040" in f.message
@@ -94,8 +100,9 @@ def test_not_applicable_by_role(policies) -> None:
     [(FailOn.ERROR, 0), (FailOn.WARNING, 1), (FailOn.NOTE, 1), (FailOn.NEVER, 0)],
 )
 def test_fail_on_thresholds_with_a_warning(policies, fail_on: FailOn, expected: int) -> None:
-    desktop = {**TASK_OK, "name": "desk", "os": {"build": 19045, "product_type": "workstation", "architecture": "x64"}, "load": {"endpoints": 500}}
-    r = evaluate([desktop], policies, Options(target="8.7.3", fail_on=fail_on))
+    desktop = {**TASK_OK, "name": "desk", "os": {"build": 19045, "product_type": "workstation", "architecture": "x64", "edition": "Enterprise"}, "load": {"endpoints": 500, "concurrent_connections": 10}}
+    # Audit date before Windows 10's end of support (2025-10-14): only the endpoints warning.
+    r = evaluate([desktop], policies, Options(target="8.7.3", fail_on=fail_on, audit_date="2025-06-01"))
     assert {f.rule_id for f in r.hosts[0].findings} == {"ITMS-CAP-DESKTOP-SITE"}
     assert r.exit_code == expected
 
@@ -138,7 +145,9 @@ def test_example_fleet_findings(cli) -> None:
     found = {h["name"]: {f["rule_id"]: f["outcome"] for f in h["findings"]} for h in report["hosts"]}
     assert found["TS-LON-01"] == {}
     assert found["PS-PAR-02"] == {"ITMS-IIS-PACKAGE-FEATURES": "fail"}
-    assert found["WKS-LYON-07"] == {"ITMS-CAP-DESKTOP-SITE": "fail"}
+    # A Windows 10 22H2 Enterprise package server: over the desktop limits, and out of
+    # Microsoft support since 2025-10-14 (the audit date defaults to today).
+    assert found["WKS-LYON-07"] == {"ITMS-CAP-DESKTOP-SITE": "fail", "ITMS-CAP-DESKTOP-CONNECTIONS": "fail", "ITMS-OS-LIFECYCLE": "fail"}
     assert set(found["TS-NYC-03"].values()) == {"unknown"} and "ITMS-NET-48" in found["TS-NYC-03"]
     pkg = next(h for h in report["hosts"] if h["name"] == "PS-PAR-02")["findings"][0]
     assert pkg["location"]["line"] == 30 and pkg["evidence"][0]["detail"].startswith("missing: ")

@@ -1,8 +1,9 @@
 """Policy tests as data: one folder per pack version, each case a host and its expected outcomes.
 
 Layout: ``tests/policy_cases/<pack id>/<pack version>/<case>.yaml`` with keys
-``target`` (ITMS version), ``facts`` (one host) and ``expect`` (rule id ->
-outcome). Rules not listed are not asserted. Every bundled pack version must
+``target`` (ITMS version), ``facts`` (one host), ``expect`` (rule id ->
+outcome), optionally ``audit_date`` and ``absent`` (rule ids that must not be
+evaluated for that target). Rules not listed are not asserted. Every bundled pack version must
 have its folder, and every rule's own examples must give their outcome.
 """
 from __future__ import annotations
@@ -46,6 +47,50 @@ def test_policy_case(path: Path) -> None:
     for rule_id, expected in case["expect"].items():
         assert rule_id in got, f"{rule_id} was not evaluated for {target}"
         assert got[rule_id] == expected, f"{rule_id}: got {got[rule_id]}, expected {expected}"
+    for rule_id in case.get("absent", []):
+        assert rule_id not in got, f"{rule_id} must not apply to ITMS {target}"
+
+
+RELEASES = {
+    "8.5": "itms-8.5", "8.5.4": "itms-8.5", "8.6": "itms-8.6", "8.6.2": "itms-8.6", "8.7": "itms-8.7",
+    "8.7.1": "itms-8.7.1", "8.7.2": "itms-8.7.2", "8.7.3": "itms-8.7.3", "8.7.3.1": "itms-8.7.3",
+    "8.8": "itms-8.8", "8.8.1": "itms-8.8.1", "8.8.2": "itms-8.8.1",
+}
+
+
+@pytest.mark.parametrize("target,leaf", sorted(RELEASES.items()))
+def test_target_selects_exactly_its_release_pack(target: str, leaf: str) -> None:
+    assert [e.id for e in _PS.select(target)] == [leaf]
+
+
+@pytest.mark.parametrize("target", ["7.5", "8.4", "8.9", "9.0"])
+def test_no_pack_outside_the_known_releases(target: str) -> None:
+    assert _PS.select(target) == []
+
+
+def test_release_chain() -> None:
+    chain = _PS.effective["itms-8.8.1"].chain
+    assert chain == ("itms-8.8.1", "itms-8.8", "itms-8.7.3", "itms-8.7.2", "itms-8.7.1", "itms-8.7", "itms-8.6", "itms-8.5", "itms-base")
+
+
+def test_every_release_has_its_own_site_server_matrix() -> None:
+    """The support matrix is data per ITMS version; unconfirmed rows say so and name their source."""
+    for e in _PS.effective.values():
+        lp = _PS.by_id[e.id]
+        if e.id == "itms-base":
+            continue
+        assert "site_server_os" in lp.pack.tables, e.id
+        for row in lp.pack.tables["site_server_os"].rows:
+            assert row["confirmed"] is False and row["source"] == "TODO" and row["itms"] == e.id.removeprefix("itms-")
+
+
+def test_table_rows_say_whether_they_are_confirmed() -> None:
+    for lp in _PS.loaded:
+        for name, table in lp.pack.tables.items():
+            for row in table.rows:
+                assert isinstance(row.get("confirmed"), bool), f"{lp.pack.id}/{name}: {row}"
+                if row["confirmed"]:
+                    assert row.get("confirmed_by") or table.confidence.value == "high", f"{lp.pack.id}/{name}: {row}"
 
 
 def _examples() -> list[tuple[str, str, str, int]]:
