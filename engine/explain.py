@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 from .examples import example_outcome, iter_examples
+from .model import RuleInfo
 from .packs import EffectivePack
 from .policy import Rule
 
@@ -14,9 +15,14 @@ CONFIDENCE_TEXT = {
 }
 
 
-def help_markdown(rule: Rule) -> str:
+def _v(x: object) -> str:
+    """An enum's value, or the string itself (Rule has enums, model.RuleInfo plain strings)."""
+    return str(getattr(x, "value", x))
+
+
+def help_markdown(rule: "Rule | RuleInfo") -> str:
     """The rule's help in Markdown (SARIF help.markdown, Markdown reports)."""
-    parts = [f"**{rule.title}** ({rule.severity.value}, confidence {rule.confidence.value})", "", rule.description.strip()]
+    parts = [f"**{rule.title}** ({_v(rule.severity)}, confidence {_v(rule.confidence)})", "", rule.description.strip()]
     if rule.rationale:
         parts += ["", f"*Why:* {rule.rationale.strip()}"]
     parts += ["", f"**Remediation:** {rule.remediation.strip()}", "", f"**Source:** <{rule.source}>"]
@@ -27,9 +33,9 @@ def help_markdown(rule: Rule) -> str:
     return "\n".join(parts)
 
 
-def help_text(rule: Rule) -> str:
+def help_text(rule: "Rule | RuleInfo") -> str:
     """Plain-text help (SARIF help.text)."""
-    text = f"{rule.description.strip()}\nRemediation: {rule.remediation.strip()}\nSource: {rule.source} (confidence {rule.confidence.value})"
+    text = f"{rule.description.strip()}\nRemediation: {rule.remediation.strip()}\nSource: {rule.source} (confidence {_v(rule.confidence)})"
     for ref in rule.references:
         text += f"\nSee also: {ref}"
     return text

@@ -46,7 +46,7 @@ class TableRenderer:
             lines.append(f"         {safe_text(f.message)}")
             for e in f.evidence[:3]:
                 where = f"{f.location.source}:{f.location.line}" if e is f.evidence[0] else f.location.source
-                lines.append(self._c("dim", f"         at {where} {e.pointer or e.fact}: observed {safe_text(_short(e.observed))}, expected {safe_text(e.expected)}"))
+                lines.append(self._c("dim", f"         at {safe_text(where)} {safe_text(e.pointer or e.fact)}: observed {safe_text(_short(e.observed))}, expected {safe_text(e.expected)}"))
         return "\n".join(lines) + "\n"
 
     def finish(self, summary: Summary) -> str:
@@ -59,6 +59,10 @@ class TableRenderer:
         for w in summary.waivers:
             if w.get("status") != "active":
                 out.append(f"waiver {safe_text(str(w.get('id')))}: {w.get('status')}")
+        for fx in summary.fixed[:20]:
+            out.append(f"FIXED    {safe_text(str(fx.get('host')))}  {safe_text(str(fx.get('rule_id')))} ({safe_text(str(fx.get('setting') or ''))}): no longer found (was in the baseline)")
+        if len(summary.fixed) > 20:
+            out.append(f"... and {len(summary.fixed) - 20} more fixed since the baseline")
         for n in summary.notices:
             out.append(n)
         o = summary.outcomes

@@ -1,0 +1,187 @@
+"""Baselines: gate only on findings that are new since an accepted report.
+
+``--baseline FILE`` takes a previous sitegate JSON report (``findings[].fingerprint``)
+or a sitegate SARIF log (``partialFingerprints["sitegateFinding/v1"]``). A
+finding's fingerprint is sha256(rule|host|setting): it survives reformatted or
+reordered facts files, moved lines and changed values, so "unchanged" means
+"the same rule still fails on the same setting of the same host".
+
+The engine marks each finding ``new`` or ``unchanged``; only new ones can fail
+the gate. Baseline findings no longer present are listed as fixed
+(``summary.fixed``). A baseline made from a GitHub-profile SARIF holds no waived
+findings (that profile leaves them out); use the JSON report or a
+``--sarif-profile full`` SARIF as the baseline when waivers are in play.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any
+
+import orjson
+
+from .diagnostics import Diagnostic, InputError
+from .jsonpos import parse_with_positions
+from .textio import decode
+
+REPORT_SCHEMA = "sitegate/report/v1"
+SARIF_KEY = "sitegateFinding/v1"
+MAX_BASELINE_BYTES = 1024 * 1024 * 1024
+_FP = re.compile(r"^[0-9a-f]{64}$")
+
+
+class Baseline(frozenset):
+    """The fingerprints of a baseline's findings, with what each one was."""
+
+    details: dict[str, dict[str, Any]]
+    digest: str
+    source: str
+    kind: str
+
+    def __new__(cls, details: dict[str, dict[str, Any]], digest: str, source: str = "", kind: str = "json") -> "Baseline":
+        self = super().__new__(cls, details.keys())
+        self.details = details
+        self.digest = digest
+        self.source = source
+        self.kind = kind
+        return self
+
+    def __reduce__(self):  # frozenset subclasses need help to pickle/copy with their attributes
+        return (Baseline, (self.details, self.digest, self.source, self.kind))
+
+
+class _Problems:
+    """Collects problems by JSON pointer; locates them only if there are any (slow path)."""
+
+    def __init__(self, source: str, text: str):
+        self.source = source
+        self.text = text
+        self.items: list[tuple[str, str]] = []
+
+    def add(self, pointer: str, message: str) -> None:
+        if len(self.items) < 100:
+            self.items.append((pointer, message))
+
+    def raise_if_any(self) -> None:
+        if not self.items:
+            return
+        try:
+            _, pm, _ = parse_with_positions(self.text, self.source)
+        except InputError:
+            pm = None
+        diags = []
+        for ptr, msg in self.items:
+            line, col = (pm.locate(ptr) if pm is not None else None) or (1, 1)
+            diags.append(Diagnostic(self.source, msg, line, col, ptr, code="baseline"))
+        raise InputError(diags)
+
+
+def _syntax_error(text: str, source: str) -> InputError:
+    try:
+        parse_with_positions(text, source)
+    except InputError as exc:
+        return InputError([Diagnostic(d.source, f"not a sitegate JSON report or SARIF file: {d.message}", d.line, d.column, d.pointer, code="baseline") for d in exc.diagnostics])
+    return InputError([Diagnostic(source, "not a sitegate JSON report or SARIF file: invalid JSON", 1, 1, code="baseline")])
+
+
+def _entry(fp: str, host: Any, rule_id: Any, setting: Any, message: Any) -> dict[str, Any]:
+    return {
+        "fingerprint": fp,
+        "host": host if isinstance(host, str) else None,
+        "rule_id": rule_id if isinstance(rule_id, str) else None,
+        "setting": setting if isinstance(setting, str) else "",
+        "message": message if isinstance(message, str) else "",
+    }
+
+
+def _from_report(doc: dict[str, Any], probs: _Problems) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    hosts = doc.get("hosts")
+    if not isinstance(hosts, list):
+        probs.add("/hosts", "a sitegate report needs a 'hosts' array")
+        return out
+    for i, h in enumerate(hosts):
+        if not isinstance(h, dict):
+            probs.add(f"/hosts/{i}", "a host result must be an object")
+            continue
+        findings = h.get("findings", [])
+        if not isinstance(findings, list):
+            probs.add(f"/hosts/{i}/findings", "'findings' must be an array")
+            continue
+        for j, f in enumerate(findings):
+            ptr = f"/hosts/{i}/findings/{j}"
+            fp = f.get("fingerprint") if isinstance(f, dict) else None
+            if not isinstance(fp, str) or not _FP.match(fp):
+                probs.add(ptr + "/fingerprint", "each finding needs a 'fingerprint' (64 hex digits): is this a sitegate report?")
+                continue
+            out[fp] = _entry(fp, h.get("name"), f.get("rule_id"), f.get("setting"), f.get("message"))
+    return out
+
+
+def _from_sarif(doc: dict[str, Any], probs: _Problems) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    runs = doc.get("runs")
+    if not isinstance(runs, list):
+        probs.add("/runs", "a SARIF log needs a 'runs' array")
+        return out
+    sitegate_runs = 0
+    for r, run in enumerate(runs):
+        driver = ((run or {}).get("tool") or {}).get("driver") or {} if isinstance(run, dict) else {}
+        if driver.get("name") != "sitegate":
+            continue
+        sitegate_runs += 1
+        results = run.get("results")
+        if not isinstance(results, list):
+            probs.add(f"/runs/{r}/results", "a SARIF run needs a 'results' array")
+            continue
+        for j, res in enumerate(results):
+            ptr = f"/runs/{r}/results/{j}"
+            if not isinstance(res, dict):
+                probs.add(ptr, "a result must be an object")
+                continue
+            if res.get("kind") in ("pass", "notApplicable") or res.get("baselineState") == "absent":
+                continue  # not a finding (full profile) / not in that run
+            fp = (res.get("partialFingerprints") or {}).get(SARIF_KEY)
+            if not isinstance(fp, str) or not _FP.match(fp):
+                probs.add(ptr + "/partialFingerprints", f"result has no partialFingerprints[{SARIF_KEY!r}]: was this SARIF written by sitegate?")
+                continue
+            props = res.get("properties") or {}
+            out[fp] = _entry(fp, props.get("host"), res.get("ruleId"), props.get("setting"), (res.get("message") or {}).get("text"))
+    if not sitegate_runs:
+        probs.add("/runs", "no run of tool 'sitegate' in this SARIF log")
+    return out
+
+
+def load_baseline(path: str, *, display: str | None = None) -> Baseline:
+    """Read a sitegate JSON report or SARIF log; raise InputError (with positions) on bad input."""
+    source = display or path
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_BASELINE_BYTES + 1)
+    except IsADirectoryError:
+        raise InputError([Diagnostic(source, "is a directory, a sitegate JSON report or SARIF file was expected", code="io")]) from None
+    except OSError as exc:
+        raise InputError([Diagnostic(source, f"cannot read: {exc.strerror}", code="io")]) from None
+    if len(raw) > MAX_BASELINE_BYTES:
+        raise InputError([Diagnostic(source, "baseline larger than 1 GiB", code="too-large")])
+    digest = hashlib.sha256(raw).hexdigest()
+    text = decode(raw, source)
+    if not text.strip():
+        raise InputError([Diagnostic(source, "the file is empty: a sitegate JSON report or SARIF file was expected", 1, 1, code="baseline")])
+    try:
+        doc = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        raise _syntax_error(text, source) from None
+    probs = _Problems(source, text)
+    if not isinstance(doc, dict):
+        probs.add("", "not a sitegate JSON report or SARIF file: the top level must be an object")
+        probs.raise_if_any()
+    if doc.get("schema") == REPORT_SCHEMA:
+        details, kind = _from_report(doc, probs), "json"
+    elif "runs" in doc and (doc.get("version") == "2.1.0" or "$schema" in doc):
+        details, kind = _from_sarif(doc, probs), "sarif"
+    else:
+        probs.add("", f"not a sitegate JSON report (schema: {REPORT_SCHEMA}) or a SARIF 2.1.0 log")
+        details, kind = {}, "unknown"
+    probs.raise_if_any()
+    return Baseline(details, digest, source, kind)

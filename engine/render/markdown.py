@@ -1,0 +1,175 @@
+"""A Markdown summary for a pull-request comment or a CI job summary.
+
+Verdict and exit code first, then counts by outcome, by severity and by rule
+(with what to do about each rule), the hosts to fix (the first
+``MAX_HOSTS``, then "... and K more"), waived findings, waivers that expired or
+went unused, findings fixed since the baseline, and input problems. It keeps
+only what it prints: a bounded list of hosts and waived findings; totals come
+from the summary. The output stays well under GitHub's 65,536-character limit
+for comments (and the 1 MiB job-summary limit) whatever the fleet size.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ..model import Finding, HostResult, ReportHeader, RuleInfo, Summary
+from . import RenderOptions
+from .text import safe_text
+
+MAX_HOSTS = 15
+MAX_FINDINGS_PER_HOST = 5
+MAX_LIST = 15
+MAX_PROBLEMS = 15
+# Brackets are escaped, so no link or image can form; parentheses stay readable.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~&$])")
+
+
+def md(value: Any, limit: int = 300) -> str:
+    """Untrusted text as inert Markdown: one line, control characters shown, markup escaped."""
+    s = safe_text("" if value is None else str(value))
+    if len(s) > limit:
+        s = s[: limit - 3] + "..."
+    return _MD_SPECIAL.sub(r"\\\1", s)
+
+
+def code(value: Any) -> str:
+    """An identifier in backticks (backticks inside are replaced)."""
+    return "`" + safe_text(str(value)).replace("`", "'") + "`"
+
+
+class MarkdownRenderer:
+    """Buffers only the first MAX_HOSTS failing hosts and MAX_LIST waived findings."""
+
+    def __init__(self, options: RenderOptions):
+        self.header: ReportHeader | None = None
+        self.rules: dict[str, RuleInfo] = {}
+        self.hosts: list[str] = []
+        self.more_hosts = 0
+        self.waived: list[str] = []
+        self.more_waived = 0
+        self.rejected = 0
+        self.unchanged = 0
+        self.new = 0
+
+    def start(self, header: ReportHeader) -> str:
+        self.header = header
+        self.rules = {r.id: r for r in header.rules}
+        return ""
+
+    def host(self, result: HostResult) -> str:
+        if result.rejected:
+            self.rejected += 1
+            return ""
+        shown: list[Finding] = []
+        for f in result.findings:
+            if f.baseline == "new":
+                self.new += 1
+            elif f.baseline == "unchanged":
+                self.unchanged += 1
+            if f.waived is not None:
+                if len(self.waived) < MAX_LIST:
+                    w = f.waived
+                    self.waived.append(
+                        f"- {md(result.name, 80)}: {code(f.rule_id)} ({f.outcome.value}), waiver {code(w.waiver_id)}: "
+                        f"{md(w.reason, 200)} (owner {md(w.owner, 80)}, expires {md(w.expires, 12)})"
+                    )
+                else:
+                    self.more_waived += 1
+                continue
+            shown.append(f)
+        if not shown:
+            return ""
+        if len(self.hosts) >= MAX_HOSTS:
+            self.more_hosts += 1
+            return ""
+        about = ", ".join(x for x in (result.os, ", ".join(result.roles) if result.roles else None, result.site) if x)
+        lines = [f"- **{md(result.name, 120)}**" + (f" ({md(about, 160)})" if about else "")]
+        for f in shown[:MAX_FINDINGS_PER_HOST]:
+            tag = {"fail": "FAIL", "unknown": "UNKNOWN", "error": "ERROR"}.get(f.outcome.value, f.outcome.value.upper())
+            notes = []
+            if not f.gating:
+                notes.append("not gating")
+            if f.baseline == "unchanged":
+                notes.append("in baseline")
+            elif f.baseline == "new":
+                notes.append("new")
+            if f.confidence != "high":
+                notes.append(f"confidence {f.confidence}")
+            extra = f" _({', '.join(notes)})_" if notes else ""
+            where = f"{f.location.source}:{f.location.line}" if f.location.line else f.location.source
+            lines.append(f"  - **{tag}** {code(f.rule_id)} ({f.severity}){extra}: {md(f.message, 280)} \u2014 {code(where)}")
+        if len(shown) > MAX_FINDINGS_PER_HOST:
+            lines.append(f"  - ... and {len(shown) - MAX_FINDINGS_PER_HOST} more finding(s) on this host")
+        self.hosts.append("\n".join(lines))
+        return ""
+
+    def finish(self, summary: Summary) -> str:
+        h = self.header
+        assert h is not None, "start() was not called"
+        verdict = {0: "COMPLIANT", 1: "NOT COMPLIANT", 2: "INVALID INPUT"}[summary.exit_code]
+        packs = ", ".join(f"{p.id}@{p.version}" for p in h.packs if not any(p.id in q.chain[1:] for q in h.packs)) or "none"
+        out = [
+            f"## sitegate: {verdict} (exit code {summary.exit_code})",
+            "",
+            f"Target ITMS {md(h.target or 'current version of each host')}; packs {md(packs)}; "
+            f"fails on {h.fail_on}{' (unknown allowed)' if h.allow_unknown else ''}. "
+            f"{summary.hosts_evaluated} host(s) evaluated, {summary.hosts_rejected} rejected, {summary.hosts_compliant} compliant.",
+            "",
+            "| outcome | count |",
+            "| --- | ---: |",
+        ]
+        for k, v in summary.outcomes.items():
+            out.append(f"| {k.replace('_', ' ')} | {v} |")
+        out += [
+            "",
+            f"Failing by severity: error {summary.failing_by_severity.get('error', 0)}, warning {summary.failing_by_severity.get('warning', 0)}, "
+            f"note {summary.failing_by_severity.get('note', 0)}. Findings: {summary.gating_findings} gating, {summary.waived_findings} waived"
+            + (f", {self.new} new, {self.unchanged} unchanged since the baseline, {len(summary.fixed)} fixed" if (self.new or self.unchanged or summary.fixed) else "")
+            + ".",
+        ]
+        if summary.findings_by_rule:
+            out += ["", "### Findings by rule", "", "| rule | severity | findings | what to do |", "| --- | --- | ---: | --- |"]
+            for rid, n in summary.findings_by_rule.items():
+                r = self.rules.get(rid)
+                if r is None:
+                    out.append(f"| {code(rid)} |  | {n} |  |")
+                else:
+                    out.append(f"| {code(rid)} {md(r.title, 120)} | {r.severity} | {n} | {md(r.remediation, 240)} |")
+        if self.hosts:
+            out += ["", "### Hosts to fix", ""] + self.hosts
+            if self.more_hosts:
+                out.append(f"- ... and {self.more_hosts} more host(s) with findings (see the JSON or SARIF report)")
+        if self.waived:
+            out += ["", f"### Waived findings ({summary.waived_findings})", ""] + self.waived
+            if self.more_waived:
+                out.append(f"- ... and {self.more_waived} more")
+        stale = [w for w in summary.waivers if w.get("status") in ("expired", "unused")]
+        if stale:
+            out += ["", "### Waivers needing attention", ""]
+            for w in stale[:MAX_LIST]:
+                what = "expired on " + md(w.get("expires"), 12) + ": renew or remove it (it fails the gate)" if w.get("status") == "expired" else "matched nothing: remove it"
+                out.append(f"- {code(w.get('id'))} ({code(w.get('rule'))} on {code(w.get('hosts'))}, owner {md(w.get('owner'), 80)}) {what}")
+            if len(stale) > MAX_LIST:
+                out.append(f"- ... and {len(stale) - MAX_LIST} more")
+        if summary.fixed:
+            out += ["", f"### Fixed since the baseline ({len(summary.fixed)})", ""]
+            for fx in summary.fixed[:MAX_LIST]:
+                out.append(f"- {md(fx.get('host'), 120)}: {code(fx.get('rule_id'))} ({md(fx.get('setting'), 80)})")
+            if len(summary.fixed) > MAX_LIST:
+                out.append(f"- ... and {len(summary.fixed) - MAX_LIST} more")
+        problems = [d for d in summary.diagnostics]
+        if problems or summary.notices:
+            total = summary.diagnostics_total
+            out += ["", f"### Input problems ({total})", ""]
+            for n in summary.notices:
+                out.append(f"- {md(n)}")
+            for d in problems[:MAX_PROBLEMS]:
+                out.append(f"- {md(d.format(), 400)}")
+            if total > MAX_PROBLEMS:
+                out.append(f"- ... and {total - min(MAX_PROBLEMS, len(problems))} more")
+        out += ["", f"<sub>sitegate {md(h.tool_version)}, run {md(h.category)}, started {md(h.started_at)}, finished {md(summary.finished_at)}.</sub>", ""]
+        return "\n".join(out)
+
+
+RENDERER = MarkdownRenderer

@@ -1,0 +1,185 @@
+"""JUnit XML: goldens, junit-10.xsd validity, counts, classnames, hostile names.
+
+Regenerate the goldens after a policy change (and review the diff):
+``python -m pytest tests/test_junit.py --snapshot-update``.
+"""
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from sitegate.engine.baseline import load_baseline
+from sitegate.engine.render import Format
+from sitegate.engine.render.junit import rule_family
+from sitegate.engine.waivers import load_waivers
+
+from .formats_support import (
+    AUDIT_DATE,
+    DATA,
+    JUNIT_XSD_SHA256,
+    VENDOR,
+    XmlSnapshot,
+    assert_valid_junit,
+    fleet_items,
+    options,
+    render_one,
+    sha256,
+)
+
+
+@pytest.fixture()
+def golden(snapshot):
+    return snapshot.use_extension(XmlSnapshot)
+
+
+def _waivers():
+    return load_waivers(str(DATA / "fleet-waivers.yaml"), today=AUDIT_DATE, display="tests/data/fleet-waivers.yaml")
+
+
+def _baseline():
+    return load_baseline(str(DATA / "fleet-baseline.json"), display="tests/data/fleet-baseline.json")
+
+
+CASES = {
+    "default": lambda: options(),
+    "waivers": lambda: options(waivers=_waivers()),
+    "baseline": lambda: options(baseline=_baseline()),
+    "fail_on_warning_allow_unknown": lambda: options(fail_on=__import__("sitegate.engine.model", fromlist=["FailOn"]).FailOn.WARNING, allow_unknown=True),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_golden_junit(case: str, policies, golden) -> None:
+    text = render_one(Format.JUNIT, policies, CASES[case]())
+    assert_valid_junit(text)
+    assert text == golden
+
+
+def test_vendored_xsd_is_the_xunit_file() -> None:
+    assert sha256(VENDOR / "junit-10.xsd") == JUNIT_XSD_SHA256
+
+
+def _suites(text: str) -> list[ET.Element]:
+    root = ET.fromstring(text.encode())
+    assert root.tag == "testsuites" and not root.attrib  # strict profile: no attributes on <testsuites>
+    return root.findall("testsuite")
+
+
+def _kind(tc: ET.Element) -> str:
+    kids = [c.tag for c in tc]
+    assert len(kids) <= 1, kids
+    return kids[0] if kids else "pass"
+
+
+def test_one_suite_per_host_one_case_per_rule_counts_from_children(policies) -> None:
+    from sitegate.engine.evaluate import build_header
+
+    n_rules = len(build_header(policies, options(), "x").rules)
+    suites = _suites(render_one(Format.JUNIT, policies))
+    assert [s.get("name") for s in suites] == ["TS-LON-01", "PS-PAR-02", "WKS-LYON-07", "TS-NYC-03", "sitegate"]
+    for i, s in enumerate(suites):
+        cases = s.findall("testcase")
+        kinds = [_kind(tc) for tc in cases]
+        assert s.get("tests") == str(len(cases))
+        assert s.get("failures") == str(kinds.count("failure"))
+        assert s.get("errors") == str(kinds.count("error"))
+        assert s.get("skipped") == str(kinds.count("skipped"))
+        assert s.get("id") == str(i) and s.get("timestamp") == "2026-11-20T09:30:00"
+        assert s.get("time") == "0.000" or s.get("name") == "sitegate"
+        if s.get("name") != "sitegate":
+            assert len(cases) == n_rules
+            assert s.get("hostname") == s.get("name")
+            props = {p.get("name"): p.get("value") for p in s.find("properties")}
+            assert {"host.os", "host.roles", "target", "policy.packs"} <= set(props)
+            for tc in cases:
+                rid = tc.get("name").split(" ", 1)[0]
+                assert tc.get("classname") == f"{s.get('name')}.{rule_family(rid)}"
+                assert tc.get("time") == "0.000"
+
+
+def test_outcome_elements(policies) -> None:
+    suites = {s.get("name"): s for s in _suites(render_one(Format.JUNIT, policies))}
+    par = {tc.get("name").split(" ", 1)[0]: tc for tc in suites["PS-PAR-02"].findall("testcase")}
+    failure = par["ITMS-IIS-PACKAGE-FEATURES"].find("failure")
+    assert failure.get("type") == "error" and "(expected contains all of" in failure.get("message")
+    assert failure.text.startswith("examples/fleet.json:30\n") and "remediation: Install-WindowsFeature" in failure.text
+    nyc = {tc.get("name").split(" ", 1)[0]: tc for tc in suites["TS-NYC-03"].findall("testcase")}
+    err = nyc["ITMS-NET-48"].find("error")
+    assert err.get("type") == "Unknown" and "dotnet.release" in err.get("message")
+    lon = {tc.get("name").split(" ", 1)[0]: tc for tc in suites["TS-LON-01"].findall("testcase")}
+    assert lon["ITMS-IIS-PACKAGE-FEATURES"].find("skipped").get("message").startswith("not applicable: applies to package")
+    gate = suites["sitegate"]
+    props = {p.get("name"): p.get("value") for p in gate.find("properties")}
+    assert props["exit_code"] == "1" and props["verdict"] == "not compliant"
+    assert [tc.get("name") for tc in gate.findall("testcase")] == ["inventory loaded"]
+
+
+def test_waived_and_expired_waivers(policies) -> None:
+    suites = {s.get("name"): s for s in _suites(render_one(Format.JUNIT, policies, options(waivers=_waivers())))}
+    lyon = {tc.get("name").split(" ", 1)[0]: tc for tc in suites["WKS-LYON-07"].findall("testcase")}
+    sk = lyon["ITMS-CAP-DESKTOP-SITE"].find("skipped")
+    assert sk.get("message").startswith("waived: Lyon's package service") and "emea-infra@example.com" in sk.get("message") and "2027-03-31" in sk.get("message")
+    gate = {tc.get("name"): tc for tc in suites["sitegate"].findall("testcase")}
+    assert gate["waiver CHG-1002 is current"].find("failure").get("type") == "ExpiredWaiver"
+
+
+def test_baseline_unchanged_is_skipped_new_still_fails(policies) -> None:
+    suites = {s.get("name"): s for s in _suites(render_one(Format.JUNIT, policies, options(baseline=_baseline())))}
+    par = {tc.get("name").split(" ", 1)[0]: tc for tc in suites["PS-PAR-02"].findall("testcase")}
+    assert par["ITMS-IIS-PACKAGE-FEATURES"].find("skipped").get("message").startswith("baseline: known finding")
+    gate = {p.get("name"): p.get("value") for p in suites["sitegate"].find("properties")}
+    assert gate["findings.fixed"] == "1"
+    assert "fixed since the baseline: TS-LON-01 ITMS-NET-48" in suites["sitegate"].find("system-out").text
+
+
+def test_rejected_records_and_zero_hosts(policies, tmp_path: Path) -> None:
+    p = tmp_path / "f.jsonl"
+    p.write_text('{"name": "bad.example.com", "os": {"build": "x"}}\nnot json\n')
+    text = render_one(Format.JUNIT, policies, items=fleet_items(p, "inv/f.jsonl"))
+    assert_valid_junit(text)
+    suites = _suites(text)
+    bad = suites[0]
+    (tc,) = bad.findall("testcase")
+    assert tc.get("name") == "facts valid" and tc.get("classname") == "bad_example_com.facts"
+    assert tc.find("error").get("type") == "InvalidFacts"
+    gate = suites[-1]
+    assert gate.get("name") == "sitegate"
+    assert {p.get("name"): p.get("value") for p in gate.find("properties")}["exit_code"] == "2"
+    assert gate.find("testcase").find("error").get("type") == "InputError"
+    # No host at all: still a valid report with one test case (Jenkins fails on an empty report).
+    empty = render_one(Format.JUNIT, policies, items=[])
+    assert_valid_junit(empty)
+    (only,) = _suites(empty)
+    assert only.get("tests") == "1" and only.find("testcase").get("name") == "inventory loaded"
+
+
+def test_hostile_host_names_give_valid_junit(policies) -> None:
+    names = ["web-01.corp.example.com", "Serveur Zürich Ω 1", "ctl\x01\x1b[31mred\x07<&>\"'", "tab\there\nnewline", "web-01.corp.example.com"]
+    hosts = [{"name": n, "dotnet": {"release": 1}, "site_services": {"planned": ["task"]}} for n in names]
+    text = render_one(Format.JUNIT, policies, items=hosts)
+    assert_valid_junit(text)
+    suites = _suites(text)
+    got = [s.get("name") for s in suites[:-1]]
+    assert got[0] == "web-01.corp.example.com" and got[1] == "Serveur Zürich Ω 1"
+    assert got[2] == "ctl\\x01\\x1b[31mred\\x07<&>\"'"  # control characters shown escaped, markup intact
+    assert got[4] == "web-01.corp.example.com (2)"  # duplicate host names stay distinct suites
+    for s in suites[:-1]:
+        for tc in s.findall("testcase"):
+            host_part = tc.get("classname").rsplit(".", 1)[0]
+            assert "." not in host_part  # Jenkins splits the classname at its last dot
+
+
+def test_library_use_without_full_outcomes_still_valid(policies) -> None:
+    text = render_one(Format.JUNIT, policies, options(full_outcomes=False))
+    assert_valid_junit(text)
+    suites = {s.get("name"): s for s in _suites(text)}
+    names = [tc.get("name") for tc in suites["TS-LON-01"].findall("testcase")]
+    assert len(names) == 1 and names[0].startswith("other rules (")
+
+
+def test_rule_family() -> None:
+    assert rule_family("ITMS-NET-48") == "net"
+    assert rule_family("ITMS-PREREQ-AGENT-VERSION") == "prereq"
+    assert rule_family("X1") == "rules"

@@ -1,0 +1,205 @@
+"""Several outputs from one run: consistent counts and exit codes, atomic writes."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from sitegate.engine.render import RENDERERS, Format
+from sitegate.engine.waivers import load_waivers
+
+from .conftest import EXAMPLES
+from .formats_support import AUDIT_DATE, DATA, assert_valid_junit, assert_valid_sarif, fleet_items, options, render_many
+from sitegate.engine.render import RenderOptions
+
+
+def test_new_formats_are_registered() -> None:
+    for f in (Format.SARIF, Format.JUNIT, Format.MARKDOWN):
+        assert f in RENDERERS
+
+
+def test_sarif_junit_table_in_one_run(cli, tmp_path: Path) -> None:
+    sarif, junit, md, js = tmp_path / "out.sarif", tmp_path / "TEST-sitegate.xml", tmp_path / "summary.md", tmp_path / "r.json"
+    code, stdout, _ = cli("check", str(EXAMPLES / "fleet.json"), "--target", "8.7.3",
+                          "--output", f"sarif={sarif}", "--output", f"junit={junit}", "--output", "table=-",
+                          "--output", f"markdown={md}", "--output", f"json={js}")
+    assert code == 1
+    assert "verdict: NOT COMPLIANT (exit code 1)" in stdout
+    assert_valid_sarif(sarif.read_text())
+    assert_valid_junit(junit.read_text())
+    assert md.read_text().startswith("## sitegate: NOT COMPLIANT (exit code 1)")
+    assert json.loads(js.read_text())["summary"]["exit_code"] == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([sarif.name, junit.name, md.name, js.name])  # no temp files left
+
+
+def _counts(texts: dict[str, str]) -> dict[str, dict[str, int]]:
+    """What each format says about the same run, in the terms that format can express."""
+    js = json.loads(texts["json"])
+    s = js["summary"]
+    findings = [f for h in js["hosts"] for f in h["findings"]]
+    from_json = {
+        "exit_code": s["exit_code"],
+        "hosts": s["hosts_evaluated"],
+        "pass": s["outcomes"]["pass"],
+        "not_applicable": s["outcomes"]["not_applicable"],
+        "fail": s["outcomes"]["fail"],
+        "unknown+error": s["outcomes"]["unknown"] + s["outcomes"]["error"],
+        "fail_unwaived": sum(1 for f in findings if f["outcome"] == "fail" and f["waived"] is None),
+        "unknown+error_unwaived": sum(1 for f in findings if f["outcome"] != "fail" and f["waived"] is None),
+        "waived": s["waived_findings"],
+        "gating": s["gating_findings"],
+    }
+    run = json.loads(texts["sarif"])["runs"][0]
+    res = run["results"]
+
+    def outcome(r: dict) -> str:
+        return r["properties"]["outcome"]
+
+    from_sarif = {
+        "exit_code": run["invocations"][0]["exitCode"],
+        "hosts": len({r["properties"]["host"] for r in res}),
+        "pass": sum(1 for r in res if r["kind"] == "pass"),
+        "not_applicable": sum(1 for r in res if r["kind"] == "notApplicable"),
+        "fail": sum(1 for r in res if outcome(r) == "fail"),
+        "unknown+error": sum(1 for r in res if outcome(r) in ("unknown", "error")),
+        "fail_unwaived": sum(1 for r in res if outcome(r) == "fail" and not r.get("suppressions")),
+        "unknown+error_unwaived": sum(1 for r in res if outcome(r) in ("unknown", "error") and not r.get("suppressions")),
+        "waived": sum(1 for r in res if r.get("suppressions")),
+        "gating": sum(1 for r in res if r["properties"].get("gating")),
+    }
+    root = ET.fromstring(texts["junit"].encode())
+    hosts = [x for x in root.findall("testsuite") if x.get("name") != "sitegate"]
+    gate = {p.get("name"): p.get("value") for p in root.find("testsuite[@name='sitegate']/properties")}
+    cases = [tc for x in hosts for tc in x.findall("testcase")]
+
+    def n(tag: str, prefix: str = "") -> int:
+        return sum(1 for tc in cases for e in tc if e.tag == tag and e.get("message", "").startswith(prefix))
+
+    from_junit = {
+        "exit_code": int(gate["exit_code"]),
+        "hosts": len(hosts),
+        "pass": sum(1 for tc in cases if len(tc) == 0),
+        "not_applicable": n("skipped", "not applicable"),
+        "fail_unwaived": n("failure"),
+        "unknown+error_unwaived": n("error"),
+        "waived": n("skipped", "waived"),
+        "gating": int(gate["findings.gating"]),
+    }
+    md = texts["markdown"]
+    table = {k: int(v) for k, v in re.findall(r"^\| (pass|fail|unknown|error|not applicable) \| (\d+) \|$", md, re.M)}
+    m = re.search(r"Findings: (\d+) gating, (\d+) waived", md)
+    from_md = {
+        "exit_code": int(re.search(r"\(exit code (\d)\)", md).group(1)),
+        "hosts": int(re.search(r"(\d+) host\(s\) evaluated", md).group(1)),
+        "pass": table["pass"],
+        "not_applicable": table["not applicable"],
+        "fail": table["fail"],
+        "unknown+error": table["unknown"] + table["error"],
+        "waived": int(m.group(2)),
+        "gating": int(m.group(1)),
+    }
+    return {"json": from_json, "sarif": from_sarif, "junit": from_junit, "markdown": from_md}
+
+
+@pytest.mark.parametrize("with_waivers", [False, True])
+def test_every_format_tells_the_same_counts(policies, with_waivers: bool) -> None:
+    ws = load_waivers(str(DATA / "fleet-waivers.yaml"), today=AUDIT_DATE) if with_waivers else None
+    texts = render_many(fleet_items(), policies, options(waivers=ws), {
+        "json": (Format.JSON, RenderOptions()),
+        "sarif": (Format.SARIF, RenderOptions(sarif_profile="full")),
+        "junit": (Format.JUNIT, RenderOptions()),
+        "markdown": (Format.MARKDOWN, RenderOptions()),
+    })
+    counts = _counts(texts)
+    ref = counts["json"]
+    assert ref["fail"] > 0 and ref["unknown+error"] > 0 and ref["pass"] > 0 and ref["not_applicable"] > 0
+    for fmt in ("sarif", "junit", "markdown"):
+        assert len(counts[fmt]) >= 8
+        assert counts[fmt] == {k: ref[k] for k in counts[fmt]}, fmt
+    if with_waivers:
+        assert counts["json"]["waived"] >= 1
+
+
+def test_github_profile_result_count_matches_unwaived_findings(policies) -> None:
+    ws = load_waivers(str(DATA / "fleet-waivers.yaml"), today=AUDIT_DATE)
+    texts = render_many(fleet_items(), policies, options(waivers=ws), {"json": (Format.JSON, RenderOptions()), "sarif": (Format.SARIF, RenderOptions())})
+    js = json.loads(texts["json"])
+    unwaived = sum(1 for h in js["hosts"] for f in h["findings"] if f["waived"] is None)
+    run = json.loads(texts["sarif"])["runs"][0]
+    assert len(run["results"]) == unwaived
+    assert run["properties"]["sitegate"]["waived_left_out"] == js["summary"]["waived_findings"]
+
+
+@pytest.mark.parametrize(
+    "fail_on,allow_unknown,expected",
+    [("error", False, 1), ("error", True, 1), ("warning", False, 1), ("note", False, 1), ("never", False, 0), ("never", True, 0)],
+)
+def test_exit_code_for_each_fail_on_is_recorded_in_every_output(cli, tmp_path: Path, fail_on: str, allow_unknown: bool, expected: int) -> None:
+    outs = {"sarif": tmp_path / "o.sarif", "junit": tmp_path / "o.xml", "json": tmp_path / "o.json", "markdown": tmp_path / "o.md"}
+    args = ["check", str(EXAMPLES / "fleet.json"), "--target", "8.7.3", "--fail-on", fail_on, *[f"--output={k}={v}" for k, v in outs.items()]]
+    if allow_unknown:
+        args.append("--allow-unknown")
+    code, _, _ = cli(*args)
+    assert code == expected
+    assert json.loads(outs["json"].read_text())["summary"]["exit_code"] == code
+    assert json.loads(outs["sarif"].read_text())["runs"][0]["invocations"][0]["exitCode"] == code
+    root = ET.fromstring(outs["junit"].read_bytes())
+    assert root.find("testsuite[@name='sitegate']/properties/property[@name='exit_code']").get("value") == str(code)
+    assert f"(exit code {code})" in outs["markdown"].read_text().splitlines()[0]
+
+
+def test_fail_on_warning_gates_warnings_only_with_threshold(cli) -> None:
+    # Only an error-severity fail (PS-PAR-02) gates at --fail-on error with unknowns allowed.
+    code, out, _ = cli("check", str(EXAMPLES / "fleet.json"), "--target", "8.7.3", "--allow-unknown", "-f", "json")
+    s = json.loads(out)["summary"]
+    assert code == 1 and s["gating_findings"] >= 1
+
+
+def test_renderer_crash_leaves_no_file_and_no_temp_file(cli, tmp_path: Path, monkeypatch) -> None:
+    from sitegate.engine.render import junit
+
+    calls = {"n": 0}
+    original = junit.JunitRenderer.host
+
+    def crash(self, result):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("renderer crashed mid-way")
+        return original(self, result)
+
+    monkeypatch.setattr(junit.JunitRenderer, "host", crash)
+    keep = tmp_path / "old.sarif"
+    keep.write_text("previous run")
+    with pytest.raises(RuntimeError, match="mid-way"):
+        cli("check", str(EXAMPLES / "fleet.json"), "--target", "8.7.3",
+            "--output", f"sarif={keep}", "--output", f"junit={tmp_path / 'out.xml'}", "--output", f"json={tmp_path / 'out.json'}")
+    assert sorted(os.listdir(tmp_path)) == ["old.sarif"]  # no partial output, no .sitegate-*.tmp
+    assert keep.read_text() == "previous run"  # an existing output is not truncated
+
+
+def test_crash_in_a_real_process_exits_2_without_partial_files(tmp_path: Path) -> None:
+    """Through the console entry point: an internal error is exit 2, and nothing half-written stays."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from sitegate.engine.render import sarif\n"
+        "def boom(self, s): raise RuntimeError('boom')\n"
+        "sarif.SarifRenderer.finish = boom\n"
+        "from sitegate.cli.main import run\n"
+        f"sys.argv = ['sitegate', 'check', {str(EXAMPLES / 'fleet.json')!r}, '--target', '8.7.3', '--output', 'sarif={tmp_path / 'o.sarif'}', '--output', 'junit={tmp_path / 'o.xml'}']\n"
+        "run()\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "internal error" in proc.stderr
+    assert os.listdir(tmp_path) == []
+
+
+def test_unknown_sarif_profile_is_a_usage_error(cli) -> None:
+    code, _, err = cli("check", str(EXAMPLES / "fleet.json"), "--sarif-profile", "nope")
+    assert code == 2 and "github or full" in err
