@@ -92,14 +92,17 @@ def _load(policy_dirs: list[str], data: list[str] | None = None) -> tuple[Policy
         raise typer.Exit(2) from None
 
 
-def _facts_items(paths: list[str], input_format: str | None, mapping: str | None, locate: bool) -> Iterator[Any]:
+def _facts_items(
+    paths: list[str], input_format: str | None, mapping: str | None, locate: bool,
+    raw_lines: bool = False, meter: list[int] | None = None,
+) -> Iterator[Any]:
     if input_format in (None, "json", "jsonl"):
         from ..facts.load import iter_paths
 
-        return iter_paths(paths, locate=locate, fmt=input_format if input_format == "jsonl" else None)
-    from ..facts.importers import import_inputs  # type: ignore[attr-defined]
+        return iter_paths(paths, locate=locate, fmt=input_format if input_format == "jsonl" else None, raw_lines=raw_lines, meter=meter)
+    from ..facts.importers import import_inputs
 
-    return import_inputs(input_format, paths, mapping=mapping)
+    return import_inputs(input_format, paths, mapping=mapping, locate=locate)
 
 
 def run_gate(
@@ -122,13 +125,14 @@ def run_gate(
     baseline: str | None = None,
     jobs: int = 1,
     progress: bool = False,
+    capacity: bool = False,
 ) -> int:
     """Evaluate once and write every requested output; returns the exit code."""
     log = get_logger()
     data = data or []
     try:
         specs = parse_outputs(outputs, fmt)
-        check_not_inputs(specs, [*facts, *data, *([waivers] if waivers else []), *([baseline] if baseline else [])])
+        check_not_inputs(specs, [*facts, *policy_dirs, *data, *([waivers] if waivers else []), *([baseline] if baseline else [])])
     except OutputError as exc:
         typer.echo(f"sitegate: {exc}", err=True)
         return 2
@@ -162,14 +166,14 @@ def run_gate(
     # Locations are cheap for JSON Lines (the record's line) and computed once per
     # JSON document, so every format gets them.
     needs_location = True
-    needs_full = any(s.fmt in (Format.JUNIT, Format.HTML) for s in specs) or (sarif_profile == "full" and any(s.fmt is Format.SARIF for s in specs))
+    needs_full = any(s.fmt is Format.JUNIT for s in specs) or (sarif_profile == "full" and any(s.fmt is Format.SARIF for s in specs))
     options = Options(
         target=target,
         fail_on=fail_on,
         allow_unknown=allow_unknown,
         locate=needs_location,
         full_outcomes=needs_full,
-        keep_facts=any(s.fmt is Format.HTML for s in specs),
+        capacity=capacity or any(s.fmt is Format.HTML for s in specs),
         audit_date=audit_date,
         category=category,
         inputs=tuple(facts),
@@ -178,17 +182,35 @@ def run_gate(
         baseline=baseline_set,
         preload_diagnostics=tuple(warnings),
     )
-    stream = evaluate_stream(_facts_items(facts, input_format, mapping, needs_location), policies, options)
+    meter = [0]
+    items = _facts_items(facts, input_format, mapping, needs_location, raw_lines=jobs > 1, meter=meter)
+    if jobs > 1:
+        from ..engine.parallel import evaluate_stream_parallel
+
+        stream = evaluate_stream_parallel(items, policies, options, jobs)
+    else:
+        stream = evaluate_stream(items, policies, options)
+    bar = None
+    if progress:
+        from .progress import Progress
+
+        bar = Progress(total_bytes=_total_size(facts), meter=meter)
     color = any(s.path == "-" for s in specs) and sys.stdout.isatty()
     sinks: list[Sink] = []
     try:
         for s in specs:
-            sinks.append(Sink(s, make_renderer(s.fmt, RenderOptions(color=color and s.fmt is Format.TABLE, sarif_profile=sarif_profile, verbose=verbose_hosts))))
+            sinks.append(Sink(s, make_renderer(s.fmt, RenderOptions(color=color and s.fmt is Format.TABLE, sarif_profile=sarif_profile, verbose=verbose_hosts, capacity=capacity))))
         for sink in sinks:
             sink.write(sink.renderer.start(stream.header))
+        done = 0
         for host in stream.hosts:
             for sink in sinks:
                 sink.write(sink.renderer.host(host))
+            if bar is not None:
+                done += 1
+                bar.update(done)
+        if bar is not None:
+            bar.close()
         summary = stream.summary
         for sink in sinks:
             sink.write(sink.renderer.finish(summary))
@@ -259,6 +281,53 @@ def check(
     raise typer.Exit(code)
 
 
+def _total_size(paths: list[str]) -> int | None:
+    """Bytes in the inputs when they are regular files (for the progress ETA), else None."""
+    import os
+
+    total = 0
+    for p in paths:
+        if p == "-" or not os.path.isfile(p):
+            return None
+        total += os.path.getsize(p)
+    return total
+
+
+@app.command()
+def audit(
+    facts: List[str] = FACTS_ARG,
+    target: Optional[str] = typer.Option(None, "--target", "-t", help="ITMS version to check readiness for (e.g. 8.7.3); default: each host's current version."),
+    policy_dir: List[str] = typer.Option([], "--policy-dir", help="Extra directory of policy packs (*.yaml); repeatable."),
+    fmt: Format = typer.Option(Format.TABLE, "--format", "-f", help="Output format."),
+    output: List[str] = typer.Option([], "--output", "-o", help="Output file, or FORMAT=FILE; repeatable ('-' is stdout)."),
+    fail_on: FailOn = typer.Option(FailOn.ERROR, "--fail-on", help="Lowest severity that fails the gate."),
+    allow_unknown: bool = typer.Option(False, "--allow-unknown", help="Do not fail the gate on unknown outcomes (missing facts)."),
+    category: Optional[str] = typer.Option(None, "--category", help="SARIF automationDetails.id (default from the target)."),
+    sarif_profile: str = typer.Option("github", "--sarif-profile", help="github (failures and unknowns) or full (every outcome)."),
+    input_format: Optional[str] = typer.Option(None, "--input-format", help="json, jsonl, powershell or csv (default: by file name)."),
+    mapping: Optional[str] = typer.Option(None, "--mapping", help="Column-mapping YAML for --input-format csv."),
+    audit_date: Optional[str] = typer.Option(None, "--audit-date", help="Date for lifecycle rules, YYYY-MM-DD (default: today)."),
+    show_passing: bool = typer.Option(False, "--show-passing", help="Table: list compliant hosts too."),
+    data: List[str] = typer.Option([], "--data", help="Data overlay YAML confirming or overriding pack tables; repeatable."),
+    waivers: Optional[str] = typer.Option(None, "--waivers", help="Waivers YAML (rule, host pattern, reason, owner, expiry)."),
+    baseline: Optional[str] = typer.Option(None, "--baseline", help="Previous sitegate JSON report or SARIF: only new findings fail the gate."),
+    jobs: int = typer.Option(1, "--jobs", "-j", min=1, max=64, help="Worker processes (1: evaluate in this process). The report is the same either way."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress line on stderr (only when stderr is a terminal)."),
+    capacity: bool = typer.Option(False, "--capacity", help="Add the capacity view (per site and Notification Server) to JSON and table output."),
+) -> None:
+    """Audit a whole fleet: stream a large inventory (JSON Lines, arrays, importer formats) in flat memory."""
+    if sarif_profile not in ("github", "full"):
+        typer.echo("sitegate: --sarif-profile must be github or full", err=True)
+        raise typer.Exit(2)
+    code = run_gate(
+        facts, target=target, policy_dirs=policy_dir, fmt=fmt, outputs=output, fail_on=fail_on,
+        allow_unknown=allow_unknown, category=category, sarif_profile=sarif_profile,
+        input_format=input_format, mapping=mapping, audit_date=audit_date, verbose_hosts=show_passing,
+        data=data, waivers=waivers, baseline=baseline, jobs=jobs, progress=progress, capacity=capacity,
+    )
+    raise typer.Exit(code)
+
+
 @policies_app.command("list")
 def policies_list(policy_dir: List[str] = typer.Option([], "--policy-dir", help="Extra policy directory.")) -> None:
     """List the packs: id, version, ITMS versions, rule count, parent."""
@@ -270,9 +339,15 @@ def policies_list(policy_dir: List[str] = typer.Option([], "--policy-dir", help=
 
 
 @policies_app.command("show")
-def policies_show(pack_id: str = typer.Argument(..., help="Pack id."), policy_dir: List[str] = typer.Option([], "--policy-dir")) -> None:
-    """Show a pack: its rules, its data tables and which rows are confirmed."""
-    ps, _ = _load(policy_dir)
+def policies_show(
+    pack_id: str = typer.Argument(..., help="Pack id."),
+    policy_dir: List[str] = typer.Option([], "--policy-dir"),
+    data: List[str] = typer.Option([], "--data", help="Data overlay YAML to apply first, to see which rows it confirms; repeatable."),
+) -> None:
+    """Show a pack: its rules, its data tables and which rows are confirmed (and by what)."""
+    ps, _ = _load(policy_dir, data)
+    for o in getattr(ps, "overlays", []):
+        typer.echo(f"data overlay {o.path} (sha256 {o.digest[:16]}): {', '.join(getattr(o, 'tables', ()))}")
     e = ps.effective.get(pack_id)
     if e is None:
         typer.echo(f"sitegate: no pack {pack_id!r}; packs: {', '.join(sorted(ps.effective))}", err=True)
@@ -341,10 +416,139 @@ def schema(name: SchemaName = typer.Argument(..., help="Which schema to print.")
     typer.echo(text.rstrip("\n"))
 
 
+def _click_exceptions() -> tuple[tuple[type, ...], tuple[type, ...]]:
+    """(Abort classes, ClickException classes): recent typer vendors click as typer._click."""
+    aborts: list[type] = [typer.Abort]
+    errors: list[type] = []
+    try:
+        from typer._click import ClickException as VendoredClickException
+
+        errors.append(VendoredClickException)
+    except ImportError:
+        pass
+    try:
+        import click
+
+        errors.append(click.ClickException)
+        aborts.append(click.Abort)
+    except ImportError:
+        pass
+    return tuple(aborts), tuple(errors)
+
+
+@app.command("import")
+def import_cmd(
+    inputs: List[str] = typer.Argument(..., help="Inputs: files, folders or zips (per format)."),
+    from_fmt: str = typer.Option(..., "--from", help="Input format: json, jsonl, csv, powershell."),
+    output: str = typer.Option("-", "--output", "-o", help="Facts JSON Lines to write ('-' is stdout)."),
+    mapping: Optional[str] = typer.Option(None, "--mapping", help="Column-mapping YAML (csv only)."),
+    strict: bool = typer.Option(False, "--strict", help="Any rejected record or unreadable value exits 2."),
+    report: Optional[str] = typer.Option(None, "--report", help="Also write the import accounting as JSON to this file."),
+) -> None:
+    """Import exported inventories (CMDB/console CSV, PowerShell output) into a facts file."""
+    import io
+    import json as _json
+
+    from ..facts.importers import UnknownFormat, import_to_jsonl
+    from .output import OutputSpec
+
+    try:
+        check_not_inputs([OutputSpec(Format.JSON, output)] + ([OutputSpec(Format.JSON, report)] if report else []), [*inputs, *([mapping] if mapping else [])])
+    except OutputError as exc:
+        typer.echo(f"sitegate: {exc}", err=True)
+        raise typer.Exit(2) from None
+    buf = io.BytesIO()
+    try:
+        stats = import_to_jsonl(from_fmt, inputs, buf, mapping=mapping, strict=strict)
+    except UnknownFormat as exc:
+        typer.echo(f"sitegate: {exc}", err=True)
+        raise typer.Exit(2) from None
+    try:
+        if stats.written or output == "-":
+            _write_atomic(output, buf.getvalue())
+        if report:
+            _write_atomic(report, _json.dumps(stats.to_dict(), indent=2).encode() + b"\n")
+    except OutputError as exc:
+        typer.echo(f"sitegate: {exc}", err=True)
+        raise typer.Exit(2) from None
+    from ..engine.render.text import safe_text
+
+    for line in stats.reasons():
+        typer.echo(safe_text(line), err=True)
+    if strict:
+        for d in stats.warning_diagnostics:
+            typer.echo(safe_text(d.format()), err=True)
+    typer.echo(f"sitegate import: {stats.summary()}", err=True)
+    if stats.written == 0 or (strict and not stats.ok) or stats.file_errors:
+        raise typer.Exit(2)
+    raise typer.Exit(0)
+
+
+def _write_atomic(path: str, data: bytes) -> None:
+    """Write bytes to a file through a temporary file and a rename ('-' is stdout)."""
+    import os
+    import tempfile
+
+    if path == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise OutputError(f"--output {path}: directory {directory} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=".sitegate-", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+@app.command()
+def collect(
+    output: str = typer.Option("-", "--output", "-o", help="Facts file to write ('-' is stdout)."),
+    print_script: bool = typer.Option(False, "--print-script", help="Print the PowerShell collector instead of collecting."),
+    package_store: Optional[str] = typer.Option(None, "--package-store", help="Package store path to measure free space on."),
+) -> None:
+    """Collect this host's facts (Windows site server), or print the PowerShell collector."""
+    import json as _json
+
+    from ..facts.collect import NotOnWindows, collect_local, collector_script
+
+    if print_script:
+        typer.echo(collector_script(), nl=False)
+        raise typer.Exit(0)
+    warnings: list[str] = []
+    try:
+        facts = collect_local(package_store_path=package_store, warnings=warnings)
+    except NotOnWindows as exc:
+        typer.echo(f"sitegate: {exc}", err=True)
+        typer.echo("sitegate: on the site server run: sitegate collect -o facts.json, or: sitegate collect --print-script > collect.ps1", err=True)
+        raise typer.Exit(2) from None
+    except RuntimeError as exc:
+        typer.echo(f"sitegate: collection failed: {exc}", err=True)
+        raise typer.Exit(2) from None
+    for w in warnings:
+        typer.echo(f"sitegate collect: warning: {w}", err=True)
+    try:
+        _write_atomic(output, _json.dumps(facts, indent=2).encode("utf-8") + b"\n")
+    except OutputError as exc:
+        typer.echo(f"sitegate: {exc}", err=True)
+        raise typer.Exit(2) from None
+    raise typer.Exit(0)
+
+
 def run() -> None:
     """Console-script entry point: never a traceback, always a meaningful exit code."""
     try:
         rv = app(standalone_mode=False)
+        if rv == 130:  # typer turns Ctrl-C into Exit(130), returned as 130 here
+            typer.echo("sitegate: interrupted", err=True)
         sys.exit(rv if isinstance(rv, int) else 0)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
@@ -354,19 +558,18 @@ def run() -> None:
     except SystemExit:
         raise
     except Exception as exc:  # noqa: BLE001 - last line of defence
-        import click
-
-        if isinstance(exc, click.exceptions.UsageError):
-            exc.show()
-            sys.exit(2)
-        if isinstance(exc, click.exceptions.Abort):
+        Abort, ClickException = _click_exceptions()
+        if isinstance(exc, Abort):
             typer.echo("sitegate: aborted", err=True)
             sys.exit(130)
-        if isinstance(exc, click.ClickException):
+        if isinstance(exc, ClickException):  # usage errors included
             exc.show()
             sys.exit(2)
         if isinstance(exc, InputError):
             _print_diagnostics(exc.diagnostics)
+            sys.exit(2)
+        if isinstance(exc, MemoryError):
+            typer.echo("sitegate: out of memory: an input is too large to hold at once (split it, or use JSON Lines)", err=True)
             sys.exit(2)
         get_logger().error("internal error", error=repr(exc))
         typer.echo(f"sitegate: internal error: {exc!r} (please report this)", err=True)

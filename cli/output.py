@@ -44,10 +44,19 @@ def parse_outputs(outputs: list[str], default_fmt: Format) -> list[OutputSpec]:
 
 
 def check_not_inputs(specs: list[OutputSpec], inputs: list[str]) -> None:
-    """Refuse to write an output over a file sitegate reads in the same run."""
-    real_inputs = {os.path.realpath(p) for p in inputs if p != "-"}
+    """Refuse to write an output over a file sitegate reads in the same run.
+
+    An input may be a directory (facts directory, --policy-dir): no existing
+    file under it may be overwritten either.
+    """
+    real_inputs = {os.path.realpath(p) for p in inputs if p and p != "-"}
+    dirs = [d for d in real_inputs if os.path.isdir(d)]
     for s in specs:
-        if s.path != "-" and os.path.realpath(s.path) in real_inputs:
+        if s.path == "-":
+            continue
+        real = os.path.realpath(s.path)
+        inside = os.path.isfile(real) and any(os.path.commonpath([d, real]) == d for d in dirs)
+        if real in real_inputs or inside:
             raise OutputError(f"--output {s.path} would overwrite an input file")
 
 

@@ -345,6 +345,9 @@ def _iter_file(path: str, m: Mapping | None, *, strict: bool, locate: bool) -> I
             continue
         yield _row(row, raw, starts, start_line, plan, header, source, index, m, strict=strict, locate=locate)
         index += 1
+    if index == 0:
+        # Like an empty file: a header alone holds no host, and that is never "all compliant".
+        yield Rejected(source, -1, [Diagnostic(source, "no hosts: a header but no data rows", feed.lines + 1, 1, code="empty")])
 
 
 def _plan(header: list[str], header_cols: list[int], source: str, m: Mapping | None) -> tuple[list[Target | None], list[Diagnostic]]:
