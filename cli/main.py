@@ -247,26 +247,42 @@ def _load_baseline(path: str) -> Any:
 
 
 FACTS_ARG = typer.Argument(..., help="Facts files (JSON, JSON Lines) or directories; '-' reads stdin.")
+# Options shared by `check` and `audit` (one definition, so the two cannot drift).
+TARGET_OPT = typer.Option(None, "--target", "-t", help="ITMS version to check readiness for (e.g. 8.7.3); default: each host's current version.")
+POLICY_DIR_OPT = typer.Option([], "--policy-dir", help="Extra directory of policy packs (*.yaml); repeatable.")
+FORMAT_OPT = typer.Option(Format.TABLE, "--format", "-f", help="Output format.")
+OUTPUT_OPT = typer.Option([], "--output", "-o", help="Output file, or FORMAT=FILE; repeatable ('-' is stdout).")
+FAIL_ON_OPT = typer.Option(FailOn.ERROR, "--fail-on", help="Lowest severity that fails the gate.")
+ALLOW_UNKNOWN_OPT = typer.Option(False, "--allow-unknown", help="Do not fail the gate on unknown outcomes (missing facts).")
+CATEGORY_OPT = typer.Option(None, "--category", help="SARIF automationDetails.id (default from the target).")
+SARIF_PROFILE_OPT = typer.Option("github", "--sarif-profile", help="github (failures and unknowns) or full (every outcome).")
+INPUT_FORMAT_OPT = typer.Option(None, "--input-format", help="json, jsonl, powershell or csv (default: by file name).")
+MAPPING_OPT = typer.Option(None, "--mapping", help="Column-mapping YAML for --input-format csv.")
+AUDIT_DATE_OPT = typer.Option(None, "--audit-date", help="Date for lifecycle rules, YYYY-MM-DD (default: today).")
+SHOW_PASSING_OPT = typer.Option(False, "--show-passing", help="Table: list compliant hosts too.")
+DATA_OPT = typer.Option([], "--data", help="Data overlay YAML confirming or overriding pack tables; repeatable.")
+WAIVERS_OPT = typer.Option(None, "--waivers", help="Waivers YAML (rule, host pattern, reason, owner, expiry).")
+BASELINE_OPT = typer.Option(None, "--baseline", help="Previous sitegate JSON report or SARIF: only new findings fail the gate.")
 
 
 @app.command()
 def check(
     facts: List[str] = FACTS_ARG,
-    target: Optional[str] = typer.Option(None, "--target", "-t", help="ITMS version to check readiness for (e.g. 8.7.3); default: each host's current version."),
-    policy_dir: List[str] = typer.Option([], "--policy-dir", help="Extra directory of policy packs (*.yaml); repeatable."),
-    fmt: Format = typer.Option(Format.TABLE, "--format", "-f", help="Output format."),
-    output: List[str] = typer.Option([], "--output", "-o", help="Output file, or FORMAT=FILE; repeatable ('-' is stdout)."),
-    fail_on: FailOn = typer.Option(FailOn.ERROR, "--fail-on", help="Lowest severity that fails the gate."),
-    allow_unknown: bool = typer.Option(False, "--allow-unknown", help="Do not fail the gate on unknown outcomes (missing facts)."),
-    category: Optional[str] = typer.Option(None, "--category", help="SARIF automationDetails.id (default from the target)."),
-    sarif_profile: str = typer.Option("github", "--sarif-profile", help="github (failures and unknowns) or full (every outcome)."),
-    input_format: Optional[str] = typer.Option(None, "--input-format", help="json, jsonl, powershell or csv (default: by file name)."),
-    mapping: Optional[str] = typer.Option(None, "--mapping", help="Column-mapping YAML for --input-format csv."),
-    audit_date: Optional[str] = typer.Option(None, "--audit-date", help="Date for lifecycle rules, YYYY-MM-DD (default: today)."),
-    show_passing: bool = typer.Option(False, "--show-passing", help="Table: list compliant hosts too."),
-    data: List[str] = typer.Option([], "--data", help="Data overlay YAML confirming or overriding pack tables; repeatable."),
-    waivers: Optional[str] = typer.Option(None, "--waivers", help="Waivers YAML (rule, host pattern, reason, owner, expiry)."),
-    baseline: Optional[str] = typer.Option(None, "--baseline", help="Previous sitegate JSON report or SARIF: only new findings fail the gate."),
+    target: Optional[str] = TARGET_OPT,
+    policy_dir: List[str] = POLICY_DIR_OPT,
+    fmt: Format = FORMAT_OPT,
+    output: List[str] = OUTPUT_OPT,
+    fail_on: FailOn = FAIL_ON_OPT,
+    allow_unknown: bool = ALLOW_UNKNOWN_OPT,
+    category: Optional[str] = CATEGORY_OPT,
+    sarif_profile: str = SARIF_PROFILE_OPT,
+    input_format: Optional[str] = INPUT_FORMAT_OPT,
+    mapping: Optional[str] = MAPPING_OPT,
+    audit_date: Optional[str] = AUDIT_DATE_OPT,
+    show_passing: bool = SHOW_PASSING_OPT,
+    data: List[str] = DATA_OPT,
+    waivers: Optional[str] = WAIVERS_OPT,
+    baseline: Optional[str] = BASELINE_OPT,
 ) -> None:
     """Check hosts' facts against the policy packs for a target ITMS version."""
     if sarif_profile not in ("github", "full"):
@@ -296,21 +312,21 @@ def _total_size(paths: list[str]) -> int | None:
 @app.command()
 def audit(
     facts: List[str] = FACTS_ARG,
-    target: Optional[str] = typer.Option(None, "--target", "-t", help="ITMS version to check readiness for (e.g. 8.7.3); default: each host's current version."),
-    policy_dir: List[str] = typer.Option([], "--policy-dir", help="Extra directory of policy packs (*.yaml); repeatable."),
-    fmt: Format = typer.Option(Format.TABLE, "--format", "-f", help="Output format."),
-    output: List[str] = typer.Option([], "--output", "-o", help="Output file, or FORMAT=FILE; repeatable ('-' is stdout)."),
-    fail_on: FailOn = typer.Option(FailOn.ERROR, "--fail-on", help="Lowest severity that fails the gate."),
-    allow_unknown: bool = typer.Option(False, "--allow-unknown", help="Do not fail the gate on unknown outcomes (missing facts)."),
-    category: Optional[str] = typer.Option(None, "--category", help="SARIF automationDetails.id (default from the target)."),
-    sarif_profile: str = typer.Option("github", "--sarif-profile", help="github (failures and unknowns) or full (every outcome)."),
-    input_format: Optional[str] = typer.Option(None, "--input-format", help="json, jsonl, powershell or csv (default: by file name)."),
-    mapping: Optional[str] = typer.Option(None, "--mapping", help="Column-mapping YAML for --input-format csv."),
-    audit_date: Optional[str] = typer.Option(None, "--audit-date", help="Date for lifecycle rules, YYYY-MM-DD (default: today)."),
-    show_passing: bool = typer.Option(False, "--show-passing", help="Table: list compliant hosts too."),
-    data: List[str] = typer.Option([], "--data", help="Data overlay YAML confirming or overriding pack tables; repeatable."),
-    waivers: Optional[str] = typer.Option(None, "--waivers", help="Waivers YAML (rule, host pattern, reason, owner, expiry)."),
-    baseline: Optional[str] = typer.Option(None, "--baseline", help="Previous sitegate JSON report or SARIF: only new findings fail the gate."),
+    target: Optional[str] = TARGET_OPT,
+    policy_dir: List[str] = POLICY_DIR_OPT,
+    fmt: Format = FORMAT_OPT,
+    output: List[str] = OUTPUT_OPT,
+    fail_on: FailOn = FAIL_ON_OPT,
+    allow_unknown: bool = ALLOW_UNKNOWN_OPT,
+    category: Optional[str] = CATEGORY_OPT,
+    sarif_profile: str = SARIF_PROFILE_OPT,
+    input_format: Optional[str] = INPUT_FORMAT_OPT,
+    mapping: Optional[str] = MAPPING_OPT,
+    audit_date: Optional[str] = AUDIT_DATE_OPT,
+    show_passing: bool = SHOW_PASSING_OPT,
+    data: List[str] = DATA_OPT,
+    waivers: Optional[str] = WAIVERS_OPT,
+    baseline: Optional[str] = BASELINE_OPT,
     jobs: int = typer.Option(1, "--jobs", "-j", min=1, max=64, help="Worker processes (1: evaluate in this process). The report is the same either way."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress line on stderr (only when stderr is a terminal)."),
     capacity: bool = typer.Option(False, "--capacity", help="Add the capacity view (per site and Notification Server) to JSON and table output."),
