@@ -69,3 +69,14 @@ def pointer_join(parent: str, token: str | int) -> str:
     """Append one reference token to a JSON pointer (RFC 6901 escaping)."""
     text = str(token).replace("~", "~0").replace("/", "~1")
     return f"{parent}/{text}"
+
+
+def nearest_position(positions: dict[str, tuple[int, int]], pointer: str, fallback: tuple[int, int]) -> tuple[int, int]:
+    """Line and column of pointer in a side table, or of its nearest ancestor that has one."""
+    while True:
+        pos = positions.get(pointer)
+        if pos is not None:
+            return pos
+        if not pointer:
+            return fallback
+        pointer = pointer.rsplit("/", 1)[0]

@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from .diagnostics import Diagnostic, InputError, pointer_join
+from .diagnostics import Diagnostic, InputError, nearest_position, pointer_join
 from .textio import decode
 
 MAX_BYTES = 4 * 1024 * 1024
@@ -42,13 +42,7 @@ class YamlDoc:
 
     def locate(self, pointer: str) -> tuple[int, int]:
         """Line and column of pointer, or of its nearest ancestor that has one."""
-        while True:
-            pos = self.positions.get(pointer)
-            if pos is not None:
-                return pos
-            if not pointer:
-                return (1, 1)
-            pointer = pointer.rsplit("/", 1)[0]
+        return nearest_position(self.positions, pointer, (1, 1))
 
     def diag(self, pointer: str, message: str, *, code: str = "input", **kw: Any) -> Diagnostic:
         """A diagnostic at pointer in this document."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
-from ...engine.diagnostics import Diagnostic, Level
+from ...engine.diagnostics import Diagnostic, Level, nearest_position
 from ..load import HostRecord, Item, Locator, Rejected, _check_record
 
 Origin = Callable[[str], "tuple[str, int, int] | None"]
@@ -22,13 +22,7 @@ class MapLocator(Locator):
         self.fallback = fallback
 
     def locate(self, pointer: str) -> tuple[int, int]:
-        while True:
-            pos = self.positions.get(pointer)
-            if pos is not None:
-                return pos
-            if not pointer:
-                return self.fallback
-            pointer = pointer.rsplit("/", 1)[0]
+        return nearest_position(self.positions, pointer, self.fallback)
 
 
 def nearest(table: dict[str, Any], pointer: str) -> Any:
