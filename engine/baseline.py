@@ -22,7 +22,7 @@ import orjson
 
 from .diagnostics import Diagnostic, InputError
 from .jsonpos import parse_with_positions
-from .textio import decode
+from .textio import decode, read_limited
 
 REPORT_SCHEMA = "sitegate/report/v1"
 SARIF_KEY = "sitegateFinding/v1"
@@ -155,15 +155,9 @@ def _from_sarif(doc: dict[str, Any], probs: _Problems) -> dict[str, dict[str, An
 def load_baseline(path: str, *, display: str | None = None) -> Baseline:
     """Read a sitegate JSON report or SARIF log; raise InputError (with positions) on bad input."""
     source = display or path
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read(MAX_BASELINE_BYTES + 1)
-    except IsADirectoryError:
-        raise InputError([Diagnostic(source, "is a directory, a sitegate JSON report or SARIF file was expected", code="io")]) from None
-    except OSError as exc:
-        raise InputError([Diagnostic(source, f"cannot read: {exc.strerror}", code="io")]) from None
-    if len(raw) > MAX_BASELINE_BYTES:
-        raise InputError([Diagnostic(source, "baseline larger than 1 GiB", code="too-large")])
+    raw = read_limited(
+        path, source, MAX_BASELINE_BYTES, expected="a sitegate JSON report or SARIF file", too_large="baseline larger than 1 GiB"
+    )
     digest = hashlib.sha256(raw).hexdigest()
     text = decode(raw, source)
     if not text.strip():

@@ -78,3 +78,21 @@ def line_col(text: str, index: int) -> tuple[int, int]:
     line = text.count("\n", 0, index) + 1
     col = index - (text.rfind("\n", 0, index) + 1) + 1
     return line, col
+
+
+def read_limited(path: str, source: str, max_bytes: int, *, expected: str, too_large: str) -> bytes:
+    """Read at most ``max_bytes`` of an input file, or raise InputError saying why not.
+
+    ``expected`` names what the file should be (for "is a directory"), ``too_large``
+    is the message for a file over the limit.
+    """
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(max_bytes + 1)
+    except IsADirectoryError:
+        raise InputError([Diagnostic(source, f"is a directory, {expected} was expected", code="io")]) from None
+    except OSError as exc:
+        raise InputError([Diagnostic(source, f"cannot read: {exc.strerror}", code="io")]) from None
+    if len(raw) > max_bytes:
+        raise InputError([Diagnostic(source, too_large, 1, 1, code="too-large")])
+    return raw

@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 from .diagnostics import Diagnostic, InputError, nearest_position, pointer_join
-from .textio import decode
+from .textio import decode, read_limited
 
 MAX_BYTES = 4 * 1024 * 1024
 MAX_NODES = 200_000
@@ -198,17 +198,10 @@ def _deepest_point(text: str, limit: int = 200) -> tuple[int, int]:
 def load_yaml_file(path: str, display: str | None = None, *, max_bytes: int = MAX_BYTES) -> YamlDoc:
     """Read, decode and load a YAML file with size and safety limits."""
     source = display or path
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read(max_bytes + 1)
-    except IsADirectoryError:
-        raise InputError([Diagnostic(source, "is a directory, a YAML file was expected", code="io")]) from None
-    except OSError as exc:
-        raise InputError([Diagnostic(source, f"cannot read: {exc.strerror}", code="io")]) from None
-    if len(raw) > max_bytes:
-        raise InputError(
-            [Diagnostic(source, f"file is larger than the {max_bytes // 1024 // 1024} MiB limit for YAML inputs", 1, 1, code="too-large")]
-        )
+    raw = read_limited(
+        path, source, max_bytes, expected="a YAML file",
+        too_large=f"file is larger than the {max_bytes // 1024 // 1024} MiB limit for YAML inputs",
+    )
     text = decode(raw, source)
     if "\x00" in text:
         line = text.count("\n", 0, text.index("\x00")) + 1
