@@ -50,7 +50,7 @@ def test_every_schema_property_has_title_and_description() -> None:
             for i, v in enumerate(node):
                 walk(v, f"{path}/{i}")
 
-    for name in ("facts", "policy"):
+    for name in ("facts", "policy", "data", "waivers"):
         walk(schema(name), name)
 
 
