@@ -87,7 +87,7 @@ class Evidence:
     observed: Any
     expected: str
     op: str
-    outcome: int
+    outcome: str  # an OUTCOME_NAMES entry: the report's spelling, so orjson can serialise Evidence as is
     detail: str = ""
     label: str = ""
 
@@ -99,7 +99,7 @@ class Evidence:
             "observed": None if self.observed is MISSING else self.observed,
             "expected": self.expected,
             "op": self.op,
-            "outcome": OUTCOME_NAMES[self.outcome],
+            "outcome": self.outcome,
             "detail": self.detail,
             "label": self.label,
         }
@@ -357,7 +357,7 @@ class LeafNode(Node):
             detail = "missing: " + ", ".join(sorted(str(x) for x in set(r) - set(v)))
         elif leaf.op == "contains_none" and isinstance(v, list) and isinstance(r, (list, frozenset)):
             detail = "present: " + ", ".join(sorted(str(x) for x in set(r) & set(v)))
-        return code, [Evidence(leaf.fact, self.pointer, v, expected, leaf.op, code, detail, leaf.label or "")]
+        return code, [Evidence(leaf.fact, self.pointer, v, expected, leaf.op, OUTCOME_NAMES[code], detail, leaf.label or "")]
 
 
 def _special_const(op: str, const: Any, getter: Getter) -> Callable[[Facts], int] | None:
@@ -501,9 +501,9 @@ class NotNode(Node):
             v = self.child.getter(f)
             r = self.child.resolve(f)
             text = describe_expected(leaf.op, r if r is not MISSING else leaf.value)
-            return code, [Evidence(leaf.fact, self.child.pointer, v, f"not ({text})", f"not {leaf.op}", code, "", leaf.label or "")]
+            return code, [Evidence(leaf.fact, self.child.pointer, v, f"not ({text})", f"not {leaf.op}", OUTCOME_NAMES[code], "", leaf.label or "")]
         _, ev = self.child.explain(f)
-        return code, [Evidence(e.fact, e.pointer, e.observed, f"not ({e.expected})", f"not {e.op}", code, e.detail, e.label) for e in ev]
+        return code, [Evidence(e.fact, e.pointer, e.observed, f"not ({e.expected})", f"not {e.op}", OUTCOME_NAMES[code], e.detail, e.label) for e in ev]
 
 
 def compile_condition(cond: Condition, tables: dict[str, Table]) -> Node:

@@ -16,7 +16,9 @@ from packaging.version import InvalidVersion, Version
 
 from ..facts.load import HostRecord, RawLine, Rejected, _check_record, parse_raw_line
 from . import __version__
-from .compiler import ERROR, FAIL, MISSING, NOT_APPLICABLE, PASS, UNKNOWN, Evidence, Node, compile_condition
+import orjson
+
+from .compiler import ERROR, FAIL, MISSING, NOT_APPLICABLE, PASS, UNKNOWN, Evidence, Node, compile_condition, iter_leaves, make_getter
 from .capacity import capacity_record
 from .diagnostics import Diagnostic, Level
 from .model import (
@@ -36,7 +38,7 @@ from .model import (
     decide_exit_code,
 )
 from .packs import EffectivePack, PolicySet
-from .policy import Rule
+from .policy import FactRef, Rule, TableRef
 
 MAX_KEPT_DIAGNOSTICS = 1000
 
@@ -67,7 +69,7 @@ class Options:
 class CompiledRule:
     """A rule compiled once: applicability and check as closures."""
 
-    __slots__ = ("rule", "id", "roles", "when", "check", "severity_rank", "pack", "run", "body", "_template", "severity", "confidence")
+    __slots__ = ("rule", "id", "roles", "when", "check", "severity_rank", "pack", "run", "body", "_template", "severity", "confidence", "reads", "_memo")
 
     def __init__(self, rule: Rule, pack: EffectivePack):
         self.rule = rule
@@ -80,6 +82,10 @@ class CompiledRule:
         self.confidence: str = rule.confidence.value
         self.pack = pack.rule_pack.get(rule.id, pack.id)
         self._template: list[tuple[bool, str]] | None = None
+        # Every fact the rule's outcome, evidence and message depend on: the key of
+        # the finding memo (hosts of one fleet repeat the same values again and again).
+        self.reads: tuple[Callable[[dict[str, Any]], Any], ...] = tuple(make_getter(p) for p in rule_reads(rule))
+        self._memo: dict[bytes, FindingParts] = {}
         roles = self.roles
         when = self.when.fast if self.when is not None else None
         check = self.check.fast
@@ -109,12 +115,45 @@ class CompiledRule:
     def explain(self, f: dict[str, Any]) -> tuple[int, list[Evidence]]:
         """Outcome and evidence for a non-passing result (the slow path)."""
         if self.roles is not None and f["derived"].get("roles") is None:
-            return UNKNOWN, [Evidence("derived.roles", "/site_services", MISSING, "roles " + ", ".join(sorted(self.roles)), "exists", UNKNOWN, "site services (installed and planned) are unknown")]
+            return UNKNOWN, [Evidence("derived.roles", "/site_services", MISSING, "roles " + ", ".join(sorted(self.roles)), "exists", "unknown", "site services (installed and planned) are unknown")]
         if self.when is not None:
             w, ev = self.when.explain(f)
             if w not in (PASS, FAIL):
                 return w, ev
         return self.check.explain(f)
+
+    def finding_parts(self, f: dict[str, Any], code: int, target: str) -> "FindingParts":
+        """Evidence, message (split around the host name), pointer and setting of a
+        non-passing outcome: memoised on the values of every fact the rule reads.
+
+        The key is the orjson serialisation of those values, which tells 1 from
+        1.0 and from true (a tuple of the values would not), and is exact for
+        strings; the host name is the one host-specific part, so the message is
+        kept as the pieces between its occurrences.
+        """
+        try:
+            key: bytes | None = _key_dumps([g(f) for g in self.reads], default=_key_default)
+        except (TypeError, orjson.JSONEncodeError):
+            key = None  # e.g. an integer beyond 64 bits: explain it uncached
+        memo = self._memo
+        if key is not None:
+            hit = memo.get(key)
+            if hit is not None and hit.code == code:
+                return hit
+        _, evidence = self.explain(f)
+        ev = tuple(evidence)
+        first = ev[0] if ev else None
+        pointer = first.pointer if first else ""
+        setting = first.fact if first else ""
+        one = self.message(_HOST_A, code, evidence, f, target).split(_HOST_A)
+        two = self.message(_HOST_B, code, evidence, f, target).split(_HOST_B)
+        if one != two:
+            # The placeholder text occurs in a fact value: no safe split; not cached.
+            return FindingParts(code, ev, None, pointer, setting)
+        parts = FindingParts(code, ev, tuple(one), pointer, setting)
+        if key is not None and len(memo) < MEMO_LIMIT:
+            memo[key] = parts
+        return parts
 
     def message(self, host: str, code: int, ev: list[Evidence], f: dict[str, Any], target: str) -> str:
         """``format_message`` with the template parsed once."""
@@ -149,6 +188,61 @@ class CompiledRule:
         return "".join(out)
 
 
+MEMO_LIMIT = 512  # entries per rule: bounds memory (tens of MB at most) whatever the fleet's variety
+_HOST_A = "\x00sitegate-host-a\x00"
+_HOST_B = "\x00sitegate-host-b\x00"
+_key_dumps = orjson.dumps
+
+
+def _key_default(o: Any) -> Any:
+    if o is MISSING:
+        return None  # getters never return None, so null in a key means missing
+    raise TypeError(type(o).__name__)
+
+
+class FindingParts(NamedTuple):
+    """What a non-passing outcome reports, up to the host: see CompiledRule.finding_parts."""
+
+    code: int
+    evidence: tuple[Evidence, ...]
+    message_parts: tuple[str, ...] | None  # the message split at the host name; None: not splittable
+    pointer: str
+    setting: str
+
+
+def _operand_paths(value: Any) -> list[str]:
+    """Fact paths an operand reads (fact references, table lookups' where values)."""
+    if isinstance(value, FactRef):
+        return [value.fact]
+    if isinstance(value, TableRef):
+        return [p for v in value.where.values() for p in _operand_paths(v)]
+    if isinstance(value, dict):
+        if set(value) == {"fact"} and isinstance(value["fact"], str):
+            return [value["fact"]]
+        if "table" in value:
+            return [p for v in (value.get("where") or {}).values() for p in _operand_paths(v)]
+    return []
+
+
+def rule_reads(rule: Rule) -> list[str]:
+    """Every fact path a rule's outcome, evidence and message can depend on, in a stable order."""
+    paths: list[str] = []
+    if rule.roles:
+        paths.append("derived.roles")
+    for cond in (rule.when, rule.assert_):
+        for leaf in iter_leaves(cond):
+            paths.append(leaf.fact)
+            paths.extend(_operand_paths(leaf.value))
+    for m in _PLACEHOLDER.finditer(rule.message):
+        name = m.group(1)
+        if name not in _STANDARD_PLACEHOLDERS:
+            paths.append(name)
+    return list(dict.fromkeys(paths))
+
+
+_STANDARD_PLACEHOLDERS = frozenset({"host", "observed", "expected", "detail", "target", "rule", "fact", "label"})
+
+
 def _parse_template(message: str) -> list[tuple[bool, str]]:
     """Literal text and placeholder names of a message template, in order."""
     parts: list[tuple[bool, str]] = []
@@ -181,26 +275,43 @@ class RuleSet:
         """'id@version' of each pack."""
         return self.labels
 
-    def plan(self, roles: list[str] | None) -> tuple[Any, ...]:
-        """Per rule, for a host with these roles: its body to run, or its outcome code already decided."""
+    def plan(self, roles: list[str] | None) -> "Plan":
+        """What to run for a host with these roles (rules whose roles do not apply are left out)."""
         key = tuple(roles) if roles is not None else None
         p = self._plans.get(key)
         if p is None:
-            steps: list[Any] = []
-            for cr in self.rules:
+            funcs: list[Callable[[dict[str, Any]], int]] = []
+            rules: list[CompiledRule] = []
+            where: list[int] = []
+            for i, cr in enumerate(self.rules):
                 if cr.roles is None:
-                    steps.append(cr.body)
+                    funcs.append(cr.body)
                 elif roles is None:
-                    steps.append(UNKNOWN)
+                    funcs.append(_unknown)  # roles unknown: the rule cannot be decided
                 elif cr.roles.isdisjoint(roles):
-                    steps.append(NOT_APPLICABLE)
+                    continue
                 else:
-                    steps.append(cr.body)
-            p = tuple(steps)
+                    funcs.append(cr.body)
+                rules.append(cr)
+                where.append(i)
+            p = Plan(tuple(funcs), tuple(rules), tuple(where), len(self.rules) - len(funcs))
             if len(self._plans) > 1024:
                 self._plans.clear()
             self._plans[key] = p
         return p
+
+
+class Plan(NamedTuple):
+    """The rules to run for one role set, in rule order, and how many do not apply."""
+
+    funcs: tuple[Callable[[dict[str, Any]], int], ...]
+    rules: tuple["CompiledRule", ...]
+    where: tuple[int, ...]  # each run rule's index in RuleSet.rules
+    not_applicable: int
+
+
+def _unknown(f: dict[str, Any]) -> int:
+    return UNKNOWN
 
 
 class Evaluator:
@@ -351,7 +462,9 @@ def _as_items(facts: Iterable[Any]) -> Iterator[HostRecord | Rejected | RawLine]
         if isinstance(item, (HostRecord, Rejected, RawLine)):
             yield item
         else:
-            yield _check_record(item, "<memory>", i, 0, None, None, None, f"/{i}", False)
+            # A shallow copy: the engine adds "derived" and "context" to a record,
+            # and a caller's own dicts must come back as they were given.
+            yield _check_record(dict(item) if type(item) is dict else item, "<memory>", i, 0, None, None, None, f"/{i}", False)
 
 
 def evaluate_stream(facts: Iterable[Any], policies: PolicySet, options: Options = Options()) -> ReportStream:
@@ -468,45 +581,60 @@ class HostEvaluator:
         derived = f["derived"]
         roles = derived.get("roles")
         plan = rs.plan(roles)
-        counts = [0, 0, 0, 0, 0]
-        outcomes: list[int] | None = [] if s.full_outcomes else None
+        codes = [fn(f) for fn in plan.funcs]
+        n_pass = codes.count(PASS)
+        n_na = codes.count(NOT_APPLICABLE)
+        n_fail = codes.count(FAIL)
+        n_unknown = codes.count(UNKNOWN)
+        counts = (n_pass, n_fail, n_unknown, len(codes) - n_pass - n_na - n_fail - n_unknown, n_na + plan.not_applicable)
         findings: list[Finding] = []
-        name = rec.name
-        threshold = s.threshold
-        for cr, step in zip(rs.rules, plan):
-            code = step if step.__class__ is int else step(f)
-            counts[code] += 1
-            if outcomes is not None:
-                outcomes.append(code)
-            if code == PASS or code == NOT_APPLICABLE:
-                continue
-            _, evidence = cr.explain(f)
-            first = evidence[0] if evidence else None
-            pointer = first.pointer if first else ""
-            line, col = rec.locate(pointer) if s.locate else (rec.line or 1, 1)
-            sev_rank = cr.severity_rank
-            if code == FAIL:
-                gating = sev_rank >= threshold
-            elif code == UNKNOWN:
-                gating = sev_rank >= threshold and not s.allow_unknown
-            else:
-                gating = threshold < 3
-            findings.append(Finding(
-                cr.id,
-                _OUTCOMES[code],
-                cr.severity,
-                cr.confidence,
-                cr.message(name, code, evidence, f, target),
-                tuple(evidence),
-                Location(rec.source, line, col, pointer),
-                first.fact if first else "",
-                gating,
-            ))
+        if n_pass + n_na != len(codes):
+            name = rec.name
+            source = rec.source
+            threshold = s.threshold
+            allow_unknown = s.allow_unknown
+            locate = rec.locate if s.locate else None
+            here = (rec.line or 1, 1)
+            rules = plan.rules
+            for i, code in enumerate(codes):
+                if code == PASS or code == NOT_APPLICABLE:
+                    continue
+                cr = rules[i]
+                parts = cr.finding_parts(f, code, target)
+                pointer = parts.pointer
+                line, col = locate(pointer) if locate is not None else here
+                sev_rank = cr.severity_rank
+                if code == FAIL:
+                    gating = sev_rank >= threshold
+                elif code == UNKNOWN:
+                    gating = sev_rank >= threshold and not allow_unknown
+                else:
+                    gating = threshold < 3
+                mp = parts.message_parts
+                findings.append(_new_finding(Finding, (
+                    cr.id,
+                    _OUTCOMES[code],
+                    cr.severity,
+                    cr.confidence,
+                    name.join(mp) if mp is not None else cr.message(name, code, list(parts.evidence), f, target),
+                    parts.evidence,
+                    _new_location(Location, (source, line, col, pointer)),
+                    parts.setting,
+                    gating,
+                    None,
+                    None,
+                )))
+        outcomes: tuple[int, ...] = ()
+        if s.full_outcomes:
+            full = [NOT_APPLICABLE] * len(rs.rules)
+            for i, code in zip(plan.where, codes):
+                full[i] = code
+            outcomes = tuple(full)
         os_ = derived.get("os_name") or (f.get("os") or {}).get("caption")
         ident = f.get("identity") or {}
         del f["context"]
-        result = HostResult(
-            name,
+        result = _new_result(HostResult, (
+            rec.name,
             rec.source,
             rec.line,
             rec.index,
@@ -516,19 +644,21 @@ class HostEvaluator:
             tuple(roles) if roles is not None else None,
             ident.get("site"),
             ident.get("notification_server"),
-            tuple(counts),  # type: ignore[arg-type]
+            counts,
             tuple(findings),
-            rs.rule_ids if outcomes is not None else (),
-            tuple(outcomes) if outcomes is not None else (),
+            rs.rule_ids if outcomes else (),
+            outcomes,
             False,
             (),
             f if s.keep_facts else None,
-            capacity_record(name, f) if s.capacity else None,
-        )
+            capacity_record(rec.name, f) if s.capacity else None,
+        ))
         return Evaluated(result, warnings, True)
 
 
 _OUTCOMES = tuple(Outcome.from_code(i) for i in range(5))
+# NamedTuple construction without the keyword-handling __new__ (every field is given).
+_new_finding = _new_location = _new_result = tuple.__new__
 
 
 class SummaryBuilder:
@@ -685,6 +815,4 @@ def run_results(results: Iterable[Evaluated], options: Options, stream: ReportSt
 
 
 def _replace(f: Any, **kw: Any) -> Any:
-    from dataclasses import replace
-
-    return replace(f, **kw)
+    return f._replace(**kw)

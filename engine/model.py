@@ -1,7 +1,10 @@
 """The typed result model. It alone decides the exit code.
 
 A report is a header (what was evaluated, with what), a stream of host
-results, and a summary computed as the stream is consumed. Renderers are pure
+results, and a summary computed as the stream is consumed. The per-host
+records (HostResult, Finding, Location) are typed NamedTuples: immutable like
+frozen dataclasses, but built about five times faster, which is most of the
+difference at 250,000 hosts with several findings each (benchmarks/). Renderers are pure
 functions of these three. Exit codes: 0 compliant, 1 findings at or above
 ``--fail-on``, 2 bad input or usage (including zero hosts read and any
 rejected record), whatever the output format.
@@ -11,7 +14,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Iterator
+from typing import Any, Iterator, NamedTuple
 
 from .compiler import OUTCOME_NAMES, Evidence
 from .diagnostics import Diagnostic
@@ -52,8 +55,7 @@ class FailOn(str, Enum):
 SEVERITY_RANK = {"note": 0, "warning": 1, "error": 2}
 
 
-@dataclass(frozen=True, slots=True)
-class Location:
+class Location(NamedTuple):
     """Where in an input file a finding points."""
 
     source: str
@@ -72,8 +74,7 @@ class Waived:
     expires: str
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(NamedTuple):
     """A (host, rule) pair that did not pass, with its evidence."""
 
     rule_id: str
@@ -93,14 +94,13 @@ class Finding:
         return hashlib.sha256(f"{self.rule_id}|{host}|{self.setting}".encode()).hexdigest()
 
 
-@dataclass(frozen=True, slots=True)
-class HostResult:
+class HostResult(NamedTuple):
     """Everything evaluated for one host record (or why it was rejected)."""
 
     name: str
     source: str
     line: int
-    index: int
+    index: int  # noqa: the record's position in its file (shadows tuple.index on purpose)
     target: str | None
     packs: tuple[str, ...]
     os: str | None

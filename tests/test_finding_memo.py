@@ -1,0 +1,102 @@
+"""The finding memo (CompiledRule.finding_parts) must never change what is reported.
+
+Hosts of a fleet fail the same rule the same way again and again, so the
+engine keeps each rule's evidence and message, keyed by the values of the facts
+the rule reads. These tests compare reports made with the memo against reports
+made without it, and probe the keys where a naive memo would go wrong.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sitegate.engine import evaluate as evaluate_mod
+from sitegate.engine.evaluate import Options, evaluate, rule_reads
+from sitegate.engine.packs import PolicySet
+from sitegate.engine.render import Format, render
+
+from .conftest import EXAMPLES
+from .test_audit import generate
+
+STAMP = re.compile(r'"(started_at|finished_at)": "[^"]*"')
+OPTIONS = Options(target="8.7.3", locate=True, full_outcomes=True, audit_date="2026-11-25")
+
+
+def _report(items: Any, policies: PolicySet, memo: bool, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setattr(evaluate_mod, "MEMO_LIMIT", evaluate_mod.MEMO_LIMIT if memo else 0)
+    text = render(Format.JSON, evaluate(items, policies, OPTIONS))
+    return STAMP.sub(r'"\1": "T"', text)
+
+
+def _hosts() -> list[dict[str, Any]]:
+    return json.loads((EXAMPLES / "fleet.json").read_text(encoding="utf-8"))["hosts"]
+
+
+def test_memo_changes_nothing_on_a_generated_fleet(policies: PolicySet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sitegate.facts.load import iter_paths
+
+    fleet = generate(tmp_path / "fleet.jsonl", 1500, seed=11, broken=0.02)
+    with_memo = _report(iter_paths([str(fleet)], locate=True), policies, True, monkeypatch)
+    without = _report(iter_paths([str(fleet)], locate=True), policies, False, monkeypatch)
+    assert with_memo == without
+    assert with_memo.count('"rule_id"') > 1000  # the fleet does fail rules: the memo was exercised
+
+
+def test_one_and_one_point_zero_are_different_observations(policies: PolicySet, monkeypatch: pytest.MonkeyPatch) -> None:
+    """1 == 1.0 in Python (and True == 1): a memo keyed on plain values would mix them up."""
+    base = next(h for h in _hosts() if "package" in json.dumps(h.get("site_services")))
+    hosts = []
+    for i, free in enumerate((5, 5.0, 5, 5.0)):
+        h = copy.deepcopy(base)
+        h["name"] = f"HOST{i}"
+        h.setdefault("hardware", {})["package_store_free_gb"] = free
+        hosts.append(h)
+    report = json.loads(_report(hosts, policies, True, monkeypatch))
+    seen = []
+    for host in report["hosts"]:
+        ev = [e for f in host["findings"] if f["rule_id"] == "ITMS-PKG-STORE-FREE-SPACE" for e in f["evidence"]]
+        assert ev, host["name"]
+        seen.append(ev[0]["observed"])
+    assert [type(v) for v in seen] == [int, float, int, float]
+    assert report == json.loads(_report(hosts, policies, False, monkeypatch))
+
+
+def test_messages_carry_their_own_host_and_odd_fact_text(policies: PolicySet, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The message is kept split around the host name; a fact that contains the
+    engine's split marker, or the host's own name, must still come out verbatim."""
+    base = next(h for h in _hosts() if "package" in json.dumps(h.get("site_services")))
+    hosts = []
+    for i, path in enumerate(("C:\\Users\\Public\\store", "C:\\x\x00sitegate-host-a\x00y", "C:\\HOSTA\\HOSTA", "C:\\Users\\Public\\store")):
+        h = copy.deepcopy(base)
+        h["name"] = ("HOSTA", "HOSTB", "HOSTA2", "HOSTC")[i]
+        h.setdefault("package_store", {}).update({"path": path, "in_known_folder": True, "fixed_media": True})
+        hosts.append(h)
+    with_memo = _report(hosts, policies, True, monkeypatch)
+    assert with_memo == _report(hosts, policies, False, monkeypatch)
+    report = json.loads(with_memo)
+    for host, src in zip(report["hosts"], hosts):
+        msgs = [f["message"] for f in host["findings"] if f["rule_id"] == "ITMS-PKG-STORE-LOCATION"]
+        assert len(msgs) == 1, host["name"]
+        assert msgs[0].startswith(host["name"] + ": ")
+        assert src["package_store"]["path"] in msgs[0]
+
+
+def test_rule_reads_cover_every_fact_of_the_condition_and_message(policies: PolicySet) -> None:
+    """The memo key must hold every fact a rule's outcome or message depends on."""
+    from sitegate.engine.compiler import iter_leaves
+
+    for eff in policies.effective.values():
+        for rule in eff.rules:
+            reads = set(rule_reads(rule))
+            for leaf in iter_leaves(rule.when) + iter_leaves(rule.assert_):
+                assert leaf.fact in reads, (rule.id, leaf.fact)
+            for name in re.findall(r"\{([^{}]*)\}", rule.message):
+                if "." in name:
+                    assert name in reads, (rule.id, name)
+            if rule.roles:
+                assert "derived.roles" in reads, rule.id
