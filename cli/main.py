@@ -6,6 +6,7 @@ usage. No traceback ever reaches the user: input problems are printed as
 """
 from __future__ import annotations
 
+import gc
 import json
 import sys
 from enum import Enum
@@ -182,6 +183,12 @@ def run_gate(
         baseline=baseline_set,
         preload_diagnostics=tuple(warnings),
     )
+    # Everything loaded so far (policies, compiled rules, schemas) lives for the
+    # whole run; hosts are freed by reference counting as they stream past. So the
+    # cyclic collector leaves the former alone and runs rarely (measured: ~6% of a
+    # 250,000-host audit went to it with the default thresholds).
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 100)
     meter = [0]
     items = _facts_items(facts, input_format, mapping, needs_location, raw_lines=jobs > 1, meter=meter)
     if jobs > 1:

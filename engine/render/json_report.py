@@ -5,6 +5,7 @@ hosts array is streamed and the summary (with the exit code) comes last.
 """
 from __future__ import annotations
 
+from hashlib import sha256 as _sha256
 from typing import Any
 
 import orjson
@@ -57,28 +58,32 @@ def header_dict(h: ReportHeader) -> dict[str, Any]:
     }
 
 
-def finding_dict(f: Finding, host: str) -> dict[str, Any]:
-    """One finding with its evidence."""
+def finding_dict(f: Finding, host: str, evidence: Any = None) -> dict[str, Any]:
+    """One finding with its evidence (``evidence``: its JSON already made, if at hand)."""
+    loc = f.location
+    w = f.waived
     return {
         "rule_id": f.rule_id,
-        "outcome": f.outcome.value,
+        "outcome": f.outcome,
         "severity": f.severity,
         "confidence": f.confidence,
         "gating": f.gating,
         "message": f.message,
         "setting": f.setting,
-        "fingerprint": f.fingerprint(host),
-        "location": {"source": f.location.source, "line": f.location.line, "column": f.location.column, "pointer": f.location.pointer},
-        "evidence": [e.to_dict() for e in f.evidence],
-        "waived": None if f.waived is None else {"waiver": f.waived.waiver_id, "reason": f.waived.reason, "owner": f.waived.owner, "expires": f.waived.expires},
+        "fingerprint": _sha256(f"{f.rule_id}|{host}|{f.setting}".encode()).hexdigest(),
+        "location": {"source": loc[0], "line": loc[1], "column": loc[2], "pointer": loc[3]},
+        "evidence": [e.to_dict() for e in f.evidence] if evidence is None else evidence,
+        "waived": None if w is None else {"waiver": w.waiver_id, "reason": w.reason, "owner": w.owner, "expires": w.expires},
         "baseline": f.baseline,
     }
 
 
-def host_dict(r: HostResult) -> dict[str, Any]:
-    """One host result."""
+def host_dict(r: HostResult, evidence_json: Any = None) -> dict[str, Any]:
+    """One host result (``evidence_json``: finding -> its evidence's JSON, a cache)."""
+    c = r.counts
+    name = r.name
     d: dict[str, Any] = {
-        "name": r.name,
+        "name": name,
         "source": r.source,
         "line": r.line,
         "index": r.index,
@@ -89,9 +94,10 @@ def host_dict(r: HostResult) -> dict[str, Any]:
         "roles": r.roles,
         "site": r.site,
         "notification_server": r.notification_server,
-        "counts": dict(zip(OUTCOME_NAMES, r.counts)),
-        "findings": [finding_dict(f, r.name) for f in r.findings],
-        "diagnostics": [d.to_dict() for d in r.diagnostics],
+        "counts": {"pass": c[0], "fail": c[1], "unknown": c[2], "error": c[3], "not_applicable": c[4]},
+        "findings": [finding_dict(f, name) for f in r.findings] if evidence_json is None
+        else [finding_dict(f, name, evidence_json(f.evidence)) for f in r.findings],
+        "diagnostics": [d.to_dict() for d in r.diagnostics] if r.diagnostics else [],
     }
     if r.outcomes:
         d["outcomes"] = {rid: OUTCOME_NAMES[c] for rid, c in zip(r.rule_ids, r.outcomes)}
@@ -127,6 +133,10 @@ class JsonRenderer:
 
     def __init__(self, options: RenderOptions):
         self.first = True
+        # The engine shares one evidence tuple among the hosts that failed a rule
+        # the same way: its JSON is made once (keyed by identity, the tuple held
+        # so the identity stays its own).
+        self._evidence: dict[int, tuple[Any, orjson.Fragment]] = {}
         self.capacity = None
         if options.capacity:
             from ..capacity import CapacityAccumulator
@@ -143,7 +153,17 @@ class JsonRenderer:
         self.first = False
         if self.capacity is not None:
             self.capacity.add_result(result)
-        return prefix + _dumps(host_dict(result))
+        return prefix + orjson.dumps(host_dict(result, self._evidence_json), default=_default).decode()
+
+    def _evidence_json(self, evidence: tuple[Any, ...]) -> orjson.Fragment:
+        hit = self._evidence.get(id(evidence))
+        if hit is not None and hit[0] is evidence:
+            return hit[1]
+        frag = orjson.Fragment(orjson.dumps([e.to_dict() for e in evidence], default=_default))
+        if len(self._evidence) >= 8192:
+            self._evidence.clear()
+        self._evidence[id(evidence)] = (evidence, frag)
+        return frag
 
     def finish(self, summary: Summary) -> str:
         body = _dumps(summary_dict(summary), indent=True).replace("\n", "\n  ")
