@@ -194,6 +194,21 @@ def _resolver(value: Any, tables: dict[str, Table]) -> tuple[Getter, str, frozen
     return (lambda f: const), "", frozenset()
 
 
+def _reads_no_fact(value: Any) -> bool:
+    """True for a table lookup whose where-values are constants (nested lookups included)."""
+    if isinstance(value, dict) and "table" in value:
+        value = TableRef(**value)
+    if not isinstance(value, TableRef):
+        return False
+    for v in value.where.values():
+        if isinstance(v, FactRef) or (isinstance(v, dict) and "fact" in v):
+            return False
+        if (isinstance(v, dict) and "table" in v) or isinstance(v, TableRef):
+            if not _reads_no_fact(v):
+                return False
+    return True
+
+
 def _operand_text(v: Any) -> str:
     if isinstance(v, dict) and "fact" in v:
         return v["fact"]
@@ -224,6 +239,30 @@ class LeafNode(Node):
         resolve, self.value_text, self.tables = _resolver(leaf.value, tables)
         self.resolve = resolve
         is_const = not isinstance(leaf.value, (dict, FactRef, TableRef))
+        if not is_const and _reads_no_fact(leaf.value):
+            # A table lookup whose where-values are all constants has one answer:
+            # look it up once, and compare each host with it like a constant.
+            r0 = resolve({})
+            if r0 is MISSING:
+                def fast_no_data(f: Facts) -> int:
+                    return UNKNOWN  # missing fact or no row: unknown either way
+                self.fast = fast_no_data
+                return
+            special = _special_const(leaf.op, r0, getter, leaf.fact) if leaf.op not in ("contains_all", "contains_any", "contains_none") else None
+            if special is not None:
+                self.fast = special
+                return
+
+            def fast_lookup_once(f: Facts) -> int:
+                v = getter(f)
+                if v is MISSING:
+                    return UNKNOWN
+                try:
+                    return PASS if fn(v, r0) else FAIL
+                except (OperatorError, TypeError, ValueError):
+                    return ERROR
+            self.fast = fast_lookup_once
+            return
         if is_const:
             const = leaf.value
             if leaf.op in ("contains_all", "contains_any", "contains_none"):
@@ -245,7 +284,7 @@ class LeafNode(Node):
                 self.fast = fast_const_list
                 return
 
-            special = _special_const(leaf.op, const, getter)
+            special = _special_const(leaf.op, const, getter, leaf.fact)
             if special is not None:
                 self.fast = special
                 return
@@ -360,14 +399,34 @@ class LeafNode(Node):
         return code, [Evidence(leaf.fact, self.pointer, v, expected, leaf.op, OUTCOME_NAMES[code], detail, leaf.label or "")]
 
 
-def _special_const(op: str, const: Any, getter: Getter) -> Callable[[Facts], int] | None:
+def _special_const(op: str, const: Any, getter: Getter, path: str = "") -> Callable[[Facts], int] | None:
     """A faster closure for the common constant comparisons, with the exact semantics of
-    the operator table (type-strict equality, numbers only for order, bool is not a number)."""
+    the operator table (type-strict equality, numbers only for order, bool is not a number).
+
+    A two-part path (``section.field``, most facts) is read inline rather than
+    through the getter: one Python call fewer per comparison per host.
+    """
     tc = type(const)
+    parts = path.split(".")
+    two = len(parts) == 2
+    a, b = parts if two else ("", "")
     if op in ("lt", "le", "gt", "ge") and (tc is int or tc is float):
         import operator as _op
 
         cmp = {"lt": _op.lt, "le": _op.le, "gt": _op.gt, "ge": _op.ge}[op]
+        if two:
+            def fast_num2(f: Facts) -> int:
+                o = f.get(a)
+                if type(o) is not dict:
+                    return UNKNOWN
+                v = o.get(b)
+                if v is None:
+                    return UNKNOWN
+                t = type(v)
+                if t is int or t is float:
+                    return PASS if cmp(v, const) else FAIL
+                return ERROR
+            return fast_num2
 
         def fast_num(f: Facts) -> int:
             v = getter(f)
@@ -381,12 +440,33 @@ def _special_const(op: str, const: Any, getter: Getter) -> Callable[[Facts], int
     if op in ("eq", "ne") and (tc is str or tc is bool):
         hit, miss = (PASS, FAIL) if op == "eq" else (FAIL, PASS)
         if tc is bool:
+            if two:
+                def fast_bool2(f: Facts) -> int:
+                    o = f.get(a)
+                    if type(o) is not dict:
+                        return UNKNOWN
+                    v = o.get(b)
+                    if v is None:
+                        return UNKNOWN
+                    return hit if v is const else miss
+                return fast_bool2
+
             def fast_bool(f: Facts) -> int:
                 v = getter(f)
                 if v is MISSING:
                     return UNKNOWN
                 return hit if v is const else miss
             return fast_bool
+        if two:
+            def fast_str2(f: Facts) -> int:
+                o = f.get(a)
+                if type(o) is not dict:
+                    return UNKNOWN
+                v = o.get(b)
+                if v is None:
+                    return UNKNOWN
+                return hit if type(v) is str and v == const else miss
+            return fast_str2
 
         def fast_str(f: Facts) -> int:
             v = getter(f)
@@ -434,6 +514,19 @@ class AllNode(Node):
         self.children = children
         self.tables = frozenset().union(*(c.tables for c in children))
         fasts = tuple(c.fast for c in children)
+        if len(fasts) == 2:
+            first, second = fasts
+
+            def fast_all2(f: Facts) -> int:
+                r = first(f)
+                if r == FAIL:
+                    return FAIL
+                r2 = second(f)
+                if r2 == FAIL:
+                    return FAIL
+                return r if r > r2 else r2
+            self.fast = fast_all2
+            return
 
         def fast_all(f: Facts) -> int:
             worst = PASS
