@@ -325,18 +325,124 @@ def tally_strings(x: Any, w: Walk) -> None:
 # overwhelming majority of an inventory, never build a pointer or a message.
 # ---------------------------------------------------------------------------
 
+#
+# Shape of the generated code: one function for the entry definition (and for
+# recursive definitions and anyOf alternatives); every other `$ref` is inlined,
+# and each property costs one `dict.get` and one `if`. In a closed object
+# (additionalProperties false) the properties found are counted instead of
+# testing every key against the known names:
+#
+#     _n4 = len(_x3)
+#     _x5 = _x3.get('fqdn')
+#     if _x5 is None: _n4 += 1
+#     elif type(_x5) is not str or len(_x5) > 4096: return False
+#     ...
+#     if _n4 != 6 and not _c0.issuperset(_x3): return False
+#
+# A schema compiles to a list of items, in order: a string is a "bad" condition
+# (the value fails when it is true; consecutive ones are or-ed into one `if`),
+# a list is a block of statements (relative indentation) that return False.
+# Later items may rely on earlier ones having passed (a block for an object
+# runs after `type(v) is not dict` was false). No condition can raise.
+# ---------------------------------------------------------------------------
+
+_BUILTINS = ("type", "len", "str", "int", "float", "bool", "dict", "list")
+
+_TYPE_TESTS = {
+    "string": "type({v}) is not str",
+    "integer": "type({v}) is not int",  # floats like 4.0: the exact path decides
+    "number": "(type({v}) is not float and type({v}) is not int)",
+    "boolean": "type({v}) is not bool",
+    "object": "type({v}) is not dict",
+    "array": "type({v}) is not list",
+    "null": "{v} is not None",
+}
+
+# Strings remembered per pattern (regular expressions are the costliest leaf
+# checks, and versions repeat across a fleet): the memo only ever holds strings
+# the pattern matched, so it changes speed, never an answer.
+_MEMO_MAX_ENTRIES = 2048
+_MEMO_MAX_CHARS = 64
+
+
+def _memo_search(rx: re.Pattern[str], memo: set[str]) -> Callable[[str], bool]:
+    search = rx.search
+
+    def matches(s: str) -> bool:
+        if search(s) is None:
+            return False
+        if len(memo) < _MEMO_MAX_ENTRIES and len(s) <= _MEMO_MAX_CHARS:
+            memo.add(s)
+        return True
+    return matches
+
+
+def _refs(x: Any) -> set[str]:
+    """Names of the ``$defs`` a schema fragment refers to."""
+    found: set[str] = set()
+    if isinstance(x, dict):
+        r = x.get("$ref")
+        if isinstance(r, str) and r.startswith("#/$defs/"):
+            found.add(r[len("#/$defs/"):])
+        for y in x.values():
+            found |= _refs(y)
+    elif isinstance(x, list):
+        for y in x:
+            found |= _refs(y)
+    return found
+
+
+def _recursive_defs(defs: dict[str, Any]) -> set[str]:
+    """Definitions that can reach themselves through ``$ref``: these stay functions."""
+    graph = {name: _refs(d) for name, d in defs.items()}
+    out = set()
+    for start in graph:
+        seen: set[str] = set()
+        todo = list(graph[start])
+        while todo:
+            n = todo.pop()
+            if n not in seen:
+                seen.add(n)
+                todo.extend(graph.get(n, ()))
+        if start in seen:
+            out.add(start)
+    return out
+
+
+def _indent(lines: list[str], n: int = 1) -> list[str]:
+    pad = "    " * n
+    return [pad + line for line in lines]
+
+
+def _or(conds: list[str]) -> str:
+    return " or ".join(conds)
+
+
+def _group(cond: str) -> str:
+    """``cond`` ready to be and-ed with another condition."""
+    return f"({cond})" if " or " in cond or " and " in cond else cond
+
+
+def _num(value: Any) -> str | None:
+    """A bound as a literal, when repr round-trips it exactly."""
+    if type(value) is int or (type(value) is float and value == value and abs(value) != float("inf")):
+        return repr(value)
+    return None
+
 
 class _FastGen:
-    """Generates one Python function per ``$defs`` entry, checks inlined."""
+    """Generates the fast check as Python source; ``$ref``s inlined unless recursive."""
 
     def __init__(self, root: dict[str, Any]):
         self.root = root
+        self.defs: dict[str, Any] = root.get("$defs", {})
+        self.recursive = _recursive_defs(self.defs)
         self.consts: dict[str, Any] = {}
         self.funcs: dict[str, list[str]] = {}
         self.counter = 0
 
-    def const(self, value: Any) -> str:
-        name = f"_c{len(self.consts)}"
+    def const(self, value: Any, prefix: str = "_c") -> str:
+        name = f"{prefix}{len(self.consts)}"
         self.consts[name] = value
         return name
 
@@ -344,130 +450,198 @@ class _FastGen:
         self.counter += 1
         return f"{prefix}{self.counter}"
 
-    def ref(self, ref: str) -> str:
+    @staticmethod
+    def def_name(ref: str) -> str:
         if not ref.startswith("#/$defs/"):
             raise ValueError(f"unsupported $ref {ref}")
-        name = "_d_" + re.sub(r"\W", "_", ref[len("#/$defs/"):])
+        return ref[len("#/$defs/"):]
+
+    def ref(self, ref: str) -> str:
+        """The function checking ``$defs`` entry ``ref`` (generated once)."""
+        name = "_d_" + re.sub(r"\W", "_", self.def_name(ref))
         if name not in self.funcs:
             self.funcs[name] = []  # reserve (recursion)
-            body = self.check(self.root["$defs"][ref[len("#/$defs/"):]], "v", 1)
-            self.funcs[name] = [f"def {name}(v):", *body, "    return True"]
+            self.funcs[name] = self.function(name, self.defs[self.def_name(ref)])
         return name
 
     def func(self, s: dict[str, Any]) -> str:
         """A standalone function for a sub-schema (anyOf alternatives)."""
         name = self.fresh("_f")
         self.funcs[name] = []
-        body = self.check(s, "v", 1)
-        self.funcs[name] = [f"def {name}(v):", *body, "    return True"]
+        self.funcs[name] = self.function(name, s)
         return name
 
-    def check(self, s: dict[str, Any], v: str, depth: int) -> list[str]:  # noqa: C901 - one switch
-        """Lines that ``return False`` unless value ``v`` certainly passes schema ``s``."""
+    def function(self, name: str, s: dict[str, Any]) -> list[str]:
+        body = self.emit(self.check(s, "v", False))
+        # Builtins bound as keyword-only defaults are local lookups (a few % faster).
+        used = [b for b in _BUILTINS if any(re.search(rf"\b{b}\(|\bis not {b}\b", line) for line in body)]
+        params = ", ".join(["v", *(["*"] if used else []), *(f"{b}={b}" for b in used)])
+        return [f"def {name}({params}):", *_indent(body), "    return True"]
+
+    @staticmethod
+    def emit(items: list[Any]) -> list[str]:
+        """Statements for items: runs of conditions become one ``if ...: return False``."""
+        out: list[str] = []
+        run: list[str] = []
+        for it in items:
+            if isinstance(it, str):
+                run.append(it)
+                continue
+            if run:
+                out.append(f"if {_or(run)}: return False")
+                run = []
+            out.extend(it)
+        if run:
+            out.append(f"if {_or(run)}: return False")
+        return out
+
+    def unless_none(self, v: str, items: list[Any]) -> list[Any]:
+        """Items that apply only when ``v`` is not None."""
+        if not items:
+            return []
+        if all(isinstance(it, str) for it in items):
+            return [f"{v} is not None and {_group(_or(items))}"]
+        return [[f"if {v} is not None:", *_indent(self.emit(items))]]
+
+    def check(self, s: dict[str, Any], v: str, nonnull: bool) -> list[Any]:  # noqa: C901 - one switch
+        """Items that fail unless value ``v`` certainly passes schema ``s``.
+
+        ``nonnull``: the caller already knows ``v is not None``.
+        """
         unknown = set(s) - _HANDLED
         if unknown:
             raise ValueError(f"fastcheck cannot compile keywords {sorted(unknown)}")
         if "oneOf" in s:
             raise ValueError("oneOf is not supported by the fast path")
-        ind = "    " * depth
-        out: list[str] = []
+        out: list[Any] = []
+        t = s.get("type")
+        if "type" in s:
+            if t not in _TYPE_TESTS:
+                raise ValueError(f"unsupported type {t!r}")
+            out.append(_TYPE_TESTS[t].format(v=v))  # first: the checks below may rely on it
         if "$ref" in s:
-            out.append(f"{ind}if not {self.ref(s['$ref'])}({v}): return False")
+            name = self.def_name(s["$ref"])
+            if name in self.recursive:
+                out.append(f"not {self.ref(s['$ref'])}({v})")
+            else:
+                out.extend(self.check(self.defs[name], v, nonnull))
         if "anyOf" in s:
             alts = s["anyOf"]
             non_null = [a for a in alts if a.get("type") != "null"]
             if len(non_null) == 1:
-                inner = self.check(non_null[0], v, depth + 1)
                 if len(non_null) < len(alts):
-                    out.append(f"{ind}if {v} is not None:")
+                    inner = self.check(non_null[0], v, True)
+                    out.extend(inner if nonnull else self.unless_none(v, inner))
                 else:
-                    out.append(f"{ind}if True:")
-                out.extend(inner or [f"{ind}    pass"])
+                    out.extend(self.check(non_null[0], v, nonnull))
             else:
                 names = [self.func(a) for a in alts]
-                out.append(f"{ind}if not ({' or '.join(f'{n}({v})' for n in names)}): return False")
-        if "type" in s:
-            t = s["type"]
-            test = {
-                "string": f"type({v}) is not str",
-                "integer": f"type({v}) is not int",  # floats like 4.0: the exact path decides
-                "number": f"type({v}) is not int and type({v}) is not float",
-                "boolean": f"type({v}) is not bool",
-                "object": f"type({v}) is not dict",
-                "array": f"type({v}) is not list",
-                "null": f"{v} is not None",
-            }.get(t)
-            if test is None:
-                raise ValueError(f"unsupported type {t!r}")
-            out.append(f"{ind}if {test}: return False")
+                out.append(f"not ({' or '.join(f'{n}({v})' for n in names)})")
         if "enum" in s:
             allowed = s["enum"]
             if allowed and all(type(a) is str for a in allowed):
                 c = self.const(frozenset(allowed))
-                out.append(f"{ind}if type({v}) is not str or {v} not in {c}: return False")
+                out.append(f"{v} not in {c}" if t == "string" else f"type({v}) is not str or {v} not in {c}")
             else:
                 c = self.const(tuple(allowed))
-                out.append(f"{ind}if not any({v} == a and type({v}) is type(a) for a in {c}): return False")
+                out.append(f"not any({v} == a and type({v}) is type(a) for a in {c})")
         if "const" in s:
-            c = self.const(s["const"])
-            out.append(f"{ind}if {v} != {c}: return False")
-        num = [(kw, op) for kw, op in (("minimum", "<"), ("maximum", ">")) if kw in s]
+            out.append(f"{v} != {self.const(s['const'])}")
+        # Written as "not (v >= bound)", the exact check's own test, so NaN fails here as it does there.
+        num = [(kw, op) for kw, op in (("minimum", ">="), ("maximum", "<=")) if kw in s]
         if num:
-            conds = " or ".join(f"{v} {op} {self.const(s[kw])}" for kw, op in num)
-            out.append(f"{ind}if (type({v}) is int or type({v}) is float) and ({conds}): return False")
+            conds = _or([f"not {v} {op} {_num(s[kw]) or self.const(s[kw])}" for kw, op in num])
+            if t in ("integer", "number"):
+                out.append(conds)
+            else:
+                out.append(f"(type({v}) is int or type({v}) is float) and ({conds})")
         if "minLength" in s or "maxLength" in s or "pattern" in s:
             conds = []
-            if "minLength" in s:
-                conds.append(f"len({v}) < {int(s['minLength'])}")
-            if "maxLength" in s:
-                conds.append(f"len({v}) > {int(s['maxLength'])}")
+            lo, hi = s.get("minLength"), s.get("maxLength")
+            if lo is not None and hi is not None:
+                conds.append(f"not {int(lo)} <= len({v}) <= {int(hi)}")
+            elif lo is not None:
+                conds.append(f"len({v}) < {int(lo)}")
+            elif hi is not None:
+                conds.append(f"len({v}) > {int(hi)}")
             if "pattern" in s:
-                conds.append(f"not {self.const(re.compile(s['pattern']))}.search({v})")
-            out.append(f"{ind}if type({v}) is str and ({' or '.join(conds)}): return False")
+                memo = self.const(set(), "_ok")
+                match = self.const(_memo_search(re.compile(s["pattern"]), self.consts[memo]), "_re")
+                conds.append(f"({v} not in {memo} and not {match}({v}))")
+            out.append(_or(conds) if t == "string" else f"type({v}) is str and ({_or(conds)})")
         if "properties" in s or "additionalProperties" in s or "required" in s:
-            out.extend(self.obj(s, v, depth))
+            out.extend(self.obj(s, v, t == "object"))
         if "items" in s:
             if type(s["items"]) is not dict:
                 raise ValueError("tuple items unsupported")
-            x = self.fresh("_x")
-            inner = self.check(s["items"], x, depth + 2)
+            x = self.fresh("_i")
+            inner = self.emit(self.check(s["items"], x, False))
             if inner:
-                out.append(f"{ind}if type({v}) is list:")
-                out.append(f"{ind}    for {x} in {v}:")
-                out.extend(inner)
+                block = [f"for {x} in {v}:", *_indent(inner)]
+                out.append(block if t == "array" else [f"if type({v}) is list:", *_indent(block)])
         return out
 
-    def obj(self, s: dict[str, Any], v: str, depth: int) -> list[str]:
-        ind = "    " * depth
+    def obj(self, s: dict[str, Any], v: str, is_dict: bool) -> list[Any]:
         props: dict[str, Any] = s.get("properties", {})
+        required = list(s.get("required", ()))
         addl = s.get("additionalProperties", True)
-        out = [f"{ind}if type({v}) is dict:"]
-        ind2 = ind + "    "
-        for r in s.get("required", ()):
-            out.append(f"{ind2}if {r!r} not in {v}: return False")
-        if addl is False:
-            # Unknown fields are warnings: leave them to the exact path.
-            out.append(f"{ind2}if not {self.const(frozenset(props))}.issuperset({v}): return False")
-        elif isinstance(addl, dict):
+        # A required property that cannot be null needs no membership test: its
+        # `is None` test below fails when it is absent.
+        conds = [f"{r!r} not in {v}" for r in required if r not in props or _allows_null(props[r], self.root)]
+        lines: list[str] = []
+        # Unknown fields are warnings: leave them to the exact path. Rather than
+        # test every key against the property names, count: when the properties
+        # found (not None) are as many as the keys, there is no other key.
+        count = self.fresh("_n") if addl is False and props else None
+        if addl is False and not props:
+            conds.append(f"len({v})")
+        if count:
+            lines.append(f"{count} = len({v})")
+        if isinstance(addl, dict):
             x = self.fresh("_x")
             k = self.fresh("_k")
-            inner = self.check(addl, x, depth + 3)
+            inner = self.emit(self.check(addl, x, False))
             if inner:
-                out.append(f"{ind2}for {k}, {x} in {v}.items():")
-                out.append(f"{ind2}    if {k} not in {self.const(frozenset(props))}:")
-                out.extend(inner)
+                lines.append(f"for {k}, {x} in {v}.items():")
+                lines.append(f"    if {k} not in {self.const(frozenset(props))}:")
+                lines.extend(_indent(inner, 2))
         for key, sub in props.items():
             x = self.fresh("_x")
-            inner = self.check(sub, x, depth + 2)
+            inner = self.check(sub, x, True)  # only run on a value that is not None
             nullable = _allows_null(sub, self.root)
-            out.append(f"{ind2}{x} = {v}.get({key!r})")
-            if not nullable:
-                # An explicit null on a non-nullable property is an error.
-                out.append(f"{ind2}if {x} is None and {key!r} in {v}: return False")
-            if inner:
-                out.append(f"{ind2}if {x} is not None:")
-                out.extend(inner)
-        return out if len(out) > 1 else []
+            if key in required and not nullable:
+                # Absent, or an explicit null: an error either way.
+                lines.append(f"{x} = {v}.get({key!r})")
+                lines.extend(self.emit([f"{x} is None", *inner]))
+                continue
+            if not inner and nullable and not count:
+                continue
+            lines.append(f"{x} = {v}.get({key!r})")
+            # When None: absent, or an explicit null (an error unless nullable).
+            when_none = [] if nullable else [f"if {key!r} in {v}: return False"]
+            if count:
+                when_none.append(f"{count} += 1")
+            if not when_none:
+                lines.extend(self.emit(self.unless_none(x, inner)))
+            elif not inner and not count:
+                lines.append(f"if {x} is None and {key!r} in {v}: return False")
+            else:
+                if len(when_none) == 1 and not when_none[0].startswith("if "):
+                    lines.append(f"if {x} is None: {when_none[0]}")
+                else:
+                    lines.extend([f"if {x} is None:", *_indent(when_none)])
+                if inner and all(isinstance(it, str) for it in inner):
+                    lines.append(f"elif {_or(inner)}: return False")
+                elif inner:
+                    lines.extend(["else:", *_indent(self.emit(inner))])
+        if count:
+            names = self.const(frozenset(props))
+            lines.append(f"if {count} != {len(props)} and not {names}.issuperset({v}): return False")
+        if is_dict:  # the conditions join the type test before them
+            return [*conds, lines] if lines else conds
+        if conds:
+            lines.insert(0, f"if {_or(conds)}: return False")
+        return [[f"if type({v}) is dict:", *_indent(lines)]] if lines else []
 
 
 def compile_fast(root: dict[str, Any], ref: str) -> Callable[[Any], bool]:
