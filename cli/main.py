@@ -20,7 +20,7 @@ from ..engine.diagnostics import Diagnostic, InputError, Level
 from ..engine.evaluate import Options, evaluate_stream
 from ..engine.model import FailOn
 from ..engine.packs import PolicySet, load_policies
-from ..engine.render import Format, RenderOptions, available_formats, make_renderer
+from ..engine.render import Format, RenderOptions, available_formats, can_fragment, make_renderer
 from .logging import configure, get_logger
 from .output import OutputError, Sink, check_not_inputs, parse_outputs
 
@@ -191,7 +191,17 @@ def run_gate(
     gc.set_threshold(100_000, 50, 100)
     meter = [0]
     items = _facts_items(facts, input_format, mapping, needs_location, raw_lines=jobs > 1, meter=meter)
-    if jobs > 1:
+    color = any(s.path == "-" for s in specs) and sys.stdout.isatty()
+    render_options = [RenderOptions(color=color and s.fmt is Format.TABLE, sarif_profile=sarif_profile, verbose=verbose_hosts, capacity=capacity) for s in specs]
+    renderers = [make_renderer(s.fmt, o) for s, o in zip(specs, render_options)]
+    # Workers render too when every output can be made per host and nothing is
+    # applied in input order afterwards (waivers, baseline).
+    in_workers = jobs > 1 and waiver_set is None and baseline_set is None and all(can_fragment(r) for r in renderers)
+    if in_workers:
+        from ..engine.parallel import evaluate_rendered_parallel
+
+        stream = evaluate_rendered_parallel(items, policies, options, jobs, tuple((s.fmt, o) for s, o in zip(specs, render_options)))
+    elif jobs > 1:
         from ..engine.parallel import evaluate_stream_parallel
 
         stream = evaluate_stream_parallel(items, policies, options, jobs)
@@ -202,17 +212,20 @@ def run_gate(
         from .progress import Progress
 
         bar = Progress(total_bytes=_total_size(facts), meter=meter)
-    color = any(s.path == "-" for s in specs) and sys.stdout.isatty()
     sinks: list[Sink] = []
     try:
-        for s in specs:
-            sinks.append(Sink(s, make_renderer(s.fmt, RenderOptions(color=color and s.fmt is Format.TABLE, sarif_profile=sarif_profile, verbose=verbose_hosts, capacity=capacity))))
+        for s, renderer in zip(specs, renderers):
+            sinks.append(Sink(s, renderer))
         for sink in sinks:
             sink.write(sink.renderer.start(stream.header))
         done = 0
         for host in stream.hosts:
-            for sink in sinks:
-                sink.write(sink.renderer.host(host))
+            if in_workers:
+                for sink, fragment in zip(sinks, host.fragments):
+                    sink.write(sink.renderer.place(fragment))  # type: ignore[attr-defined]
+            else:
+                for sink in sinks:
+                    sink.write(sink.renderer.host(host))
             if bar is not None:
                 done += 1
                 bar.update(done)

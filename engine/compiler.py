@@ -8,8 +8,7 @@ collect evidence, so the cost of evidence is paid only where there is some.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 from ..facts.normalize import DERIVED_SOURCES
 from .operators import OPERATORS, Operand, OperatorError, describe_expected
@@ -78,16 +77,19 @@ def make_getter(path: str) -> Getter:
     return gn
 
 
-@dataclass(frozen=True, slots=True)
-class Evidence:
-    """Why a comparison did not pass: the fact, what was seen, what was expected."""
+class Evidence(NamedTuple):
+    """Why a comparison did not pass: the fact, what was seen, what was expected.
+
+    A typed NamedTuple like the other per-host records (engine.model): cheap to
+    build and, for --jobs, to pickle and unpickle.
+    """
 
     fact: str
     pointer: str
     observed: Any
     expected: str
     op: str
-    outcome: str  # an OUTCOME_NAMES entry: the report's spelling, so orjson can serialise Evidence as is
+    outcome: str  # an OUTCOME_NAMES entry: the report's spelling
     detail: str = ""
     label: str = ""
 

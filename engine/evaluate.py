@@ -513,6 +513,26 @@ class EvalSettings:
 _NO_COUNTS = (0, 0, 0, 0, 0)
 
 
+class Tally(NamedTuple):
+    """What the summary needs of one evaluated item: small to send between processes."""
+
+    notes: tuple[Diagnostic, ...]
+    read: bool
+    has_result: bool
+    rejected: bool
+    counts: tuple[int, ...]
+    findings: tuple[tuple[str, bool, str, bool], ...]  # (rule id, failed, severity, gating)
+
+    @classmethod
+    def of(cls, ev: Evaluated) -> "Tally":
+        """The tally of an evaluated item."""
+        r = ev.result
+        if r is None:
+            return cls(ev.notes, ev.read, False, False, _NO_COUNTS, ())
+        return cls(ev.notes, ev.read, True, r.rejected, r.counts,
+                   tuple((f.rule_id, f.outcome is Outcome.FAIL, f.severity, f.gating) for f in r.findings))
+
+
 class HostEvaluator:
     """Evaluates one input item (a record, a rejection, or a raw JSON Lines line) to a HostResult.
 
@@ -702,8 +722,23 @@ class SummaryBuilder:
         baseline = self.baseline
         if result.findings and (waivers is not None or baseline is not None):
             result = self._annotate(result)
+        self._count(result.counts, [(fd.rule_id, fd.outcome is Outcome.FAIL, fd.severity, fd.gating) for fd in result.findings])
+        return result
+
+    def add_tally(self, tally: "Tally") -> None:
+        """Account for a host evaluated and rendered elsewhere (no waivers or baseline to apply)."""
+        if tally.notes:
+            self.note(tally.notes)
+        if not tally.has_result:
+            return
+        self.hosts_read += tally.read
+        if tally.rejected:
+            self.hosts_rejected += 1
+            return
+        self._count(tally.counts, tally.findings)
+
+    def _count(self, c: tuple[int, ...], findings: Iterable[tuple[str, bool, str, bool]]) -> None:
         ot = self.outcome_totals
-        c = result.counts
         ot[0] += c[0]
         ot[1] += c[1]
         ot[2] += c[2]
@@ -712,16 +747,15 @@ class SummaryBuilder:
         self.hosts_evaluated += 1
         gating_any = False
         by_rule = self.by_rule
-        for fd in result.findings:
-            by_rule[fd.rule_id] += 1
-            if fd.outcome is Outcome.FAIL:
-                self.failing_by_sev[fd.severity] += 1
-            if fd.gating:
+        for rule_id, failed, severity, gating in findings:
+            by_rule[rule_id] += 1
+            if failed:
+                self.failing_by_sev[severity] += 1
+            if gating:
                 self.gating_total += 1
                 gating_any = True
         if not gating_any:
             self.hosts_compliant += 1
-        return result
 
     def _annotate(self, result: HostResult) -> HostResult:
         waivers = self.waivers

@@ -74,6 +74,41 @@ def test_parallel_with_spawn_matches_in_process(fleet: Path, policies) -> None:
     assert a.summary == b.summary
 
 
+def test_workers_that_render_give_the_same_json_and_summary(fleet: Path, policies) -> None:
+    """--jobs with the JSON report: workers render each host; the text and totals must not change."""
+    from sitegate.engine.parallel import evaluate_rendered_parallel
+    from sitegate.engine.render import RenderOptions, make_renderer
+
+    now = lambda: datetime(2026, 11, 25, tzinfo=timezone.utc)  # noqa: E731
+    opts = Options(target="8.7.3", locate=True, now=now, audit_date="2026-11-25")
+    a = evaluate_stream(iter_paths([str(fleet)], locate=True), policies, opts).materialise()
+    raw = iter_paths([str(fleet)], locate=True, raw_lines=True)
+    b = evaluate_rendered_parallel(raw, policies, opts, 2, ((Format.JSON, RenderOptions()),), chunk_size=37, method="spawn")
+    r = make_renderer(Format.JSON, RenderOptions())
+    text = r.start(b.header) + "".join(r.place(item.fragments[0]) for item in b.hosts) + r.finish(b.summary)
+    assert text == render(Format.JSON, a)
+    assert b.summary == a.summary
+    assert a.summary.hosts_rejected > 0 and a.summary.gating_findings > 0
+
+
+@pytest.mark.parametrize("extra", [["-o", "sarif={out}.sarif"], ["--waivers", "{data}/fleet-waivers.yaml"], ["--capacity"]])
+def test_jobs_2_falls_back_to_main_process_rendering_identically(fleet: Path, tmp_path: Path, extra: list[str]) -> None:
+    """SARIF (numbered results), waivers (applied in input order) and the capacity view
+    are rendered in the main process with --jobs 2; the outputs are still those of --jobs 1."""
+    data = Path(__file__).parent / "data"
+    outs = []
+    for jobs in (1, 2):
+        out = tmp_path / f"j{jobs}"
+        args = [a.format(out=out, data=data) for a in extra]
+        proc = run_sitegate("audit", str(fleet), "--target", "8.7.3", "-o", f"json={out}.json", *args, "--jobs", str(jobs), "--audit-date", "2026-11-25", timeout=300)
+        assert proc.returncode in (1, 2), proc.stderr
+        texts = [STAMP.sub("", (tmp_path / f"j{jobs}.json").read_text(encoding="utf-8"))]
+        if (tmp_path / f"j{jobs}.sarif").exists():
+            texts.append(STAMP.sub("", re.sub(r'"(startTimeUtc|endTimeUtc)": "[^"]*"', "", (tmp_path / f"j{jobs}.sarif").read_text(encoding="utf-8"))))
+        outs.append(texts)
+    assert outs[0] == outs[1]
+
+
 def test_documents_and_memory_items_go_through_the_parallel_path(policies, tmp_path: Path) -> None:
     """JSON documents keep their exact positions (evaluated in the main process) and order."""
     now = lambda: datetime(2026, 11, 25, tzinfo=timezone.utc)  # noqa: E731

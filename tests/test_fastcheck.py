@@ -322,3 +322,15 @@ def test_fast_check_agrees_with_exact_check_on_every_single_edit_synthetic(name:
     fast, exact = _synthetic(name)
     for v in _neighbours(data.draw(_from_schema(SYNTHETIC, SYNTHETIC["$defs"][name]))):
         _assert_agrees(fast, exact, v)
+
+
+def test_nan_within_bounds_is_never_certified_valid() -> None:
+    """NaN compares false with everything: a bound written as 'v < min' would let it through."""
+    from sitegate.facts.load import host_fast_check
+
+    for section, key in (("hardware", "memory_mb"), ("hardware", "system_drive_free_gb"), ("load", "endpoints")):
+        value = {"name": "h", section: {key: math.nan}}
+        assert host_fast_check()(value) is False, (section, key)
+        w = Walk()
+        Compiler(facts_schema()).ref("#/$defs/HostFacts")(value, "", w)
+        assert w.errors, (section, key)

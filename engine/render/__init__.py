@@ -50,6 +50,29 @@ class Renderer(Protocol):
         """Text after the last host (the summary)."""
 
 
+class FragmentRenderer(Renderer, Protocol):
+    """A renderer whose per-host text can be made elsewhere (``--jobs`` workers).
+
+    When ``fragments`` is true, ``host(r)`` equals ``place(fragment(r))``, where
+    ``fragment`` is a function of the result alone (any instance made with the
+    same options gives the same text) and ``place`` only adds what depends on
+    the hosts before it (a separator).
+    """
+
+    fragments: bool
+
+    def fragment(self, result: HostResult) -> str:
+        """The host's text, from the result alone."""
+
+    def place(self, fragment: str) -> str:
+        """The text to write for a fragment, in stream order."""
+
+
+def can_fragment(renderer: object) -> bool:
+    """True when the renderer's per-host text may be made by a worker process."""
+    return bool(getattr(renderer, "fragments", False)) and callable(getattr(renderer, "fragment", None))
+
+
 def _registry() -> dict[Format, Callable[[RenderOptions], Renderer]]:
     from . import json_report, table
 

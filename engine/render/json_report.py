@@ -148,12 +148,26 @@ class JsonRenderer:
         # Re-open the object to stream the hosts array into it.
         return head[:-2] + ',\n  "hosts": [\n'
 
+    @property
+    def fragments(self) -> bool:
+        """Whether ``host`` is ``place(fragment(result))``: true unless the capacity view is on
+        (that one accumulates every result in the renderer)."""
+        return self.capacity is None
+
     def host(self, result: HostResult) -> str:
-        prefix = "    " if self.first else ",\n    "
-        self.first = False
         if self.capacity is not None:
             self.capacity.add_result(result)
-        return prefix + orjson.dumps(host_dict(result, self._evidence_json), default=_default).decode()
+        return self.place(self.fragment(result))
+
+    def fragment(self, result: HostResult) -> str:
+        """The host's JSON, a function of the result alone (--jobs workers make it)."""
+        return orjson.dumps(host_dict(result, self._evidence_json), default=_default).decode()
+
+    def place(self, fragment: str) -> str:
+        """The text ``host`` writes for a fragment: separated from the host before it."""
+        prefix = "    " if self.first else ",\n    "
+        self.first = False
+        return prefix + fragment
 
     def _evidence_json(self, evidence: tuple[Any, ...]) -> orjson.Fragment:
         hit = self._evidence.get(id(evidence))
