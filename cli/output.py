@@ -74,7 +74,8 @@ class Sink:
             if not os.path.isdir(directory):
                 raise OutputError(f"--output {spec.path}: directory {directory} does not exist")
             fd, self.tmp = tempfile.mkstemp(prefix=".sitegate-", suffix=".tmp", dir=directory)
-            self.fh = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
+            # A large buffer: a fleet report is written a host (a few KB) at a time.
+            self.fh = os.fdopen(fd, "w", encoding="utf-8", newline="\n", buffering=1 << 20)
 
     def write(self, text: str) -> None:
         """Append text."""
