@@ -129,7 +129,8 @@ class CompiledRule:
         The key is the orjson serialisation of those values, which tells 1 from
         1.0 and from true (a tuple of the values would not), and is exact for
         strings; the host name is the one host-specific part, so the message is
-        kept as the pieces between its occurrences.
+        kept as the pieces between its occurrences (written with a NUL-delimited
+        mark and split there, unless a NUL from elsewhere makes that ambiguous).
         """
         try:
             key: bytes | None = _key_dumps([g(f) for g in self.reads], default=_key_default)
@@ -145,15 +146,25 @@ class CompiledRule:
         first = ev[0] if ev else None
         pointer = first.pointer if first else ""
         setting = first.fact if first else ""
-        one = self.message(_HOST_A, code, evidence, f, target).split(_HOST_A)
-        two = self.message(_HOST_B, code, evidence, f, target).split(_HOST_B)
-        if one != two:
-            # The placeholder text occurs in a fact value: no safe split; not cached.
+        msg = self.message(_HOST_MARK, code, evidence, f, target)
+        slots = self.host_slots(code)
+        if msg.count(_HOST_MARK) != slots or msg.count("\x00") != 2 * slots:
+            # A NUL from a fact or the policy besides the marks: the split could be
+            # ambiguous, so this finding is neither split nor cached.
             return FindingParts(code, ev, None, pointer, setting)
-        parts = FindingParts(code, ev, tuple(one), pointer, setting)
+        parts = FindingParts(code, ev, tuple(msg.split(_HOST_MARK)), pointer, setting)
         if key is not None and len(memo) < MEMO_LIMIT:
             memo[key] = parts
         return parts
+
+    def host_slots(self, code: int) -> int:
+        """How many times ``message`` writes the host name for this outcome."""
+        if code == UNKNOWN or code == ERROR:
+            return 1  # format_message's standard texts start with the host, once
+        tpl = self._template
+        if tpl is None:
+            tpl = self._template = _parse_template(self.rule.message)
+        return sum(1 for is_name, text in tpl if is_name and text == "host")
 
     def message(self, host: str, code: int, ev: list[Evidence], f: dict[str, Any], target: str) -> str:
         """``format_message`` with the template parsed once."""
@@ -189,8 +200,9 @@ class CompiledRule:
 
 
 MEMO_LIMIT = 512  # entries per rule: bounds memory (tens of MB at most) whatever the fleet's variety
-_HOST_A = "\x00sitegate-host-a\x00"
-_HOST_B = "\x00sitegate-host-b\x00"
+# Written where the host name goes, then split on: each mark brings exactly two
+# NULs, so a message with no other NUL splits unambiguously.
+_HOST_MARK = "\x00sitegate-host\x00"
 _key_dumps = orjson.dumps
 
 

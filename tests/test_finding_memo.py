@@ -71,9 +71,11 @@ def test_messages_carry_their_own_host_and_odd_fact_text(policies: PolicySet, mo
     engine's split marker, or the host's own name, must still come out verbatim."""
     base = next(h for h in _hosts() if "package" in json.dumps(h.get("site_services")))
     hosts = []
-    for i, path in enumerate(("C:\\Users\\Public\\store", "C:\\x\x00sitegate-host-a\x00y", "C:\\HOSTA\\HOSTA", "C:\\Users\\Public\\store")):
+    paths = ("C:\\Users\\Public\\store", f"C:\\x{evaluate_mod._HOST_MARK}y", "C:\\HOSTA\\HOSTA", "C:\\Users\\Public\\store",
+             "C:\\x\x00y", evaluate_mod._HOST_MARK[:-1], evaluate_mod._HOST_MARK[1:])
+    for i, path in enumerate(paths):
         h = copy.deepcopy(base)
-        h["name"] = ("HOSTA", "HOSTB", "HOSTA2", "HOSTC")[i]
+        h["name"] = ("HOSTA", "HOSTB", "HOSTA2", "HOSTC", "HOSTD", "HOSTE", "HOSTF")[i]
         h.setdefault("package_store", {}).update({"path": path, "in_known_folder": True, "fixed_media": True})
         hosts.append(h)
     with_memo = _report(hosts, policies, True, monkeypatch)

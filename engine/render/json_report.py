@@ -174,7 +174,7 @@ class JsonRenderer:
         if hit is not None and hit[0] is evidence:
             return hit[1]
         frag = orjson.Fragment(orjson.dumps([e.to_dict() for e in evidence], default=_default))
-        if len(self._evidence) >= 8192:
+        if len(self._evidence) >= 2048:  # bounded: evidence of long lists runs to a few KB
             self._evidence.clear()
         self._evidence[id(evidence)] = (evidence, frag)
         return frag
