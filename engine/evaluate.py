@@ -84,7 +84,11 @@ class CompiledRule:
         self._template: list[tuple[bool, str]] | None = None
         # Every fact the rule's outcome, evidence and message depend on: the key of
         # the finding memo (hosts of one fleet repeat the same values again and again).
-        self.reads: tuple[Callable[[dict[str, Any]], Any], ...] = tuple(make_getter(p) for p in rule_reads(rule))
+        paths = rule_reads(rule, roles=False)
+        reads = [make_getter(p) for p in paths]
+        if rule.roles and "derived.roles" not in paths:
+            reads.insert(0, _roles_known)  # the roles themselves matter only to a condition that reads them
+        self.reads: tuple[Callable[[dict[str, Any]], Any], ...] = tuple(reads)
         self._memo: dict[bytes, FindingParts] = {}
         roles = self.roles
         when = self.when.fast if self.when is not None else None
@@ -206,6 +210,12 @@ _HOST_MARK = "\x00sitegate-host\x00"
 _key_dumps = orjson.dumps
 
 
+def _roles_known(f: dict[str, Any]) -> bool:
+    """What a rule's evidence takes from the roles: only whether they are known (the
+    plan has already decided whether the rule applies)."""
+    return f["derived"].get("roles") is not None
+
+
 def _key_default(o: Any) -> Any:
     if o is MISSING:
         return None  # getters never return None, so null in a key means missing
@@ -236,10 +246,11 @@ def _operand_paths(value: Any) -> list[str]:
     return []
 
 
-def rule_reads(rule: Rule) -> list[str]:
-    """Every fact path a rule's outcome, evidence and message can depend on, in a stable order."""
+def rule_reads(rule: Rule, *, roles: bool = True) -> list[str]:
+    """Every fact path a rule's outcome, evidence and message can depend on, in a stable order
+    (``roles=False``: leave out the roles the rule applies to, unless a condition reads them)."""
     paths: list[str] = []
-    if rule.roles:
+    if rule.roles and roles:
         paths.append("derived.roles")
     for cond in (rule.when, rule.assert_):
         for leaf in iter_leaves(cond):
@@ -625,8 +636,8 @@ class HostEvaluator:
             source = rec.source
             threshold = s.threshold
             allow_unknown = s.allow_unknown
-            locate = rec.locate if s.locate else None
             here = (rec.line or 1, 1)
+            locate = (rec.locator.locate if rec.locator is not None else lambda p: here) if s.locate else None
             rules = plan.rules
             for i, code in enumerate(codes):
                 if code == PASS or code == NOT_APPLICABLE:
@@ -734,7 +745,16 @@ class SummaryBuilder:
         baseline = self.baseline
         if result.findings and (waivers is not None or baseline is not None):
             result = self._annotate(result)
-        self._count(result.counts, [(fd.rule_id, fd.outcome is Outcome.FAIL, fd.severity, fd.gating) for fd in result.findings])
+        by_rule = self.by_rule
+        gating_any = False
+        for fd in result.findings:
+            by_rule[fd.rule_id] += 1
+            if fd.outcome is Outcome.FAIL:
+                self.failing_by_sev[fd.severity] += 1
+            if fd.gating:
+                self.gating_total += 1
+                gating_any = True
+        self._totals(result.counts, gating_any)
         return result
 
     def add_tally(self, tally: "Tally") -> None:
@@ -747,9 +767,18 @@ class SummaryBuilder:
         if tally.rejected:
             self.hosts_rejected += 1
             return
-        self._count(tally.counts, tally.findings)
+        by_rule = self.by_rule
+        gating_any = False
+        for rule_id, failed, severity, gating in tally.findings:
+            by_rule[rule_id] += 1
+            if failed:
+                self.failing_by_sev[severity] += 1
+            if gating:
+                self.gating_total += 1
+                gating_any = True
+        self._totals(tally.counts, gating_any)
 
-    def _count(self, c: tuple[int, ...], findings: Iterable[tuple[str, bool, str, bool]]) -> None:
+    def _totals(self, c: tuple[int, ...], gating_any: bool) -> None:
         ot = self.outcome_totals
         ot[0] += c[0]
         ot[1] += c[1]
@@ -757,15 +786,6 @@ class SummaryBuilder:
         ot[3] += c[3]
         ot[4] += c[4]
         self.hosts_evaluated += 1
-        gating_any = False
-        by_rule = self.by_rule
-        for rule_id, failed, severity, gating in findings:
-            by_rule[rule_id] += 1
-            if failed:
-                self.failing_by_sev[severity] += 1
-            if gating:
-                self.gating_total += 1
-                gating_any = True
         if not gating_any:
             self.hosts_compliant += 1
 

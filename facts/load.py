@@ -227,7 +227,7 @@ def _check_record(
         )
     name = value.get("name")
     host = name if type(name) is str and name else None
-    if host is not None and host_fast_check()(value) and (raw is None or _same_keys(raw, value)):
+    if host is not None and (_HOST_FAST or host_fast_check())(value) and (raw is None or _same_keys(raw, value)):
         # Fast path: certainly valid, nothing to warn about, and no hidden duplicate key.
         if want_locator:
             if locate_text is not None:
