@@ -196,19 +196,24 @@ def _resolver(value: Any, tables: dict[str, Table]) -> tuple[Getter, str, frozen
     return (lambda f: const), "", frozenset()
 
 
+def operand_paths(value: Any) -> list[str]:
+    """Fact paths an operand reads (a fact reference; a table lookup's where-values, nested lookups included)."""
+    if isinstance(value, FactRef):
+        return [value.fact]
+    if isinstance(value, TableRef):
+        return [p for v in value.where.values() for p in operand_paths(v)]
+    if isinstance(value, dict):
+        if set(value) == {"fact"} and isinstance(value["fact"], str):
+            return [value["fact"]]
+        if "table" in value:
+            return [p for v in (value.get("where") or {}).values() for p in operand_paths(v)]
+    return []
+
+
 def _reads_no_fact(value: Any) -> bool:
     """True for a table lookup whose where-values are constants (nested lookups included)."""
-    if isinstance(value, dict) and "table" in value:
-        value = TableRef(**value)
-    if not isinstance(value, TableRef):
-        return False
-    for v in value.where.values():
-        if isinstance(v, FactRef) or (isinstance(v, dict) and "fact" in v):
-            return False
-        if (isinstance(v, dict) and "table" in v) or isinstance(v, TableRef):
-            if not _reads_no_fact(v):
-                return False
-    return True
+    is_table = isinstance(value, TableRef) or (isinstance(value, dict) and "table" in value)
+    return is_table and not operand_paths(value)
 
 
 def _operand_text(v: Any) -> str:

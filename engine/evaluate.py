@@ -18,7 +18,7 @@ from ..facts.load import HostRecord, RawLine, Rejected, _check_record, parse_raw
 from . import __version__
 import orjson
 
-from .compiler import ERROR, FAIL, MISSING, NOT_APPLICABLE, PASS, UNKNOWN, Evidence, Node, compile_condition, iter_leaves, make_getter
+from .compiler import ERROR, FAIL, MISSING, NOT_APPLICABLE, PASS, UNKNOWN, Evidence, Node, compile_condition, iter_leaves, make_getter, operand_paths
 from .capacity import capacity_record
 from .diagnostics import Diagnostic, Level
 from .model import (
@@ -38,7 +38,7 @@ from .model import (
     decide_exit_code,
 )
 from .packs import EffectivePack, PolicySet
-from .policy import FactRef, Rule, TableRef
+from .policy import Rule
 
 MAX_KEPT_DIAGNOSTICS = 1000
 
@@ -232,20 +232,6 @@ class FindingParts(NamedTuple):
     setting: str
 
 
-def _operand_paths(value: Any) -> list[str]:
-    """Fact paths an operand reads (fact references, table lookups' where values)."""
-    if isinstance(value, FactRef):
-        return [value.fact]
-    if isinstance(value, TableRef):
-        return [p for v in value.where.values() for p in _operand_paths(v)]
-    if isinstance(value, dict):
-        if set(value) == {"fact"} and isinstance(value["fact"], str):
-            return [value["fact"]]
-        if "table" in value:
-            return [p for v in (value.get("where") or {}).values() for p in _operand_paths(v)]
-    return []
-
-
 def rule_reads(rule: Rule, *, roles: bool = True) -> list[str]:
     """Every fact path a rule's outcome, evidence and message can depend on, in a stable order
     (``roles=False``: leave out the roles the rule applies to, unless a condition reads them)."""
@@ -255,7 +241,7 @@ def rule_reads(rule: Rule, *, roles: bool = True) -> list[str]:
     for cond in (rule.when, rule.assert_):
         for leaf in iter_leaves(cond):
             paths.append(leaf.fact)
-            paths.extend(_operand_paths(leaf.value))
+            paths.extend(operand_paths(leaf.value))
     for m in _PLACEHOLDER.finditer(rule.message):
         name = m.group(1)
         if name not in _STANDARD_PLACEHOLDERS:
