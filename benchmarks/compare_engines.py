@@ -80,6 +80,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import baseline_loop as bl  # noqa: E402
+from run_benchmark import cpu_model  # noqa: E402  (one machine description for both benchmarks)
 
 CHECKS: tuple[str, ...] = bl.CHECKS
 N = len(CHECKS)
@@ -122,16 +123,6 @@ APPROXIMATIONS: dict[str, str] = {
 # --------------------------------------------------------------------------
 # Machine, versions, input
 # --------------------------------------------------------------------------
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def dist_version(dist: str) -> str:

@@ -259,16 +259,7 @@ class LeafNode(Node):
             if special is not None:
                 self.fast = special
                 return
-
-            def fast_lookup_once(f: Facts) -> int:
-                v = getter(f)
-                if v is MISSING:
-                    return UNKNOWN
-                try:
-                    return PASS if fn(v, r0) else FAIL
-                except (OperatorError, TypeError, ValueError):
-                    return ERROR
-            self.fast = fast_lookup_once
+            self.fast = _compare_const(getter, fn, r0)
             return
         if is_const:
             const = leaf.value
@@ -295,16 +286,7 @@ class LeafNode(Node):
             if special is not None:
                 self.fast = special
                 return
-
-            def fast_const(f: Facts) -> int:
-                v = getter(f)
-                if v is MISSING:
-                    return UNKNOWN
-                try:
-                    return PASS if fn(v, const) else FAIL
-                except (OperatorError, TypeError, ValueError):
-                    return ERROR
-            self.fast = fast_const
+            self.fast = _compare_const(getter, fn, const)
             return
 
         if leaf.op in ("in", "not_in"):
@@ -404,6 +386,19 @@ class LeafNode(Node):
         elif leaf.op == "contains_none" and isinstance(v, list) and isinstance(r, (list, frozenset)):
             detail = "present: " + ", ".join(sorted(str(x) for x in set(r) & set(v)))
         return code, [Evidence(leaf.fact, self.pointer, v, expected, leaf.op, OUTCOME_NAMES[code], detail, leaf.label or "")]
+
+
+def _compare_const(getter: Getter, fn: Callable[[Any, Any], bool], const: Any) -> Callable[[Facts], int]:
+    """The general closure for ``fact op constant``: the operator table's function, errors as ERROR."""
+    def fast_const(f: Facts) -> int:
+        v = getter(f)
+        if v is MISSING:
+            return UNKNOWN
+        try:
+            return PASS if fn(v, const) else FAIL
+        except (OperatorError, TypeError, ValueError):
+            return ERROR
+    return fast_const
 
 
 def _special_const(op: str, const: Any, getter: Getter, path: str = "") -> Callable[[Facts], int] | None:
