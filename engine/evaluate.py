@@ -18,7 +18,7 @@ from ..facts.load import HostRecord, RawLine, Rejected, _check_record, parse_raw
 from . import __version__
 import orjson
 
-from .compiler import ERROR, FAIL, MISSING, NOT_APPLICABLE, PASS, UNKNOWN, Evidence, Node, compile_condition, iter_leaves, make_getter, operand_paths
+from .compiler import ERROR, FAIL, MISSING, NOT_APPLICABLE, PASS, UNKNOWN, Evidence, Node, compile_condition, iter_leaves, operand_paths
 from .capacity import capacity_record
 from .diagnostics import Diagnostic, Level
 from .model import (
@@ -85,10 +85,8 @@ class CompiledRule:
         # Every fact the rule's outcome, evidence and message depend on: the key of
         # the finding memo (hosts of one fleet repeat the same values again and again).
         paths = rule_reads(rule, roles=False)
-        reads = [make_getter(p) for p in paths]
-        if rule.roles and "derived.roles" not in paths:
-            reads.insert(0, _roles_known)  # the roles themselves matter only to a condition that reads them
-        self.reads: tuple[Callable[[dict[str, Any]], Any], ...] = tuple(reads)
+        # The roles themselves matter only to a condition that reads them.
+        self.reads: Callable[[dict[str, Any]], list[Any]] = key_reader(paths, roles_known=bool(rule.roles) and "derived.roles" not in paths)
         self._memo: dict[bytes, FindingParts] = {}
         roles = self.roles
         when = self.when.fast if self.when is not None else None
@@ -137,7 +135,7 @@ class CompiledRule:
         mark and split there, unless a NUL from elsewhere makes that ambiguous).
         """
         try:
-            key: bytes | None = _key_dumps([g(f) for g in self.reads], default=_key_default)
+            key: bytes | None = _key_dumps(self.reads(f), default=_key_default)
         except (TypeError, orjson.JSONEncodeError):
             key = None  # e.g. an integer beyond 64 bits: explain it uncached
         memo = self._memo
@@ -210,10 +208,56 @@ _HOST_MARK = "\x00sitegate-host\x00"
 _key_dumps = orjson.dumps
 
 
-def _roles_known(f: dict[str, Any]) -> bool:
-    """What a rule's evidence takes from the roles: only whether they are known (the
-    plan has already decided whether the rule applies)."""
-    return f["derived"].get("roles") is not None
+def key_reader(paths: list[str], *, roles_known: bool = False) -> Callable[[dict[str, Any]], list[Any]]:
+    """One closure reading the values of every dotted path (None where absent), for
+    the finding memo's key: a fixed permutation of ``[make_getter(p)(f) for p in
+    paths]`` with MISSING as None, so two hosts get the same key exactly when
+    those values agree.
+
+    Paths are grouped by their first part, so a rule reading four facts of
+    ``hardware`` looks ``hardware`` up once. ``roles_known`` puts first what a
+    rule's evidence takes from the roles: only whether they are known (the plan
+    has already decided whether the rule applies).
+    """
+    groups: dict[str, tuple[list[str], list[tuple[str, ...]]]] = {}
+    tops: list[str] = []
+    for path in paths:
+        parts = path.split(".")
+        if len(parts) == 1:
+            tops.append(parts[0])
+            continue
+        leaves, deep = groups.setdefault(parts[0], ([], []))
+        if len(parts) == 2:
+            leaves.append(parts[1])
+        else:
+            deep.append(tuple(parts[1:]))
+    plan = tuple((a, tuple(leaves), tuple(deep), (None,) * (len(leaves) + len(deep))) for a, (leaves, deep) in groups.items())
+    top_keys = tuple(tops)
+
+    def read(f: dict[str, Any]) -> list[Any]:
+        out: list[Any] = [f["derived"].get("roles") is not None] if roles_known else []
+        app = out.append
+        for a in top_keys:
+            app(f.get(a))
+        for a, leaves, deep, nones in plan:
+            o = f.get(a)
+            if type(o) is not dict:
+                out.extend(nones)
+                continue
+            for b in leaves:
+                app(o.get(b))
+            for rest in deep:
+                v: Any = o
+                for p in rest:
+                    if type(v) is not dict:
+                        v = None
+                        break
+                    v = v.get(p)
+                    if v is None:
+                        break
+                app(v)
+        return out
+    return read
 
 
 def _key_default(o: Any) -> Any:
