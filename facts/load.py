@@ -23,6 +23,7 @@ from ..engine.diagnostics import Diagnostic, InputError, Level
 from ..engine.jsonpos import PositionMap, parse_with_positions
 from ..engine.textio import decode, line_col, sniff_encoding
 from .fastcheck import Compiler, Walk
+from .fastdecode import DECODE_ERRORS
 from .normalize import derive
 
 MAX_RECORD_BYTES = 16 * 1024 * 1024
@@ -46,6 +47,21 @@ def host_check() -> Any:
     return _HOST_CHECK
 
 
+_UNSET: Any = object()
+_DECODE: Any = _UNSET
+
+
+def host_decoder() -> Any:
+    """``raw JSON Lines record -> dict`` for records that certainly validate (msgspec,
+    see facts.fastdecode), or None where the schema is beyond its translation."""
+    global _DECODE
+    if _DECODE is _UNSET:
+        from .fastdecode import compile_decoder
+
+        _DECODE = compile_decoder(facts_schema(), "#/$defs/HostFacts")
+    return _DECODE
+
+
 def host_fast_check() -> Any:
     """``value -> bool``: True when the host certainly validates with no warning (generated code)."""
     global _HOST_FAST
@@ -66,13 +82,14 @@ class Locator:
 class LineLocator(Locator):
     """A JSON Lines record: parse its one line exactly when a position is needed."""
 
-    __slots__ = ("text", "line", "source", "_pm")
+    __slots__ = ("text", "line", "source", "_pm", "_which")
 
     def __init__(self, text: str, line: int, source: str):
         self.text = text
         self.line = line
         self.source = source
         self._pm: PositionMap | None = None
+        self._which = -1  # which of _pointer_keys' forms to search with; -1: not decided yet
 
     def locate(self, pointer: str) -> tuple[int, int]:
         # The line is the record's; for the column, finding each quoted key in
@@ -80,15 +97,19 @@ class LineLocator(Locator):
         keys = _POINTER_KEYS.get(pointer)
         if keys is None:
             keys = _pointer_keys(pointer)
-        text = self.text
-        if type(text) is bytes:
-            if text.isascii():
-                keys = keys[0]  # byte offsets are character offsets
+        which = self._which
+        if which < 0:
+            text = self.text
+            if type(text) is not bytes:
+                which = 1
+            elif text.isascii():
+                which = 0  # byte offsets are character offsets
             else:
-                text = self.text = text.decode("utf-8", "replace")
-                keys = keys[1]
-        else:
-            keys = keys[1]
+                self.text = text.decode("utf-8", "replace")
+                which = 1
+            self._which = which
+        keys = keys[which]
+        text = self.text
         at = 0
         for key in keys:
             found = text.find(key, at)  # type: ignore[arg-type]
@@ -201,7 +222,13 @@ def _same_keys(raw: bytes | str, value: Any) -> bool:
 
 
 def _raw_colons(raw: bytes | str) -> int:
-    return raw.count(b":" if isinstance(raw, bytes) else ":")
+    """Colons the record's text holds once decoded: literal ones and \\u003a escapes
+    (a literal backslash before "u003a" over-counts, which only ever sends a record the exact way)."""
+    if isinstance(raw, bytes):
+        n = raw.count(b":")
+        return n + raw.count(b"\\u003a") + raw.count(b"\\u003A") if b"\\u003" in raw else n
+    n = raw.count(":")
+    return n + raw.count("\\u003a") + raw.count("\\u003A") if "\\u003" in raw else n
 
 
 def _check_record(
@@ -296,7 +323,21 @@ class RawLine(NamedTuple):
 
 def parse_raw_line(rl: RawLine, *, locate: bool) -> Item:
     """Parse and check one JSON Lines record."""
-    source, index, lineno, stripped = rl
+    return _parse_line(rl[0], rl[1], rl[2], rl[3], locate)
+
+
+def _parse_line(source: str, index: int, lineno: int, stripped: bytes | str, locate: bool) -> Item:
+    decode = _DECODE if _DECODE is not _UNSET else host_decoder()
+    if decode is not None and type(stripped) is bytes and b'"extensions"' not in stripped:
+        # One pass that parses and validates (facts.fastdecode); anything it does not
+        # certainly accept, or that lost a key on the way (_same_keys), goes the exact way.
+        try:
+            value = decode(stripped)
+        except DECODE_ERRORS:
+            value = None
+        if value is not None and _same_keys(stripped, value):
+            value["derived"] = derive(value)
+            return HostRecord(value["name"], value, source, index, lineno, LineLocator(stripped, lineno, source) if locate else None, [])  # type: ignore[arg-type]
     try:
         value = orjson.loads(stripped)
     except orjson.JSONDecodeError as exc:
@@ -346,8 +387,7 @@ def iter_jsonl(
         stripped = raw.strip()
         if not stripped:
             continue
-        rl = RawLine(source, index, lineno, stripped)
-        yield rl if raw_lines else parse_raw_line(rl, locate=locate)
+        yield RawLine(source, index, lineno, stripped) if raw_lines else _parse_line(source, index, lineno, stripped, locate)
         index += 1
 
 
