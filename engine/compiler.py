@@ -293,6 +293,14 @@ class LeafNode(Node):
             # Membership by == first (a C loop): no equal item means a definite
             # answer; otherwise the exact, type-strict operator decides.
             absent = FAIL if leaf.op == "in" else PASS
+            present = PASS if leaf.op == "in" else FAIL
+            # Lists (a table's column values, mostly the same few objects) known to
+            # hold only plain strings and numbers: there an equal item of a string
+            # or a number is already a type-strict match (True == 1 is the false
+            # friend the exact operator exists for).
+            # Only a table's lists are remembered: they never change, a fact's list may.
+            plain: dict[int, tuple[list[Any], bool]] = {}
+            from_table = bool(self.tables)
 
             def fast_dyn_in(f: Facts) -> int:
                 v = getter(f)
@@ -302,8 +310,18 @@ class LeafNode(Node):
                 if r is MISSING:
                     return UNKNOWN
                 try:
-                    if type(r) is list and v not in r:
-                        return absent
+                    if type(r) is list:
+                        if v not in r:
+                            return absent
+                        tv = type(v)
+                        if from_table and (tv is str or tv is int or tv is float):
+                            known = plain.get(id(r))
+                            if known is None or known[0] is not r:
+                                if len(plain) >= 256:
+                                    plain.clear()
+                                known = plain[id(r)] = (r, all(type(x) is str or type(x) is int or type(x) is float for x in r))
+                            if known[1]:
+                                return present
                     return PASS if fn(v, r) else FAIL
                 except (OperatorError, TypeError, ValueError):
                     return ERROR

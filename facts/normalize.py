@@ -179,6 +179,7 @@ _MEMO_MAX = 4096
 _DOTNET_MEMO: dict[int, tuple[str, str]] = {}
 _OS_MEMO: dict[tuple[str, int], tuple[str | None, str | None]] = {}
 _IIS_MEMO: dict[tuple[str, ...], list[str]] = {}
+_ROLES_MEMO: dict[tuple[Any, Any], tuple[list[str] | None, list[str]]] = {}
 
 
 def _memo_put(table: dict[Any, Any], key: Any, value: Any) -> None:
@@ -221,10 +222,21 @@ def derive(host: dict[str, Any]) -> dict[str, Any]:
     if ss is not None:
         installed = ss.get("installed")
         planned = ss.get("planned")
-        if installed is not None:
-            d["installed_services"] = sorted({s["service"] for s in installed if isinstance(s, dict)})
         if installed is not None or planned is not None:
-            d["roles"] = sorted(set(d.get("installed_services", ())) | set(planned or ()))
+            names = None if installed is None else tuple([s["service"] for s in installed if isinstance(s, dict)])
+            skey = (names, None if planned is None else tuple(planned))
+            try:
+                sgot = _ROLES_MEMO.get(skey)
+            except TypeError:  # unhashable items: not from a validated record
+                skey, sgot = None, None  # type: ignore[assignment]
+            if sgot is None:
+                inst = None if names is None else sorted(set(names))
+                sgot = (inst, sorted(set(inst or ()) | set(planned or ())))
+                if skey is not None:
+                    _memo_put(_ROLES_MEMO, skey, sgot)
+            if sgot[0] is not None:
+                d["installed_services"] = list(sgot[0])
+            d["roles"] = list(sgot[1])
     iis = host.get("iis")
     if iis:
         feats = iis.get("features")

@@ -111,3 +111,56 @@ def test_fast_closure_equals_the_operator_definition(op: str, path: str, operand
     code, evidence = node.explain(facts)
     assert code == expected
     assert (evidence == []) == (expected == PASS)
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    op=st.sampled_from(OPS),
+    column=columns,
+    key=st.sampled_from(["a", "b", "c", "z", 1, True]),
+    single=st.booleans(),
+    fact=values,
+    repeat=st.integers(1, 3),
+)
+def test_fast_closure_with_a_per_host_lookup_equals_the_definition(op: str, column: str, key: Any, single: bool, fact: Any, repeat: int) -> None:
+    """A table lookup keyed by a fact (resolved per host, the lists remembered by the
+    ``in`` closure) against the definition; asked more than once, as hosts do."""
+    ref = TableRef(table="t", column=column, where={"k": {"fact": "host.key"}}, single=single)
+    leaf = Leaf(fact="sec.field", op=op, value=None if op in ("exists", "missing") else ref)
+    node = compile_condition(leaf, {"t": TABLE})
+    facts = {"sec": {"field": fact}, "host": {"key": key}}
+    v = _get(facts, "sec.field")
+    if op in ("exists", "missing"):
+        expected = PASS if (v is not MISSING) == (op == "exists") else FAIL
+    elif v is MISSING:
+        expected = UNKNOWN
+    else:
+        r = _lookup(TableRef(table="t", column=column, where={"k": key}, single=single))
+        if r is MISSING:
+            expected = UNKNOWN
+        else:
+            try:
+                expected = PASS if OPERATORS[op].fn(v, r) else FAIL
+            except (OperatorError, TypeError, ValueError):
+                expected = ERROR
+    for _ in range(repeat):
+        assert node.fast(facts) == expected, (op, column, key, single, facts)
+
+
+GRID_FACTS = [None, True, False, 0, 1, 2, 3, -1, 2.5, 3.0, 1.0, "a", "b", "1", "8.8", "", [], ["a"], ["a", "b"], [1], [True]]
+
+
+def test_membership_with_a_per_host_lookup_on_a_grid() -> None:
+    """``in``/``not_in`` against a per-host lookup, every column, key and fact of a grid
+    (True == 1 and 1 == 1.0 are the cases a plain ``in`` gets wrong)."""
+    for op in ("in", "not_in"):
+        for column in ("n", "s", "l", "d", "v"):
+            for key in ("a", "b", "c", "z", 1, True):
+                for single in (False, True):
+                    ref = TableRef(table="t", column=column, where={"k": {"fact": "host.key"}}, single=single)
+                    node = compile_condition(Leaf(fact="sec.field", op=op, value=ref), {"t": TABLE})
+                    for fact in GRID_FACTS:
+                        facts = {"sec": {"field": fact}, "host": {"key": key}}
+                        expected = _reference(op, "sec.field", TableRef(table="t", column=column, where={"k": key}, single=single), facts)
+                        for _ in range(2):
+                            assert node.fast(facts) == expected, (op, column, key, single, fact)
