@@ -526,7 +526,7 @@ def iter_file(
         yield Rejected(source, -1, [Diagnostic(source, "is a directory, a facts file was expected", code="io")])
         return
     try:
-        fh = open(path, "rb") if path != "-" else _stdin_bytes()
+        fh = open(path, "rb", buffering=1 << 20) if path != "-" else _stdin_bytes()  # fewer, larger reads
     except FileNotFoundError:
         yield Rejected(source, -1, [Diagnostic(source, "no such file", code="io")])
         return
