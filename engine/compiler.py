@@ -64,6 +64,19 @@ def make_getter(path: str) -> Getter:
             v = o.get(b)
             return MISSING if v is None else v
         return g2
+    if len(parts) == 3:
+        a, b, c = parts
+
+        def g3(f: Facts) -> Any:
+            o = f.get(a)
+            if type(o) is not dict:
+                return MISSING
+            o = o.get(b)
+            if type(o) is not dict:
+                return MISSING
+            v = o.get(c)
+            return MISSING if v is None else v
+        return g3
 
     def gn(f: Facts) -> Any:
         o: Any = f
@@ -349,6 +362,34 @@ class LeafNode(Node):
                 except (OperatorError, TypeError, ValueError):
                     return ERROR
             self.fast = fast_dyn_num
+            return
+
+        if leaf.op in ("contains_all", "contains_any", "contains_none"):
+            # The operator table's definition, set(b) against _lst(a), without its two calls.
+            kind = leaf.op
+
+            def fast_dyn_contains(f: Facts) -> int:
+                v = getter(f)
+                if v is MISSING:
+                    return UNKNOWN
+                r = resolve(f)
+                if r is MISSING:
+                    return UNKNOWN
+                try:
+                    want = set(r)
+                except TypeError:
+                    return ERROR
+                if type(v) is not list:
+                    return ERROR
+                try:
+                    if kind == "contains_none":
+                        return PASS if want.isdisjoint(v) else FAIL
+                    if kind == "contains_all":
+                        return PASS if want.issubset(v) else FAIL
+                    return FAIL if want.isdisjoint(v) else PASS
+                except TypeError:
+                    return ERROR
+            self.fast = fast_dyn_contains
             return
 
         def fast_dyn(f: Facts) -> int:

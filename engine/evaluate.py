@@ -509,10 +509,13 @@ def _iso(dt: datetime) -> str:
     return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+_ITEM_TYPES = frozenset({HostRecord, Rejected, RawLine})
+
+
 def _as_items(facts: Iterable[Any]) -> Iterator[HostRecord | Rejected | RawLine]:
     """Accept loader items, or plain dicts (library use) validated like a file's records."""
     for i, item in enumerate(facts):
-        if isinstance(item, (HostRecord, Rejected, RawLine)):
+        if type(item) in _ITEM_TYPES or isinstance(item, (HostRecord, Rejected, RawLine)):
             yield item
         else:
             # A shallow copy: the engine adds "derived" and "context" to a record,
@@ -891,9 +894,10 @@ def _run(facts: Iterable[Any], policies: PolicySet, options: Options, header: Re
     evaluator = HostEvaluator(policies, EvalSettings.from_options(options))
     builder = SummaryBuilder(options)
     evaluate_one = evaluator.evaluate
+    record = evaluator._record
     add = builder.add
     for item in _as_items(facts):
-        result = add(evaluate_one(item))
+        result = add(record(item) if type(item) is HostRecord else evaluate_one(item))
         if result is not None:
             yield result
     stream._summary.append(builder.finish())

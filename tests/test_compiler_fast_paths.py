@@ -164,3 +164,27 @@ def test_membership_with_a_per_host_lookup_on_a_grid() -> None:
                         expected = _reference(op, "sec.field", TableRef(table="t", column=column, where={"k": key}, single=single), facts)
                         for _ in range(2):
                             assert node.fast(facts) == expected, (op, column, key, single, fact)
+
+
+GRID_LISTS = [None, [], ["a"], ["a", "b"], ["b", "c"], [1], [True], [1.0], [["a"]], [{"a": 1}], "ab", 5, {"a": 1}, ["a", ["b"]]]
+
+
+def test_fact_against_fact_on_a_grid() -> None:
+    """Every operator with another fact as its operand (resolved per host), on a grid of
+    lists, non-lists and unhashable items, against the operator table's definition."""
+    for op in OPS:
+        if op in ("exists", "missing"):
+            continue
+        node = compile_condition(Leaf(fact="sec.field", op=op, value={"fact": "other.value"}), {})
+        for a in GRID_LISTS + GRID_FACTS:
+            for b in GRID_LISTS + GRID_FACTS:
+                facts = {"sec": {"field": a}, "other": {"value": b}}
+                v, r = _get(facts, "sec.field"), _get(facts, "other.value")
+                if v is MISSING or r is MISSING:
+                    expected = UNKNOWN
+                else:
+                    try:
+                        expected = PASS if OPERATORS[op].fn(v, r) else FAIL
+                    except (OperatorError, TypeError, ValueError):
+                        expected = ERROR
+                assert node.fast(facts) == expected, (op, a, b)
