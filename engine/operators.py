@@ -95,10 +95,19 @@ def _lst(v: Any) -> list[Any]:
 def _date(v: Any) -> date:
     if type(v) is not str:
         raise OperatorError(f"{v!r} is not a date")
+    d = _DATES.get(v)
+    if d is not None:
+        return d  # the audit date and a table's end dates, once per host each
     try:
-        return date.fromisoformat(v[:10])
+        d = date.fromisoformat(v[:10])
     except ValueError:
         raise OperatorError(f"{v!r} is not an ISO date (YYYY-MM-DD)") from None
+    if len(_DATES) < 1024:
+        _DATES[v] = d
+    return d
+
+
+_DATES: dict[str, date] = {}
 
 
 def _matches(v: Any, rx: str) -> bool:
