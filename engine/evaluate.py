@@ -676,8 +676,7 @@ class HostEvaluator:
                 if code == PASS or code == NOT_APPLICABLE:
                     continue
                 cr = rules[i]
-                parts = cr.finding_parts(f, code, target)
-                pointer = parts.pointer
+                _, evidence, mp, pointer, setting = cr.finding_parts(f, code, target)
                 line, col = locate(pointer) if locate is not None else here
                 sev_rank = cr.severity_rank
                 if code == FAIL:
@@ -686,16 +685,15 @@ class HostEvaluator:
                     gating = sev_rank >= threshold and not allow_unknown
                 else:
                     gating = threshold < 3
-                mp = parts.message_parts
                 findings.append(_new_finding(Finding, (
                     cr.id,
                     _OUTCOMES[code],
                     cr.severity,
                     cr.confidence,
-                    name.join(mp) if mp is not None else cr.message(name, code, list(parts.evidence), f, target),
-                    parts.evidence,
+                    name.join(mp) if mp is not None else cr.message(name, code, list(evidence), f, target),
+                    evidence,
                     _new_location(Location, (source, line, col, pointer)),
-                    parts.setting,
+                    setting,
                     gating,
                     None,
                     None,
@@ -780,11 +778,13 @@ class SummaryBuilder:
             result = self._annotate(result)
         by_rule = self.by_rule
         gating_any = False
+        fail = Outcome.FAIL
         for fd in result.findings:
-            by_rule[fd.rule_id] += 1
-            if fd.outcome is Outcome.FAIL:
-                self.failing_by_sev[fd.severity] += 1
-            if fd.gating:
+            rule_id, outcome, severity, _, _, _, _, _, gating, _, _ = fd
+            by_rule[rule_id] += 1
+            if outcome is fail:
+                self.failing_by_sev[severity] += 1
+            if gating:
                 self.gating_total += 1
                 gating_any = True
         self._totals(result.counts, gating_any)
