@@ -102,3 +102,34 @@ def test_rule_reads_cover_every_fact_of_the_condition_and_message(policies: Poli
                     assert name in reads, (rule.id, name)
             if rule.roles:
                 assert "derived.roles" in reads, rule.id
+
+
+def test_memo_stays_within_its_budget_across_target_versions(policies: PolicySet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fleet of many ITMS versions compiles a rule set per version; the entries of all
+    of them together stay within MEMO_BUDGET, each rule's within MEMO_LIMIT, and the
+    report is the one made without a memo."""
+    from sitegate.engine.evaluate import EvalSettings, HostEvaluator
+    from sitegate.facts.load import iter_paths
+
+    source = generate(tmp_path / "one-version.jsonl", 1500, seed=5, broken=0.0)
+    versions = ["8.5", "8.6", "8.7.1", "8.7.3", "8.8.1"]
+    fleet = tmp_path / "fleet.jsonl"
+    with fleet.open("w", encoding="utf-8") as out:
+        for i, line in enumerate(source.read_text(encoding="utf-8").splitlines()):
+            host = json.loads(line)
+            host.setdefault("platform", {})["itms_version"] = versions[i % len(versions)]
+            out.write(json.dumps(host) + "\n")
+    options = Options(target=None, locate=True, full_outcomes=True, audit_date="2026-11-25")
+    monkeypatch.setattr(evaluate_mod, "MEMO_BUDGET", 40)
+    monkeypatch.setattr(evaluate_mod, "MEMO_LIMIT", 6)
+    ev = HostEvaluator(policies, EvalSettings.from_options(options))
+    for item in iter_paths([str(fleet)], locate=True):
+        ev.evaluate(item)
+    rulesets = [rs for rs in ev.ev._cache.values() if rs is not None]
+    assert len(rulesets) >= 3  # the fleet mixes versions
+    sizes = [len(cr._memo) for rs in rulesets for cr in rs.rules]
+    assert sum(sizes) == 40 and max(sizes) <= 6
+    budgeted = STAMP.sub(r'"\1": "T"', render(Format.JSON, evaluate(iter_paths([str(fleet)], locate=True), policies, options)))
+    monkeypatch.setattr(evaluate_mod, "MEMO_LIMIT", 0)
+    plain = STAMP.sub(r'"\1": "T"', render(Format.JSON, evaluate(iter_paths([str(fleet)], locate=True), policies, options)))
+    assert budgeted == plain
