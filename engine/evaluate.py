@@ -207,12 +207,12 @@ class CompiledRule:
 
 
 # The memo's bounds, whatever the fleet's variety: an entry (evidence, message
-# parts, key) takes about 5 KB. A rule whose facts repeat needs few entries (the
-# bundled rules: 12 to 50 distinct findings in 100,000 hosts for most); one keyed
-# on a count of endpoints rarely hits, and 128 instead of 512 entries per rule
-# cost 1,875 entries instead of 6,483 (about 23 MB) for the same speed. The budget
-# caps a fleet of many target versions (each with its own compiled rules).
-MEMO_LIMIT = 128  # entries per rule
+# parts, key) takes about 5 KB. A rule whose facts repeat needs few entries (most
+# bundled rules: 12 to 50 distinct findings in 100,000 hosts) and gets them
+# early; one keyed on a count of endpoints rarely hits and fills its share. The
+# budget caps all rules of all target versions together (a fleet of many
+# versions compiles a rule set per version): at most about 20 MB.
+MEMO_LIMIT = 512  # entries per rule
 MEMO_BUDGET = 4096  # entries per Evaluator, all rules and target versions together
 # Written where the host name goes, then split on: each mark brings exactly two
 # NULs, so a message with no other NUL splits unambiguously.
