@@ -41,6 +41,8 @@ Try-Read 'computer_system' { Get-CimInstance Win32_ComputerSystem | Select-Objec
 Try-Read 'processors' { ,@(Get-CimInstance Win32_Processor | Select-Object NumberOfCores,NumberOfLogicalProcessors) }
 Try-Read 'physical_memory' { ,@(Get-CimInstance Win32_PhysicalMemory | Select-Object Capacity,DeviceLocator) }
 Try-Read 'disks' { ,@(Get-CimInstance Win32_LogicalDisk | Select-Object DeviceID,DriveType,FreeSpace,Size) }
+Try-Read 'known_folders' { ,@([Enum]::GetValues([Environment+SpecialFolder]) | ForEach-Object { [Environment]::GetFolderPath($_) } | Where-Object { $_ } | Select-Object -Unique) }
+Try-Read 'profiles_directory' { [Environment]::ExpandEnvironmentVariables([string](Get-ItemProperty -Path 'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion\ProfileList').ProfilesDirectory) }
 Try-Read 'services' { ,@(Get-Service | Where-Object { $_.DisplayName -match 'Altiris|Symantec' } | Select-Object Name,DisplayName,@{n='Status';e={[string]$_.Status}}) }
 if (Get-Command Get-WindowsFeature -ErrorAction SilentlyContinue) {
     Try-Read 'windows_features' { ,@(Get-WindowsFeature -Name 'Web-*' | Select-Object Name,Installed,@{n='InstallState';e={[string]$_.InstallState}}) }

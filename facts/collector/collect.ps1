@@ -369,6 +369,7 @@ if ($cs) {
 }
 
 # --- Symantec Management Agent ----------------------------------------------------------
+$defaultStore = $null
 # HKLM\SOFTWARE\Altiris\Altiris Agent: Version, InstallDir, MachineGuid, and the
 # Servers subkey naming the Notification Server [COMMUNITY: values as read by
 # public admin scripts; not a Broadcom-documented interface].
@@ -393,9 +394,10 @@ if ($null -eq $agentKey) {
     if ($ns) { $rawAgent['Servers'] = @($ns) }
     $rawAgent['SubKeys'] = [object[]]$agentSubKeys
     Save-Raw 'agent.json' ([pscustomobject]$rawAgent)
-    if (-not $PackageStorePath -and $agentKey.Contains('InstallDir') -and $agentKey['InstallDir']) {
+    if ($agentKey.Contains('InstallDir') -and $agentKey['InstallDir']) {
         # Default package store: <agent install dir>\Package Delivery (KB 416632).
-        $PackageStorePath = Join-Path ([string]$agentKey['InstallDir']) 'Package Delivery'
+        $defaultStore = Join-Path ([string]$agentKey['InstallDir']) 'Package Delivery'
+        if (-not $PackageStorePath) { $PackageStorePath = $defaultStore }
     }
 }
 
@@ -430,6 +432,31 @@ if ($PlannedServices) { $siteServices['planned'] = [object[]]@($PlannedServices 
 $packageStore = [ordered]@{}
 if ($PackageStorePath) {
     $packageStore['path'] = $PackageStorePath
+    # KB 416632: a custom location must not be a Windows Known Folder or inside one;
+    # the product's default location counts as valid. The Known Folders are the
+    # special folders .NET resolves here plus the profiles root (every user's
+    # folders), drive roots left out; no answer when they cannot be read.
+    $norm = { param([string]$p) $p.Trim().Replace('/', '\').TrimEnd('\').ToLowerInvariant() }
+    $storeNorm = & $norm $PackageStorePath
+    if ($defaultStore -and $storeNorm -eq (& $norm $defaultStore)) {
+        $packageStore['in_known_folder'] = $false
+    } else {
+        try {
+            $known = @([Enum]::GetValues([Environment+SpecialFolder]) | ForEach-Object { [Environment]::GetFolderPath($_) })
+            $profiles = (Get-ItemProperty -Path 'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion\ProfileList' -ErrorAction Stop).ProfilesDirectory
+            if ($profiles) { $known += [Environment]::ExpandEnvironmentVariables([string]$profiles) }
+            $inside = $false
+            foreach ($k in $known) {
+                if (-not $k) { continue }
+                $kn = & $norm $k
+                if ($kn.Length -le 2) { continue }  # a drive root is no Known Folder of its own
+                if ($storeNorm -eq $kn -or $storeNorm.StartsWith($kn + '\')) { $inside = $true; break }
+            }
+            $packageStore['in_known_folder'] = $inside
+        } catch {
+            Add-Warning "package_store.in_known_folder: Known Folders could not be read: $($_.Exception.Message)"
+        }
+    }
     if ($PackageStorePath.StartsWith('\\')) {
         $packageStore['fixed_media'] = $false
     } else {

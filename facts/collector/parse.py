@@ -19,6 +19,8 @@ missing; a missing key means "not read", an empty dict means "read, absent"):
                              plus ``Servers`` (list of NS names) and ``SubKeys`` (names of its subkeys)
 ``services``                 Get-Service / Win32_Service objects (Name, DisplayName)
 ``package_store_path``       the package store path, when known
+``known_folders``            paths of the Windows Known Folders ([Environment]::GetFolderPath of each SpecialFolder)
+``profiles_directory``       the user profiles root (ProfileList\\ProfilesDirectory, expanded), itself a Known Folder
 ``collected_at``             ISO 8601 time of collection
 ``collector``                {"name": ..., "version": ...}
 
@@ -427,12 +429,19 @@ def _hardware(b: _Builder, raw: Mapping[str, Any]) -> None:
                 b.put("hardware/system_drive_free_gb", n.bytes_to_gb(free), "disks", f"/{i}/FreeSpace")
     store = raw.get("package_store_path")
     install_dir = get(strip_noise(raw.get("agent") or {}), "InstallDir")
-    if not store and isinstance(install_dir, str) and install_dir.strip():
+    default_store = None
+    if isinstance(install_dir, str) and install_dir.strip():
         # Default package store: <agent install dir>\Package Delivery (KB 416632,
         # itms-domain.md 4); a custom store is passed in as package_store_path.
-        store = install_dir.strip().rstrip("\\") + "\\Package Delivery"
+        default_store = install_dir.strip().rstrip("\\") + "\\Package Delivery"
+        if not store:
+            store = default_store
     if isinstance(store, str) and store.strip():
         b.put("package_store/path", store.strip(), "package_store_path", "")
+        inside = in_known_folder(store, default_store, raw.get("known_folders"), raw.get("profiles_directory"))
+        if inside is not None:
+            is_default = default_store is not None and _norm_path(store) == _norm_path(default_store)
+            b.put("package_store/in_known_folder", inside, *(("agent", "/InstallDir") if is_default else ("known_folders", "")))
         m = re.match(r"^([A-Za-z]:)", store.strip())
         hit = by_id.get(m.group(1).upper()) if m else None
         if store.strip().startswith("\\\\"):
@@ -449,6 +458,36 @@ def _hardware(b: _Builder, raw: Mapping[str, Any]) -> None:
     virtual = n.is_virtual(get(cs, "Manufacturer"), get(cs, "Model"))
     if virtual is not None:
         b.put("hardware/virtual", virtual, "computer_system", "/Model")
+
+
+def _norm_path(p: str) -> str:
+    return p.strip().replace("/", "\\").rstrip("\\").lower()
+
+
+def in_known_folder(store: str, default_store: str | None, known_folders: Any, profiles_directory: Any) -> bool | None:
+    """KB 416632: whether a package store is a Windows Known Folder or inside one.
+
+    The product's default location (<agent install dir>\\Package Delivery) counts
+    as valid, though it lies under Program Files. Otherwise the store is compared,
+    case-insensitively, with each Known Folder read on the host and with the user
+    profiles root (every user's Documents, Desktop... are below it); drive roots
+    are no Known Folder of their own. None when the folders were not read.
+    """
+    s = _norm_path(store)
+    if default_store is not None and s == _norm_path(default_store):
+        return False
+    folders = [f for f in (known_folders if isinstance(known_folders, list) else []) if isinstance(f, str)]
+    if isinstance(profiles_directory, str):
+        folders.append(profiles_directory)
+    if not isinstance(known_folders, list):
+        return None
+    for f in folders:
+        k = _norm_path(f)
+        if len(k) <= 2:  # "c:" (a drive root) or empty
+            continue
+        if s == k or s.startswith(k + "\\"):
+            return True
+    return False
 
 
 def _agent(b: _Builder, raw: Mapping[str, Any]) -> None:

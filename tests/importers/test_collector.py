@@ -136,7 +136,8 @@ def test_gather_raw_with_fakes(facts_validator: Draft202012Validator) -> None:
                             "request_filtering": {"max_query_string": 2048, "max_url": 8192, "allow_unlisted_verbs": True, "allowed_verbs": [], "denied_verbs": []}}
     assert facts["identity"]["notification_server"] == "smp01.corp.example.com"
     assert facts["site_services"]["installed"] == [{"service": "network_boot"}]
-    assert facts["package_store"] == {"path": r"C:\Program Files\Altiris\Altiris Agent\Package Delivery", "fixed_media": True}
+    # The default store counts as outside the Known Folders (KB 416632), though under Program Files.
+    assert facts["package_store"] == {"path": r"C:\Program Files\Altiris\Altiris Agent\Package Delivery", "in_known_folder": False, "fixed_media": True}
     assert facts["provenance"]["collected_by"]["name"] == "sitegate.facts.collect"
     assert warnings == ["physical_memory : access denied"]
     assert not list(facts_validator.iter_errors(facts))
@@ -189,3 +190,46 @@ def test_request_filtering_config_rules() -> None:
         request_filtering_from_config('<!DOCTYPE x [<!ENTITY a "b">]><configuration/>')
     with pytest.raises(ValueError, match="well-formed"):
         request_filtering_from_config("<configuration>")
+
+
+KNOWN = [r"C:\Windows\system32\config\systemprofile\Desktop", r"C:\Users\Public\Documents", r"C:\Program Files",
+         r"C:\ProgramData", r"C:\Windows", "", "C:\\"]
+AGENT = {"InstallDir": r"C:\Program Files\Altiris\Altiris Agent"}
+
+
+@pytest.mark.parametrize(
+    ("store", "known", "profiles", "expected"),
+    [
+        (None, None, None, False),  # the default store, even with no Known Folders read
+        (r"c:/program files/altiris/altiris agent/package delivery/", None, None, False),  # the default, spelt otherwise
+        (r"D:\Packages", KNOWN, r"C:\Users", False),
+        (r"C:\Packages", KNOWN, r"C:\Users", False),  # "C:\" is read as a folder: a drive root is none
+        (r"C:\Users\Public\Documents", KNOWN, r"C:\Users", True),  # a Known Folder itself
+        (r"C:\ProgramData\Packages", KNOWN, None, True),  # inside one
+        (r"c:\programdata2\Packages", KNOWN, None, False),  # a longer name is not inside
+        (r"C:\Users\alice\Downloads\pkg", KNOWN, r"C:\Users", True),  # another user's folders: under the profiles root
+        (r"C:\Program Files\Other\Packages", KNOWN, None, True),
+        (r"\\filer\packages", KNOWN, None, False),
+        (r"D:\Packages", None, r"C:\Users", None),  # not read: unknown, not a pass
+    ],
+)
+def test_package_store_in_known_folder(store: Any, known: Any, profiles: Any, expected: Any) -> None:
+    raw: dict[str, Any] = {"agent": AGENT}
+    if store is not None:
+        raw["package_store_path"] = store
+    if known is not None:
+        raw["known_folders"] = known
+    if profiles is not None:
+        raw["profiles_directory"] = profiles
+    facts = build_facts(raw).facts
+    assert facts["package_store"].get("in_known_folder") == expected
+    if expected is None:
+        assert "in_known_folder" not in facts["package_store"]
+
+
+def test_scripts_read_the_known_folders() -> None:
+    """Both collectors read what in_known_folder needs: the special folders and the profiles root."""
+    from sitegate.facts.collect import _PS_READS
+
+    for text in (_PS_READS, collector_script()):
+        assert "[Environment+SpecialFolder]" in text and "ProfilesDirectory" in text
