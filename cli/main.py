@@ -7,7 +7,6 @@ usage. No traceback ever reaches the user: input problems are printed as
 from __future__ import annotations
 
 import gc
-import json
 import sys
 from enum import Enum
 from importlib import resources

@@ -18,7 +18,7 @@ one small list of integers per group, never the hosts. Everything here is pure
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Iterable, NamedTuple
 
 KB390448 = "https://knowledge.broadcom.com/external/article/390448/recommendations-and-requirements-for-upg.html"

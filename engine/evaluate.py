@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
-from packaging.version import InvalidVersion, Version
+from packaging.version import InvalidVersion
 
 from ..facts.load import HostRecord, RawLine, Rejected, _check_record, parse_raw_line
 from . import __version__

@@ -29,7 +29,7 @@ from pydantic import ValidationError
 from ..facts.normalize import DERIVED_FACTS
 from .diagnostics import Diagnostic, InputError, Level
 from .operators import OPERATORS, Operand, OperatorError, compile_regex, parse_specifier
-from .policy import AllOf, AnyOf, Condition, FactRef, Leaf, NotOf, Pack, Rule, Table, TableRef
+from .policy import AllOf, AnyOf, Condition, Leaf, NotOf, Pack, Rule, Table, TableRef
 from .yamlload import YamlDoc, load_yaml_file
 
 MAX_POLICY_BYTES = 2 * 1024 * 1024

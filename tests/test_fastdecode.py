@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from sitegate.facts import load
 from sitegate.facts.fastdecode import DECODE_ERRORS, compile_decoder

@@ -1,7 +1,6 @@
 """Bad policies: every error found, each with file:line:col; the gate never runs on them."""
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 from typing import Any
 

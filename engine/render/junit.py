@@ -31,7 +31,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ..compiler import ERROR, FAIL, NOT_APPLICABLE, OUTCOME_NAMES, PASS, UNKNOWN
+from ..compiler import ERROR, FAIL, NOT_APPLICABLE, OUTCOME_NAMES, UNKNOWN
 from ..model import Finding, HostResult, ReportHeader, RuleInfo, Summary
 from . import RenderOptions
 from .text import xml_safe
