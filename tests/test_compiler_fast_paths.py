@@ -129,20 +129,7 @@ def test_fast_closure_with_a_per_host_lookup_equals_the_definition(op: str, colu
     leaf = Leaf(fact="sec.field", op=op, value=None if op in ("exists", "missing") else ref)
     node = compile_condition(leaf, {"t": TABLE})
     facts = {"sec": {"field": fact}, "host": {"key": key}}
-    v = _get(facts, "sec.field")
-    if op in ("exists", "missing"):
-        expected = PASS if (v is not MISSING) == (op == "exists") else FAIL
-    elif v is MISSING:
-        expected = UNKNOWN
-    else:
-        r = _lookup(TableRef(table="t", column=column, where={"k": key}, single=single))
-        if r is MISSING:
-            expected = UNKNOWN
-        else:
-            try:
-                expected = PASS if OPERATORS[op].fn(v, r) else FAIL
-            except (OperatorError, TypeError, ValueError):
-                expected = ERROR
+    expected = _reference(op, "sec.field", TableRef(table="t", column=column, where={"k": key}, single=single), facts)
     for _ in range(repeat):
         assert node.fast(facts) == expected, (op, column, key, single, facts)
 
