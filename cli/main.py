@@ -94,12 +94,12 @@ def _load(policy_dirs: list[str], data: list[str] | None = None) -> tuple[Policy
 
 def _facts_items(
     paths: list[str], input_format: str | None, mapping: str | None, locate: bool,
-    raw_lines: bool = False, meter: list[int] | None = None,
+    raw_lines: bool = False, meter: list[int] | None = None, raw_blocks: bool = False,
 ) -> Iterator[Any]:
     if input_format in (None, "json", "jsonl"):
         from ..facts.load import iter_paths
 
-        return iter_paths(paths, locate=locate, fmt=input_format if input_format == "jsonl" else None, raw_lines=raw_lines, meter=meter)
+        return iter_paths(paths, locate=locate, fmt=input_format if input_format == "jsonl" else None, raw_lines=raw_lines, meter=meter, raw_blocks=raw_blocks)
     from ..facts.importers import import_inputs
 
     return import_inputs(input_format, paths, mapping=mapping, locate=locate)
@@ -189,15 +189,17 @@ def run_gate(
     gc.freeze()
     gc.set_threshold(100_000, 50, 100)
     meter = [0]
-    items = _facts_items(facts, input_format, mapping, needs_location, raw_lines=jobs > 1, meter=meter)
     color = any(s.path == "-" for s in specs) and sys.stdout.isatty()
     render_options = [RenderOptions(color=color and s.fmt is Format.TABLE, sarif_profile=sarif_profile, verbose=verbose_hosts, capacity=capacity) for s in specs]
     renderers = [make_renderer(s.fmt, o) for s, o in zip(specs, render_options)]
     # Workers render too when every output can be made per host and nothing is
     # applied in input order afterwards (waivers, baseline).
     in_workers = jobs > 1 and waiver_set is None and baseline_set is None and all(can_fragment(r) for r in renderers)
+    # With --jobs, JSON Lines go to the workers as blocks of whole lines: the main
+    # process neither splits lines nor parses, it counts newlines and writes text.
+    items = _facts_items(facts, input_format, mapping, needs_location, raw_lines=jobs > 1, meter=meter, raw_blocks=jobs > 1)
     if in_workers:
-        from ..engine.parallel import evaluate_rendered_parallel
+        from ..engine.parallel import RenderedBlock, evaluate_rendered_parallel
 
         stream = evaluate_rendered_parallel(items, policies, options, jobs, tuple((s.fmt, o) for s, o in zip(specs, render_options)))
     elif jobs > 1:
@@ -219,14 +221,18 @@ def run_gate(
             sink.write(sink.renderer.start(stream.header))
         done = 0
         for host in stream.hosts:
-            if in_workers:
+            if in_workers and type(host) is RenderedBlock:
+                for sink, block in zip(sinks, host.fragments):
+                    sink.write(sink.renderer.place(""))  # type: ignore[attr-defined]
+                    sink.write_bytes(block)
+            elif in_workers:
                 for sink, fragment in zip(sinks, host.fragments):
                     sink.write(sink.renderer.place(fragment))  # type: ignore[attr-defined]
             else:
                 for sink in sinks:
                     sink.write(sink.renderer.host(host))
             if bar is not None:
-                done += 1
+                done += host.count if in_workers else 1  # type: ignore[union-attr]
                 bar.update(done)
         if bar is not None:
             bar.close()

@@ -82,6 +82,12 @@ class Sink:
         if text:
             self.fh.write(text)
 
+    def write_bytes(self, data: bytes) -> None:
+        """Append UTF-8 text that is already encoded (``--jobs`` workers encode their blocks)."""
+        if data:
+            self.fh.flush()
+            self.fh.buffer.write(data)  # type: ignore[attr-defined]
+
     def commit(self) -> None:
         """Make the output visible: rename the finished temporary file into place."""
         if self.tmp is None:

@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
 from packaging.version import InvalidVersion
 
-from ..facts.load import HostRecord, RawLine, Rejected, _check_record, parse_raw_line
+from ..facts.load import HostRecord, RawBlock, RawLine, Rejected, _check_record, block_items, parse_raw_line
 from . import __version__
 import orjson
 
@@ -522,14 +522,21 @@ def _iso(dt: datetime) -> str:
     return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-_ITEM_TYPES = frozenset({HostRecord, Rejected, RawLine})
+_ITEM_TYPES = frozenset({HostRecord, Rejected, RawLine, RawBlock})
 
 
-def _as_items(facts: Iterable[Any]) -> Iterator[HostRecord | Rejected | RawLine]:
-    """Accept loader items, or plain dicts (library use) validated like a file's records."""
+def _as_items(facts: Iterable[Any], expand_blocks: bool | None = None) -> Iterator[HostRecord | Rejected | RawLine | RawBlock]:
+    """Accept loader items, or plain dicts (library use) validated like a file's records.
+
+    ``expand_blocks`` (the ``locate`` setting) reads each :class:`RawBlock`'s records
+    here, for a single process; None passes blocks on to worker processes.
+    """
     for i, item in enumerate(facts):
-        if type(item) in _ITEM_TYPES or isinstance(item, (HostRecord, Rejected, RawLine)):
-            yield item
+        if type(item) in _ITEM_TYPES or isinstance(item, (HostRecord, Rejected, RawLine, RawBlock)):
+            if expand_blocks is not None and type(item) is RawBlock:
+                yield from block_items(item, locate=expand_blocks)
+            else:
+                yield item
         else:
             # A shallow copy: the engine adds "derived" and "context" to a record,
             # and a caller's own dicts must come back as they were given.
@@ -748,23 +755,42 @@ _OUTCOMES = tuple(Outcome.from_code(i) for i in range(5))
 _new_finding = _new_location = _new_result = tuple.__new__
 
 
-class SummaryBuilder:
-    """Totals, waivers and baseline: applied to each result in input order, in the
-    process that writes the report. ``add`` returns the result as reported."""
+class Totals:
+    """The counts a summary is made of, for a stretch of hosts in input order.
 
-    def __init__(self, options: Options):
-        self.options = options
-        self.threshold = options.fail_on.threshold()
-        self.diagnostics: list[Diagnostic] = list(options.preload_diagnostics)
+    A ``--jobs`` worker keeps one per block of JSON Lines it evaluates and the
+    main process merges them in input order (:meth:`merge`), so the summary is
+    the one a single process would have counted. Waivers and baselines are only
+    applied by :class:`SummaryBuilder`.
+    """
+
+    waivers: Any = None
+    baseline: Any = None
+
+    def __init__(self, diagnostics: Iterable[Diagnostic] = ()):
+        self.diagnostics: list[Diagnostic] = list(diagnostics)
         self.diag_total = len(self.diagnostics)
         self.outcome_totals = [0, 0, 0, 0, 0]
         self.failing_by_sev: Counter[str] = Counter()
         self.by_rule: Counter[str] = Counter()
         self.hosts_read = self.hosts_evaluated = self.hosts_rejected = self.hosts_compliant = 0
         self.gating_total = self.waived_total = 0
-        self.waivers = options.waivers
-        self.baseline = options.baseline
-        self.seen_fingerprints: set[str] = set()
+
+    def merge(self, other: "Totals") -> None:
+        """Add the counts of the hosts that came after these (``other`` has no waivers or baseline)."""
+        self.note(other.diagnostics)
+        self.diag_total += other.diag_total - len(other.diagnostics)  # those it counted but did not keep
+        ot, oo = self.outcome_totals, other.outcome_totals
+        for i in range(5):
+            ot[i] += oo[i]
+        self.failing_by_sev.update(other.failing_by_sev)
+        self.by_rule.update(other.by_rule)
+        self.hosts_read += other.hosts_read
+        self.hosts_evaluated += other.hosts_evaluated
+        self.hosts_rejected += other.hosts_rejected
+        self.hosts_compliant += other.hosts_compliant
+        self.gating_total += other.gating_total
+        self.waived_total += other.waived_total
 
     def note(self, ds: Iterable[Diagnostic]) -> None:
         """Count diagnostics; keep the first MAX_KEPT_DIAGNOSTICS."""
@@ -834,6 +860,19 @@ class SummaryBuilder:
         self.hosts_evaluated += 1
         if not gating_any:
             self.hosts_compliant += 1
+
+
+class SummaryBuilder(Totals):
+    """Totals, waivers and baseline: applied to each result in input order, in the
+    process that writes the report. ``add`` returns the result as reported."""
+
+    def __init__(self, options: Options):
+        super().__init__(options.preload_diagnostics)
+        self.options = options
+        self.threshold = options.fail_on.threshold()
+        self.waivers = options.waivers
+        self.baseline = options.baseline
+        self.seen_fingerprints: set[str] = set()
 
     def _annotate(self, result: HostResult) -> HostResult:
         waivers = self.waivers
@@ -909,7 +948,7 @@ def _run(facts: Iterable[Any], policies: PolicySet, options: Options, header: Re
     evaluate_one = evaluator.evaluate
     record = evaluator._record
     add = builder.add
-    for item in _as_items(facts):
+    for item in _as_items(facts, expand_blocks=evaluator.s.locate):
         result = add(record(item) if type(item) is HostRecord else evaluate_one(item))
         if result is not None:
             yield result

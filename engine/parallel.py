@@ -1,7 +1,10 @@
 """Evaluate on several processes; results come back in input order.
 
-The main process reads the inputs (for JSON Lines: raw lines, not parsed) and
-sends chunks of them to a pool of workers. Each worker compiles the policies
+The main process reads the inputs and sends them to a pool of workers: UTF-8
+JSON Lines as blocks of whole lines (:class:`~sitegate.facts.load.RawBlock`,
+about 1 MiB; the main process only counts newlines and blank lines so that
+each block knows its first record index and line), other JSON Lines as raw
+lines, in chunks. Each worker compiles the policies
 once and turns every item into an :class:`~sitegate.engine.evaluate.Evaluated`
 (a HostResult and the diagnostics to note). The main process takes the chunks
 back strictly in submission order, so the report is the same, byte for byte,
@@ -15,6 +18,9 @@ see ``render.FragmentRenderer``) and there are no waivers or baseline to apply,
 the workers render too and send back only the text and a small tally for the
 summary (:func:`evaluate_rendered_parallel`): unpickling whole host results
 cost the main process more than rendering them, so --jobs 2 gained nothing.
+For a block that is one UTF-8 text per output and the block's
+:class:`~sitegate.engine.evaluate.Totals`, merged in input order: the main
+process splits no lines, parses nothing and transcodes nothing.
 """
 from __future__ import annotations
 
@@ -23,8 +29,8 @@ import os
 from collections import deque
 from typing import Any, Iterable, Iterator, NamedTuple
 
-from ..facts.load import HostRecord, LineLocator, RawLine, Rejected
-from .evaluate import EvalSettings, Evaluated, HostEvaluator, Options, ReportStream, SummaryBuilder, Tally, _as_items, _iso, build_header, run_results
+from ..facts.load import HostRecord, LineLocator, RawBlock, RawLine, Rejected, block_items
+from .evaluate import EvalSettings, Evaluated, HostEvaluator, Options, ReportStream, SummaryBuilder, Tally, Totals, _as_items, _iso, build_header, run_results
 from .packs import PolicySet
 from .render import Format, RenderOptions, make_renderer
 
@@ -40,6 +46,21 @@ class Rendered(NamedTuple):
     tally: Tally
     fragments: tuple[str, ...]
 
+    @property
+    def count(self) -> int:
+        """Host results placed in the report (rejected records included)."""
+        return 1 if self.tally.has_result else 0
+
+
+class RenderedBlock(NamedTuple):
+    """A :class:`RawBlock` evaluated and rendered in a worker: the totals of its hosts and,
+    per output, their fragments joined (``renderer.join``) and UTF-8 encoded, which the
+    main process writes as they are after the separator ``place("")`` gives."""
+
+    totals: Totals
+    fragments: tuple[bytes, ...]
+    count: int
+
 
 def _init_worker(policies: PolicySet, settings: EvalSettings, formats: tuple[tuple[Format, RenderOptions], ...] = ()) -> None:
     global _WORKER, _RENDERERS
@@ -50,7 +71,13 @@ def _init_worker(policies: PolicySet, settings: EvalSettings, formats: tuple[tup
 def _work(chunk: list[Any]) -> list[Evaluated]:
     assert _WORKER is not None
     ev = _WORKER.evaluate
-    return [ev(item) for item in chunk]
+    out: list[Evaluated] = []
+    for item in chunk:
+        if type(item) is RawBlock:
+            out.extend(ev(x) for x in block_items(item, locate=_WORKER.s.locate))
+        else:
+            out.append(ev(item))
+    return out
 
 
 def _rendered(e: Evaluated, renderers: tuple[Any, ...]) -> Rendered:
@@ -58,11 +85,30 @@ def _rendered(e: Evaluated, renderers: tuple[Any, ...]) -> Rendered:
     return Rendered(Tally.of(e), tuple(x.fragment(r) for x in renderers) if r is not None else ())
 
 
-def _work_rendered(chunk: list[Any]) -> list[Rendered]:
+def _work_rendered(chunk: list[Any]) -> list[Rendered | RenderedBlock]:
     assert _WORKER is not None
     ev = _WORKER.evaluate
     renderers = _RENDERERS
-    return [_rendered(ev(item), renderers) for item in chunk]
+    return [_render_block(item) if type(item) is RawBlock else _rendered(ev(item), renderers) for item in chunk]
+
+
+def _render_block(block: RawBlock) -> RenderedBlock:
+    """Evaluate and render every record of a block; only text and totals go back."""
+    assert _WORKER is not None
+    ev = _WORKER.evaluate
+    totals = Totals()
+    add = totals.add
+    per_output: list[list[str]] = [[] for _ in _RENDERERS]
+    makers = [(r.fragment, out.append) for r, out in zip(_RENDERERS, per_output)]
+    count = 0
+    for item in block_items(block, locate=_WORKER.s.locate):
+        result = add(ev(item))
+        if result is not None:
+            count += 1
+            for fragment, append in makers:
+                append(fragment(result))
+    # Encoded here, in parallel: the main process then only copies bytes to the output.
+    return RenderedBlock(totals, tuple(r.join(out).encode() for r, out in zip(_RENDERERS, per_output)), count)
 
 
 class _Ready:
@@ -78,9 +124,9 @@ class _Ready:
 
 
 def _shippable(item: Any) -> bool:
-    """Raw lines and records that carry no reference to a whole document."""
+    """Raw lines and blocks, and records that carry no reference to a whole document."""
     t = type(item)
-    if t is RawLine or t is Rejected:
+    if t is RawLine or t is Rejected or t is RawBlock:
         return True
     if t is HostRecord:
         return item.locator is None or type(item.locator) is LineLocator
@@ -110,7 +156,8 @@ def parallel_results(
     """Evaluated items, in input order, computed by ``jobs`` worker processes.
 
     With ``formats`` the workers render too, and each item is a :class:`Rendered`
-    (the renderers of those formats must be fragment renderers).
+    or, for a :class:`RawBlock`, a :class:`RenderedBlock` (the renderers of those
+    formats must be fragment renderers).
     """
     ctx = multiprocessing.get_context(method or start_method())
     window = window or jobs * 4
@@ -122,7 +169,13 @@ def parallel_results(
         pending: deque[Any] = deque()
         chunk: list[Any] = []
         for item in items:
-            if _shippable(item):
+            if type(item) is RawBlock:
+                # A block is a task of its own (hundreds of records already).
+                if chunk:
+                    pending.append(pool.apply_async(work, (chunk,)))
+                    chunk = []
+                pending.append(pool.apply_async(work, ([item],)))
+            elif _shippable(item):
                 chunk.append(item)
                 if len(chunk) < chunk_size:
                     continue
@@ -181,11 +234,16 @@ def evaluate_rendered_parallel(
     return stream
 
 
-def _tallied(results: Iterable[Rendered], options: Options, stream: ReportStream) -> Iterator[Rendered]:
+def _tallied(results: Iterable[Rendered | RenderedBlock], options: Options, stream: ReportStream) -> Iterator[Rendered | RenderedBlock]:
     builder = SummaryBuilder(options)
     add = builder.add_tally
     for item in results:
-        add(item.tally)
-        if item.tally.has_result:
+        if type(item) is RenderedBlock:
+            builder.merge(item.totals)
+            if item.count:
+                yield item
+            continue
+        add(item.tally)  # type: ignore[union-attr]
+        if item.tally.has_result:  # type: ignore[union-attr]
             yield item
     stream._summary.append(builder.finish())

@@ -55,8 +55,10 @@ class FragmentRenderer(Renderer, Protocol):
 
     When ``fragments`` is true, ``host(r)`` equals ``place(fragment(r))``, where
     ``fragment`` is a function of the result alone (any instance made with the
-    same options gives the same text) and ``place`` only adds what depends on
-    the hosts before it (a separator).
+    same options gives the same text) and ``place`` only puts before it what
+    depends on the hosts before (a separator: ``place(f) == place("") + f``);
+    ``join`` puts a worker's run of fragments together so that the main process
+    places them at once.
     """
 
     fragments: bool
@@ -67,10 +69,13 @@ class FragmentRenderer(Renderer, Protocol):
     def place(self, fragment: str) -> str:
         """The text to write for a fragment, in stream order."""
 
+    def join(self, fragments: list[str]) -> str:
+        """Consecutive fragments as one: ``place(join(fs))`` is the text of placing each in turn."""
+
 
 def can_fragment(renderer: object) -> bool:
     """True when the renderer's per-host text may be made by a worker process."""
-    return bool(getattr(renderer, "fragments", False)) and callable(getattr(renderer, "fragment", None))
+    return bool(getattr(renderer, "fragments", False)) and callable(getattr(renderer, "fragment", None)) and callable(getattr(renderer, "join", None))
 
 
 def _registry() -> dict[Format, Callable[[RenderOptions], Renderer]]:

@@ -127,6 +127,9 @@ def summary_dict(s: Summary) -> dict[str, Any]:
     }
 
 
+_HOST_SEPARATOR = ",\n    "
+
+
 class JsonRenderer:
     """Streams the JSON report."""
 
@@ -164,9 +167,13 @@ class JsonRenderer:
 
     def place(self, fragment: str) -> str:
         """The text ``host`` writes for a fragment: separated from the host before it."""
-        prefix = "    " if self.first else ",\n    "
+        prefix = "    " if self.first else _HOST_SEPARATOR
         self.first = False
         return prefix + fragment
+
+    def join(self, fragments: list[str]) -> str:
+        """Fragments of consecutive hosts as one, separated as ``place`` separates them."""
+        return _HOST_SEPARATOR.join(fragments)
 
     def _evidence_json(self, evidence: tuple[Any, ...]) -> orjson.Fragment:
         hit = self._evidence.get(id(evidence))
