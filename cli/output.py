@@ -84,9 +84,15 @@ class Sink:
 
     def write_bytes(self, data: bytes) -> None:
         """Append UTF-8 text that is already encoded (``--jobs`` workers encode their blocks)."""
-        if data:
-            self.fh.flush()
-            self.fh.buffer.write(data)  # type: ignore[attr-defined]
+        if not data:
+            return
+        raw = getattr(self.fh, "buffer", None)
+        if raw is None or (getattr(self.fh, "encoding", "") or "").lower().replace("-", "") != "utf8":
+            # A text stream without a UTF-8 byte layer under it (a replaced stdout): as text.
+            self.fh.write(data.decode("utf-8"))
+            return
+        self.fh.flush()
+        raw.write(data)
 
     def commit(self) -> None:
         """Make the output visible: rename the finished temporary file into place."""

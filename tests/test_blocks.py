@@ -187,3 +187,36 @@ def test_cli_jobs_2_reads_a_json_document_and_jsonl_blocks_in_order(tmp_path: Pa
     sources = [h["source"] for h in json.loads(outs[1])["hosts"]]
     runs = [s for i, s in enumerate(sources) if i == 0 or sources[i - 1] != s]
     assert [Path(s).name for s in runs] == ["fleet.jsonl", "fleet.json", "fleet.jsonl"]
+
+
+def test_cli_jobs_2_writes_the_json_report_to_stdout_as_jobs_1(fleet: Path, cli) -> None:
+    outs = []
+    for jobs in ("1", "2"):
+        code, out, _ = cli("audit", str(fleet), "--target", "8.7.3", "-f", "json", "--jobs", jobs, "--audit-date", "2026-11-25", "--no-progress")
+        assert code == 2
+        outs.append(re.sub(r'"(started_at|finished_at)": "[^"]*"', r'"\1": "T"', out))
+    assert outs[0] == outs[1]
+    assert json.loads(outs[1])["summary"]["hosts_evaluated"] > 1000
+
+
+def test_sink_writes_encoded_blocks_to_a_text_stream_without_a_byte_layer(tmp_path: Path) -> None:
+    import contextlib
+    import sys
+
+    from sitegate.cli.output import OutputSpec, Sink
+
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        sink = Sink(OutputSpec(Format.JSON, "-"), make_renderer(Format.JSON, RenderOptions()))
+        sink.write("a")
+        sink.write_bytes("é,b".encode())
+        sink.commit()
+    assert buf.getvalue() == "aé,b"
+    f = tmp_path / "o.json"
+    sink = Sink(OutputSpec(Format.JSON, str(f)), make_renderer(Format.JSON, RenderOptions()))
+    sink.write("a")
+    sink.write_bytes("é,b".encode())
+    sink.write("c")
+    sink.commit()
+    assert f.read_text(encoding="utf-8") == "aé,bc"
+    assert sys.stdout is not buf
