@@ -334,6 +334,17 @@ def _total_size(paths: list[str]) -> int | None:
     return total
 
 
+def _cpus() -> int:
+    """CPUs this process may run on (its affinity, as in a container), at most --jobs' 64."""
+    import os
+
+    try:
+        n = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        n = os.cpu_count() or 1
+    return max(1, min(64, n))
+
+
 @app.command()
 def audit(
     facts: List[str] = FACTS_ARG,
@@ -352,7 +363,7 @@ def audit(
     data: List[str] = DATA_OPT,
     waivers: Optional[str] = WAIVERS_OPT,
     baseline: Optional[str] = BASELINE_OPT,
-    jobs: int = typer.Option(1, "--jobs", "-j", min=1, max=64, help="Worker processes (1: evaluate in this process). The report is the same either way."),
+    jobs: int = typer.Option(1, "--jobs", "-j", min=0, max=64, help="Worker processes (1: evaluate in this process; 0: one per CPU). The report is the same either way."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress line on stderr (only when stderr is a terminal)."),
     capacity: bool = typer.Option(False, "--capacity", help="Add the capacity view (per site and Notification Server) to JSON and table output."),
 ) -> None:
@@ -364,7 +375,7 @@ def audit(
         facts, target=target, policy_dirs=policy_dir, fmt=fmt, outputs=output, fail_on=fail_on,
         allow_unknown=allow_unknown, category=category, sarif_profile=sarif_profile,
         input_format=input_format, mapping=mapping, audit_date=audit_date, verbose_hosts=show_passing,
-        data=data, waivers=waivers, baseline=baseline, jobs=jobs, progress=progress, capacity=capacity,
+        data=data, waivers=waivers, baseline=baseline, jobs=jobs or _cpus(), progress=progress, capacity=capacity,
     )
     raise typer.Exit(code)
 

@@ -220,3 +220,25 @@ def test_sink_writes_encoded_blocks_to_a_text_stream_without_a_byte_layer(tmp_pa
     sink.commit()
     assert f.read_text(encoding="utf-8") == "aé,bc"
     assert sys.stdout is not buf
+
+
+def test_jobs_0_means_one_worker_per_cpu(fleet: Path, tmp_path: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from sitegate.cli import main as cli_main
+
+    assert cli_main._cpus() == max(1, min(64, len(os.sched_getaffinity(0))))
+    seen: list[int] = []
+    real = cli_main.run_gate
+    monkeypatch.setattr(cli_main, "run_gate", lambda *a, **kw: seen.append(kw["jobs"]) or real(*a, **kw))
+    monkeypatch.setattr(cli_main, "_cpus", lambda: 3)
+    outs = []
+    for jobs in ("0", "1"):
+        out = tmp_path / f"j{jobs}.json"
+        code, _, err = cli("audit", str(fleet), "--target", "8.7.3", "-f", "json", "-o", str(out), "--jobs", jobs, "--audit-date", "2026-11-25", "--no-progress")
+        assert code == 2, err
+        outs.append(re.sub(r'"(started_at|finished_at)": "[^"]*"', "", out.read_text(encoding="utf-8")))
+    assert seen == [3, 1]
+    assert outs[0] == outs[1]
+    code, _, err = cli("audit", str(fleet), "--jobs", "-1")
+    assert code == 2 and "--jobs" in err
