@@ -1,10 +1,10 @@
 """Evaluate on several processes; results come back in input order.
 
-The main process reads the inputs and sends them to a pool of workers: UTF-8
-JSON Lines as blocks of whole lines (:class:`~sitegate.facts.load.RawBlock`,
-about 1 MiB; the main process only counts newlines and blank lines so that
-each block knows its first record index and line), other JSON Lines as raw
-lines, in chunks. Each worker compiles the policies
+The main process reads the inputs and sends them to a pool of workers: JSON
+Lines as blocks of whole lines (:class:`~sitegate.facts.load.RawBlock`, about
+1 MiB, bytes for UTF-8 and text for other encodings; the main process only
+counts newlines and blank lines so that each block knows its first record
+index and line), other records in chunks. Each worker compiles the policies
 once and turns every item into an :class:`~sitegate.engine.evaluate.Evaluated`
 (a HostResult and the diagnostics to note). The main process takes the chunks
 back strictly in submission order, so the report is the same, byte for byte,

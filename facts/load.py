@@ -399,33 +399,42 @@ BLOCK_BYTES = 1 << 20
 class RawBlock(NamedTuple):
     """Whole JSON Lines lines of one file, not parsed yet: what a ``--jobs`` worker is
     sent. ``index`` and ``line`` are the record index and line number before its
-    first line, so :func:`block_items` gives the records :func:`iter_jsonl` would."""
+    first line, so :func:`block_items` gives the records :func:`iter_jsonl` would.
+    ``data`` is bytes for a UTF-8 file, text (newlines already translated) for one
+    in another encoding."""
 
     source: str
     index: int
     line: int
-    data: bytes
+    data: bytes | str
 
 
 def block_items(block: RawBlock, *, locate: bool) -> Iterator[Item]:
     """The records of a block, parsed and checked, exactly as :func:`iter_jsonl` reads them."""
-    return iter_jsonl(io.BytesIO(block.data), block.source, locate=locate, start=(block.index, block.line))  # type: ignore[return-value]
+    data = block.data
+    fh = io.BytesIO(data) if type(data) is bytes else io.StringIO(data, newline="\n")  # no second translation
+    return iter_jsonl(fh, block.source, locate=locate, start=(block.index, block.line))  # type: ignore[return-value]
 
 
-def _records_and_lines(body: bytes) -> tuple[int, int]:
+def _records_and_lines(body: bytes | str) -> tuple[int, int]:
     """Records (non-blank lines) and lines in whole lines of JSON Lines (ending in a newline)."""
     # One split and one C-level strip per line: measured cheaper than counting
     # newlines and searching for blank lines in separate passes.
-    parts = body.split(b"\n")
+    if type(body) is bytes:
+        parts: list[Any] = body.split(b"\n")
+        stripped = list(map(bytes.strip, parts))
+    else:
+        parts = body.split("\n")  # type: ignore[arg-type]
+        stripped = list(map(str.strip, parts))
     # split leaves one empty piece after the final newline: that one is no line.
-    return len(parts) - list(map(bytes.strip, parts)).count(b""), len(parts) - 1
+    return len(parts) - stripped.count(body[:0]), len(parts) - 1
 
 
 def iter_jsonl_blocks(
-    fh: io.BufferedReader, source: str, *, meter: list[int] | None = None, block_size: int | None = None,
+    fh: io.BufferedReader | io.TextIOBase, source: str, *, meter: list[int] | None = None, block_size: int | None = None,
 ) -> Iterator[RawBlock]:
-    """A UTF-8 JSON Lines stream cut into blocks of whole lines (about ``block_size``
-    bytes each), for worker processes to parse.
+    """A JSON Lines stream cut into blocks of whole lines (about ``block_size``
+    bytes, or characters for a text stream), for worker processes to parse.
 
     The main process only counts newlines here (C speed), so that each block
     knows the record index and line number it starts at; a line longer than
@@ -434,20 +443,23 @@ def iter_jsonl_blocks(
     """
     block_size = min(block_size or BLOCK_BYTES, MAX_RECORD_BYTES)  # a block never holds an over-long line whole
     index = lineno = 0
+    nl: Any = None
     while True:
         data = fh.read(block_size)
         if not data:
             return
-        cut = data.rfind(b"\n") + 1
+        if nl is None:
+            nl = b"\n" if type(data) is bytes else "\n"
+        cut = data.rfind(nl) + 1
         body, last = data[:cut], data[cut:]
         too_long = False
         if last:
             last += fh.readline(MAX_RECORD_BYTES + 1 - len(last))
-            if len(last) > MAX_RECORD_BYTES and not last.endswith(b"\n"):
+            if len(last) > MAX_RECORD_BYTES and not last.endswith(nl):
                 too_long = True
                 while True:  # the rest of the over-long line is skipped, not held
                     more = fh.readline(MAX_RECORD_BYTES)
-                    if not more or more.endswith(b"\n"):
+                    if not more or more.endswith(nl):
                         break
         records, lines = _records_and_lines(body)
         if last:
@@ -592,8 +604,7 @@ def iter_file(
     """Every record of one facts file (``-`` reads standard input).
 
     ``raw_lines``: JSON Lines records unparsed (:class:`RawLine`); ``raw_blocks``:
-    UTF-8 JSON Lines as :class:`RawBlock` s of whole lines (other inputs as with
-    ``raw_lines``). Both are for worker processes.
+    JSON Lines as :class:`RawBlock` s of whole lines. Both are for worker processes.
     """
     source = display or path
     if path != "-" and os.path.isdir(path):
@@ -621,7 +632,11 @@ def iter_file(
                 else:
                     yield from iter_jsonl(fh, source, locate=locate, raw_lines=raw_lines, meter=meter)
             else:
-                yield from iter_jsonl(io.TextIOWrapper(fh, encoding=encoding.replace("-le", "").replace("-be", "") if bom else encoding), source, locate=locate, raw_lines=raw_lines, meter=meter)
+                text = io.TextIOWrapper(fh, encoding=encoding.replace("-le", "").replace("-be", "") if bom else encoding)
+                if raw_blocks:
+                    yield from iter_jsonl_blocks(text, source, meter=meter)
+                else:
+                    yield from iter_jsonl(text, source, locate=locate, raw_lines=raw_lines, meter=meter)
             return
         raw = fh.read(MAX_DOCUMENT_BYTES + 1)
     if meter is not None:

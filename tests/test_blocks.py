@@ -80,6 +80,22 @@ def test_blocks_give_the_records_of_reading_line_by_line(picks: list[int], final
     assert _by_blocks(data, block_size) == _by_lines(data)
 
 
+def _text(data: bytes) -> io.TextIOWrapper:
+    """The file as Windows PowerShell would write it (UTF-16 with BOM), read as text."""
+    return io.TextIOWrapper(io.BufferedReader(io.BytesIO(data.decode("latin-1").encode("utf-16"))), encoding="utf-16")  # type: ignore[arg-type]
+
+
+@settings(max_examples=100)
+@given(picks=st.lists(st.integers(0, len(PIECES) - 1), max_size=40), final_newline=st.booleans(), block_size=st.integers(1, 400))
+def test_text_blocks_give_the_records_of_reading_utf16_line_by_line(picks: list[int], final_newline: bool, block_size: int) -> None:
+    """UTF-16 JSON Lines (PowerShell's Out-File) go to the workers as text blocks; CR and CRLF are newlines there."""
+    data = _file(picks, final_newline)
+    expected = [_shape(i) for i in iter_jsonl(_text(data), "f.jsonl", locate=True)]
+    blocks = list(iter_jsonl_blocks(_text(data), "f.jsonl", block_size=block_size))
+    assert all(type(b.data) is str for b in blocks)
+    assert [_shape(i) for b in blocks for i in block_items(b, locate=True)] == expected
+
+
 @pytest.mark.parametrize("block_size", [1, 7, 64, 100, 1000])
 def test_an_over_long_line_is_rejected_as_line_by_line_and_the_next_lines_keep_their_numbers(monkeypatch: pytest.MonkeyPatch, block_size: int) -> None:
     monkeypatch.setattr(load, "MAX_RECORD_BYTES", 80)
@@ -242,3 +258,18 @@ def test_jobs_0_means_one_worker_per_cpu(fleet: Path, tmp_path: Path, cli, monke
     assert outs[0] == outs[1]
     code, _, err = cli("audit", str(fleet), "--jobs", "-1")
     assert code == 2 and "--jobs" in err
+
+
+def test_cli_jobs_2_on_a_utf16_jsonl_inventory_equals_jobs_1(fleet: Path, tmp_path: Path, cli) -> None:
+    path = tmp_path / "ps.jsonl"
+    lines = fleet.read_text(encoding="utf-8").splitlines()[:700]
+    path.write_bytes("\r\n".join(lines).encode("utf-16"))  # what Out-File writes: UTF-16 LE, BOM, CRLF
+    outs = []
+    for jobs in ("1", "2"):
+        out = tmp_path / f"u{jobs}.json"
+        code, _, err = cli("audit", str(path), "--target", "8.7.3", "-f", "json", "-o", str(out), "--jobs", jobs, "--audit-date", "2026-11-25", "--no-progress")
+        assert code in (1, 2), err
+        outs.append(re.sub(r'"(started_at|finished_at)": "[^"]*"', r'"\1": "T"', out.read_text(encoding="utf-8")))
+    assert outs[0] == outs[1]
+    report = json.loads(outs[1])
+    assert len(report["hosts"]) == 700 and report["hosts"][-1]["line"] == 700
