@@ -850,6 +850,10 @@ class Totals:
                 gating_any = True
         self._totals(tally.counts, gating_any)
 
+    def _annotate(self, result: HostResult) -> HostResult:
+        """Waivers and baseline marks: only a :class:`SummaryBuilder` has any to apply."""
+        return result
+
     def _totals(self, c: tuple[int, ...], gating_any: bool) -> None:
         ot = self.outcome_totals
         ot[0] += c[0]
