@@ -94,12 +94,12 @@ def _load(policy_dirs: list[str], data: list[str] | None = None) -> tuple[Policy
 
 def _facts_items(
     paths: list[str], input_format: str | None, mapping: str | None, locate: bool,
-    raw_lines: bool = False, meter: list[int] | None = None, raw_blocks: bool = False,
+    meter: list[int] | None = None, raw_blocks: bool = False,
 ) -> Iterator[Any]:
     if input_format in (None, "json", "jsonl"):
         from ..facts.load import iter_paths
 
-        return iter_paths(paths, locate=locate, fmt=input_format if input_format == "jsonl" else None, raw_lines=raw_lines, meter=meter, raw_blocks=raw_blocks)
+        return iter_paths(paths, locate=locate, fmt=input_format if input_format == "jsonl" else None, meter=meter, raw_blocks=raw_blocks)
     from ..facts.importers import import_inputs
 
     return import_inputs(input_format, paths, mapping=mapping, locate=locate)
@@ -197,7 +197,7 @@ def run_gate(
     in_workers = jobs > 1 and waiver_set is None and baseline_set is None and all(can_fragment(r) for r in renderers)
     # With --jobs, JSON Lines go to the workers as blocks of whole lines: the main
     # process neither splits lines nor parses, it counts newlines and writes text.
-    items = _facts_items(facts, input_format, mapping, needs_location, raw_lines=jobs > 1, meter=meter, raw_blocks=jobs > 1)
+    items = _facts_items(facts, input_format, mapping, needs_location, meter=meter, raw_blocks=jobs > 1)
     if in_workers:
         from ..engine.parallel import RenderedBlock, evaluate_rendered_parallel
 

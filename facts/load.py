@@ -358,6 +358,18 @@ def _parse_line(source: str, index: int, lineno: int, stripped: bytes | str, loc
     return _check_record(value, source, index, lineno, stripped, text_for_locator, None, f"/{index}", locate)  # type: ignore[arg-type]
 
 
+def _over_long(line: bytes | str, fh: Any) -> bool:
+    """Whether ``line``, read with ``readline(MAX_RECORD_BYTES + 1)``, is the start of an
+    over-long line; if so the rest of it is read past, never held."""
+    nl: Any = b"\n" if type(line) is bytes else "\n"
+    if len(line) <= MAX_RECORD_BYTES or line.endswith(nl):
+        return False
+    while True:
+        more = fh.readline(MAX_RECORD_BYTES)
+        if not more or more.endswith(nl):
+            return True
+
+
 def iter_jsonl(
     fh: io.BufferedReader | io.TextIOBase | io.BytesIO, source: str, *, locate: bool, raw_lines: bool = False,
     meter: list[int] | None = None, start: tuple[int, int] = (0, 0),
@@ -377,12 +389,7 @@ def iter_jsonl(
         lineno += 1
         if meter is not None:
             meter[0] += len(raw)
-        if len(raw) > MAX_RECORD_BYTES and not raw.endswith(b"\n" if isinstance(raw, bytes) else "\n"):
-            # Skip the rest of an over-long line without holding it.
-            while True:
-                more = fh.readline(MAX_RECORD_BYTES)
-                if not more or more.endswith(b"\n" if isinstance(more, bytes) else "\n"):
-                    break
+        if _over_long(raw, fh):
             yield Rejected(source, index, [Diagnostic(source, f"record longer than {MAX_RECORD_BYTES // 1024 // 1024} MiB", lineno, 1, f"/{index}", code="too-large")])
             index += 1
             continue
@@ -455,12 +462,7 @@ def iter_jsonl_blocks(
         too_long = False
         if last:
             last += fh.readline(MAX_RECORD_BYTES + 1 - len(last))
-            if len(last) > MAX_RECORD_BYTES and not last.endswith(nl):
-                too_long = True
-                while True:  # the rest of the over-long line is skipped, not held
-                    more = fh.readline(MAX_RECORD_BYTES)
-                    if not more or more.endswith(nl):
-                        break
+            too_long = _over_long(last, fh)
         records, lines = _records_and_lines(body)
         if last:
             lines += 1
