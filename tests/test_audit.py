@@ -228,3 +228,18 @@ def test_memory_stays_flat_from_10k_to_100k_hosts(tmp_path: Path) -> None:
     large.unlink()
     # 10x the hosts (and ~10x the report, streamed to disk): less than 40 MiB more.
     assert rss_large - rss_small < 40 * 1024, (rss_small, rss_large)
+
+
+def test_floor_script_sums_its_stages(fleet: Path) -> None:
+    """benchmarks/floor.py runs on a generated fleet and its floor is the sum of the stages it prints (not timed)."""
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "floor.py"), str(fleet), "--repeat", "1", "--hosts-for", "1000"],
+        capture_output=True, text=True, check=True,
+    )
+    rows = dict(re.findall(r"^(\S.*?)\s+(\d+\.\d)$", proc.stdout, re.M))
+    stages = ["strict decode", "duplicate-key proof", "derive", "checks (loop minus its parse)", "JSON report text"]
+    assert [k for k in rows if not k.startswith("(") and not k.startswith("floor")] == stages, proc.stdout
+    assert all(float(rows[s]) > 0 for s in stages), proc.stdout
+    floor = float(rows["floor (sum, the parse excluded)"])
+    assert abs(floor - sum(float(rows[s]) for s in stages)) <= 0.3, proc.stdout  # each printed to 0.1
+    assert re.search(r"budget: 15 s for 1,000 hosts = 15000\.0 us/host", proc.stdout), proc.stdout
