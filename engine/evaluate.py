@@ -459,8 +459,11 @@ def format_message(rule: Rule, host: str, code: int, ev: list[Evidence], f: dict
     return _PLACEHOLDER.sub(sub, rule.message)
 
 
-def rule_info(rule: Rule, pack: EffectivePack) -> RuleInfo:
-    """A rule's documentation for reports."""
+def rule_info(rule: Rule, pack: EffectivePack, versions: dict[str, str] | None = None) -> RuleInfo:
+    """A rule's documentation for reports. ``pack`` is the pack the rule was selected
+    through; ``versions`` (pack id -> version) gives the version of the pack that
+    defines the rule, which may be an ancestor with a version of its own."""
+    defined_in = pack.rule_pack.get(rule.id, pack.id)
     return RuleInfo(
         id=rule.id,
         name=rule.pascal_name,
@@ -474,8 +477,8 @@ def rule_info(rule: Rule, pack: EffectivePack) -> RuleInfo:
         remediation=rule.remediation.strip(),
         tags=rule.tags,
         roles=rule.roles,
-        pack=pack.rule_pack.get(rule.id, pack.id),
-        pack_version=pack.version,
+        pack=defined_in,
+        pack_version=(versions or {}).get(defined_in, pack.version),
     )
 
 
@@ -494,9 +497,10 @@ def build_header(policies: PolicySet, options: Options, started_at: str) -> Repo
             packs = sorted(policies.effective.values(), key=lambda e: e.id)
     infos: dict[str, RuleInfo] = {}
     used: dict[str, EffectivePack] = {}
+    versions = {pid: e.version for pid, e in policies.effective.items()}
     for p in packs:
         for r in p.rules:
-            infos.setdefault(r.id, rule_info(r, p))
+            infos.setdefault(r.id, rule_info(r, p, versions))
         for pid in p.chain:
             used[pid] = policies.effective[pid]
     pack_infos = tuple(

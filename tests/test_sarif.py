@@ -147,6 +147,15 @@ def test_every_rule_is_listed_with_precision_from_confidence(policies) -> None:
         assert info.remediation.split()[0] in r["help"]["text"] and info.source in r["help"]["markdown"]
 
 
+def test_each_rule_carries_the_version_of_the_pack_that_defines_it(policies) -> None:
+    """A rule inherited from itms-base reports itms-base's version, not the selected pack's."""
+    rules = json.loads(render_one(Format.SARIF, policies))["runs"][0]["tool"]["driver"]["rules"]
+    versions = {pid: e.version for pid, e in policies.effective.items()}
+    assert len({versions[r["properties"]["pack"]] for r in rules}) > 1  # the example spans packs of different versions
+    for r in rules:
+        assert r["properties"]["packVersion"] == versions[r["properties"]["pack"]], r["id"]
+
+
 def test_full_profile_adds_pass_and_not_applicable(policies) -> None:
     from sitegate.engine.evaluate import evaluate
 
