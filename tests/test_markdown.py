@@ -75,3 +75,39 @@ def test_input_problems_listed(policies, tmp_path) -> None:
     text = render_one(Format.MARKDOWN, policies, items=fleet_items(p, "inv/f.jsonl"))
     assert text.startswith("## sitegate: INVALID INPUT (exit code 2)")
     assert "### Input problems (1)" in text and "inv/f.jsonl:2:1" in text
+
+
+def test_hosts_and_findings_that_fail_the_gate_come_first(policies, monkeypatch) -> None:
+    """With room for two hosts, the gating TS-NYC-03 is listed before the earlier, non-gating WKS-LYON-07,
+    and its error-severity findings (gating) before its warnings."""
+    import sitegate.engine.render.markdown as markdown
+
+    monkeypatch.setattr(markdown, "MAX_HOSTS", 2)
+    text = render_one(Format.MARKDOWN, policies)
+    listed = re.findall(r"^- \*\*([\w-]+)\*\*", text, re.M)
+    assert listed == ["PS-PAR-02", "TS-NYC-03"], text
+    assert "... and 1 more host(s) with findings" in text
+    nyc = text.split("- **TS-NYC-03**", 1)[1].split("\n- ", 1)[0]
+    lines = [ln for ln in nyc.splitlines() if ln.startswith("  - **")]
+    flags = ["not gating" not in ln for ln in lines]
+    assert flags[0] and flags == sorted(flags, reverse=True), lines  # every gating line before any other
+
+
+def test_new_and_unchanged_counts_leave_waived_findings_out_as_sarif_does(policies) -> None:
+    import json
+
+    w = load_waivers(str(DATA / "fleet-waivers.yaml"), today=AUDIT_DATE, display="tests/data/fleet-waivers.yaml")
+    b = load_baseline(str(DATA / "fleet-baseline.json"), display="tests/data/fleet-baseline.json")
+    opts = options(waivers=w, baseline=b)
+    text = render_one(Format.MARKDOWN, policies, opts)
+    m = re.search(r"(\d+) new, (\d+) unchanged since the baseline", text)
+    assert m, text
+    results = json.loads(render_one(Format.SARIF, policies, options(waivers=w, baseline=b)))["runs"][0]["results"]
+    states = [r.get("baselineState") for r in results]
+    assert (int(m.group(1)), int(m.group(2))) == (states.count("new"), states.count("unchanged"))
+    assert "Findings: " in text and " waived" in text
+
+
+def test_without_a_target_the_packs_used_are_named(policies) -> None:
+    text = render_one(Format.MARKDOWN, policies, options(target=None))
+    assert "packs itms-8.6@1.0.0 (4 hosts)" in text, text.splitlines()[2]

@@ -203,3 +203,11 @@ def test_crash_in_a_real_process_exits_2_without_partial_files(tmp_path: Path) -
 def test_unknown_sarif_profile_is_a_usage_error(cli) -> None:
     code, _, err = cli("check", str(EXAMPLES / "fleet.json"), "--sarif-profile", "nope")
     assert code == 2 and "github or full" in err
+
+
+def test_table_without_a_target_names_the_packs_each_host_was_checked_against(cli) -> None:
+    code, stdout, _ = cli("check", str(EXAMPLES / "fleet.json"))
+    assert code == 1
+    first, *_, last = stdout.rstrip("\n").splitlines()
+    assert "packs chosen per host" in first and "itms-8.8.1" not in first
+    assert "packs used: itms-8.6@1.0.0 (4 hosts)" in stdout

@@ -1,8 +1,9 @@
 """A Markdown summary for a pull-request comment or a CI job summary.
 
 Verdict and exit code first, then counts by outcome, by severity and by rule
-(with what to do about each rule), the hosts to fix (the first
-``MAX_HOSTS``, then "... and K more"), waived findings, waivers that expired or
+(with what to do about each rule), the hosts to fix (``MAX_HOSTS`` of them,
+those failing the gate first, each with the findings that fail it first, then
+"... and K more"), waived findings, waivers that expired or
 went unused, findings fixed since the baseline, and input problems. It keeps
 only what it prints: a bounded list of hosts and waived findings; totals come
 from the summary. The output stays well under GitHub's 65,536-character limit
@@ -15,12 +16,14 @@ from typing import Any
 
 from ..model import Finding, HostResult, ReportHeader, RuleInfo, Summary
 from . import RenderOptions
+from .table import packs_used_text
 from .text import safe_text
 
 MAX_HOSTS = 15
 MAX_FINDINGS_PER_HOST = 5
 MAX_LIST = 15
 MAX_PROBLEMS = 15
+_SEVERITY_ORDER = {"error": 0, "warning": 1, "note": 2}
 # Brackets are escaped, so no link or image can form; parentheses stay readable.
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~&$])")
 
@@ -39,18 +42,22 @@ def code(value: Any) -> str:
 
 
 class MarkdownRenderer:
-    """Buffers only the first MAX_HOSTS failing hosts and MAX_LIST waived findings."""
+    """Buffers at most 2 x MAX_HOSTS hosts with findings and MAX_LIST waived findings."""
 
     def __init__(self, options: RenderOptions):
         self.header: ReportHeader | None = None
         self.rules: dict[str, RuleInfo] = {}
-        self.hosts: list[str] = []
-        self.more_hosts = 0
+        # Hosts that fail the gate come first: up to MAX_HOSTS of them, and up to
+        # MAX_HOSTS others to fill the list when fewer fail it.
+        self.gating_hosts: list[str] = []
+        self.other_hosts: list[str] = []
+        self.hosts_with_findings = 0
         self.waived: list[str] = []
         self.more_waived = 0
         self.rejected = 0
         self.unchanged = 0
         self.new = 0
+        self.packs_used: dict[tuple[str, ...], int] = {}
 
     def start(self, header: ReportHeader) -> str:
         self.header = header
@@ -61,13 +68,16 @@ class MarkdownRenderer:
         if result.rejected:
             self.rejected += 1
             return ""
+        self.packs_used[result.packs] = self.packs_used.get(result.packs, 0) + 1
         shown: list[Finding] = []
         for f in result.findings:
-            if f.baseline == "new":
-                self.new += 1
-            elif f.baseline == "unchanged":
-                self.unchanged += 1
-            if f.waived is not None:
+            if f.waived is None:
+                # Waived findings are counted as waived only (as SARIF and JUnit leave them out).
+                if f.baseline == "new":
+                    self.new += 1
+                elif f.baseline == "unchanged":
+                    self.unchanged += 1
+            else:
                 if len(self.waived) < MAX_LIST:
                     w = f.waived
                     self.waived.append(
@@ -80,9 +90,13 @@ class MarkdownRenderer:
             shown.append(f)
         if not shown:
             return ""
-        if len(self.hosts) >= MAX_HOSTS:
-            self.more_hosts += 1
+        self.hosts_with_findings += 1
+        gating = any(f.gating for f in shown)
+        kept = self.gating_hosts if gating else self.other_hosts
+        if len(kept) >= MAX_HOSTS:
             return ""
+        # What fails the gate first, then by severity: the few lines shown are the ones to act on.
+        shown.sort(key=lambda f: (not f.gating, _SEVERITY_ORDER.get(f.severity, 3), f.rule_id))
         about = ", ".join(x for x in (result.os, ", ".join(result.roles) if result.roles else None, result.site) if x)
         lines = [f"- **{md(result.name, 120)}**" + (f" ({md(about, 160)})" if about else "")]
         for f in shown[:MAX_FINDINGS_PER_HOST]:
@@ -101,14 +115,18 @@ class MarkdownRenderer:
             lines.append(f"  - **{tag}** {code(f.rule_id)} ({f.severity}){extra}: {md(f.message, 280)} \u2014 {code(where)}")
         if len(shown) > MAX_FINDINGS_PER_HOST:
             lines.append(f"  - ... and {len(shown) - MAX_FINDINGS_PER_HOST} more finding(s) on this host")
-        self.hosts.append("\n".join(lines))
+        kept.append("\n".join(lines))
         return ""
 
     def finish(self, summary: Summary) -> str:
         h = self.header
         assert h is not None, "start() was not called"
         verdict = {0: "COMPLIANT", 1: "NOT COMPLIANT", 2: "INVALID INPUT"}[summary.exit_code]
-        packs = ", ".join(f"{p.id}@{p.version}" for p in h.packs if not any(p.id in q.chain[1:] for q in h.packs)) or "none"
+        if h.target is None:
+            # Each host was checked against the packs of its own version.
+            packs = packs_used_text(self.packs_used) or "none"
+        else:
+            packs = ", ".join(f"{p.id}@{p.version}" for p in h.packs if not any(p.id in q.chain[1:] for q in h.packs)) or "none"
         out = [
             f"## sitegate: {verdict} (exit code {summary.exit_code})",
             "",
@@ -136,10 +154,11 @@ class MarkdownRenderer:
                     out.append(f"| {code(rid)} |  | {n} |  |")
                 else:
                     out.append(f"| {code(rid)} {md(r.title, 120)} | {r.severity} | {n} | {md(r.remediation, 240)} |")
-        if self.hosts:
-            out += ["", "### Hosts to fix", ""] + self.hosts
-            if self.more_hosts:
-                out.append(f"- ... and {self.more_hosts} more host(s) with findings (see the JSON or SARIF report)")
+        hosts = (self.gating_hosts + self.other_hosts)[:MAX_HOSTS]
+        if hosts:
+            out += ["", "### Hosts to fix", ""] + hosts
+            if self.hosts_with_findings > len(hosts):
+                out.append(f"- ... and {self.hosts_with_findings - len(hosts)} more host(s) with findings (see the JSON or SARIF report)")
         if self.waived:
             out += ["", f"### Waived findings ({summary.waived_findings})", ""] + self.waived
             if self.more_waived:

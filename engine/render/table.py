@@ -15,17 +15,25 @@ class TableRenderer:
     def __init__(self, options: RenderOptions):
         self.color = options.color
         self.verbose = options.verbose
+        self.target: str | None = None
+        # Without --target each host is checked against the packs of its own
+        # version: the header cannot name them, the last line does.
+        self.packs_used: dict[tuple[str, ...], int] = {}
 
     def _c(self, key: str, text: str) -> str:
         return f"{_COLORS[key]}{text}{_RESET}" if self.color else text
 
     def start(self, header: ReportHeader) -> str:
+        self.target = header.target
+        if header.target is None:
+            return self._c("bold", f"sitegate {header.tool_version}: target ITMS each host's current version; packs chosen per host") + "\n"
         packs = ", ".join(f"{p.id}@{p.version}" for p in header.packs if not any(p.id in q.chain[1:] for q in header.packs)) or "none"
-        target = header.target or "each host's current version"
-        return self._c("bold", f"sitegate {header.tool_version}: target ITMS {target}; packs {packs}") + "\n"
+        return self._c("bold", f"sitegate {header.tool_version}: target ITMS {header.target}; packs {packs}") + "\n"
 
     def host(self, result: HostResult) -> str:
         name = safe_text(result.name)
+        if self.target is None and not result.rejected:
+            self.packs_used[result.packs] = self.packs_used.get(result.packs, 0) + 1
         if result.rejected:
             lines = [f"{self._c('error', 'REJECTED')} {name}"]
             lines += [f"    {safe_text(d.format())}" for d in result.diagnostics]
@@ -65,6 +73,8 @@ class TableRenderer:
             out.append(f"... and {len(summary.fixed) - 20} more fixed since the baseline")
         for n in summary.notices:
             out.append(n)
+        if self.target is None and self.packs_used:
+            out.append("packs used: " + packs_used_text(self.packs_used))
         o = summary.outcomes
         verdict_color = {0: "ok", 1: "error", 2: "error"}[summary.exit_code]
         line = (
@@ -83,3 +93,9 @@ def _short(v: object) -> str:
 
     text = _show(v)
     return text if len(text) <= 120 else text[:117] + "..."
+
+
+def packs_used_text(used: dict[tuple[str, ...], int]) -> str:
+    """'itms-8.6@1.0.0 (3 hosts), ...': the packs hosts were checked against, most hosts first."""
+    parts = sorted(used.items(), key=lambda kv: (-kv[1], kv[0]))
+    return ", ".join(f"{' + '.join(labels) or 'none'} ({n} host{'s' if n != 1 else ''})" for labels, n in parts)
