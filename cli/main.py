@@ -166,7 +166,7 @@ def run_gate(
     # Locations are cheap for JSON Lines (the record's line) and computed once per
     # JSON document, so every format gets them.
     needs_location = True
-    needs_full = any(s.fmt is Format.JUNIT for s in specs) or (sarif_profile == "full" and any(s.fmt is Format.SARIF for s in specs))
+    needs_full = any(s.fmt is Format.JUNIT for s in specs) or (sarif_profile == "full" and any(s.fmt in (Format.SARIF, Format.JSON) for s in specs))
     options = Options(
         target=target,
         fail_on=fail_on,
@@ -280,7 +280,7 @@ OUTPUT_OPT = typer.Option([], "--output", "-o", help="Output file, or FORMAT=FIL
 FAIL_ON_OPT = typer.Option(FailOn.ERROR, "--fail-on", help="Lowest severity that fails the gate.")
 ALLOW_UNKNOWN_OPT = typer.Option(False, "--allow-unknown", help="Do not fail the gate on unknown outcomes (missing facts).")
 CATEGORY_OPT = typer.Option(None, "--category", help="SARIF automationDetails.id (default from the target).")
-SARIF_PROFILE_OPT = typer.Option("github", "--sarif-profile", help="github (failures and unknowns) or full (every outcome).")
+SARIF_PROFILE_OPT = typer.Option("github", "--sarif-profile", help="github (failures and unknowns) or full (every outcome, in SARIF and in the JSON report's hosts[].outcomes).")
 INPUT_FORMAT_OPT = typer.Option(None, "--input-format", help="json, jsonl, powershell or csv (default: by file name).")
 MAPPING_OPT = typer.Option(None, "--mapping", help="Column-mapping YAML for --input-format csv.")
 AUDIT_DATE_OPT = typer.Option(None, "--audit-date", help="Date for lifecycle rules, YYYY-MM-DD (default: today).")

@@ -211,3 +211,21 @@ def test_table_without_a_target_names_the_packs_each_host_was_checked_against(cl
     first, *_, last = stdout.rstrip("\n").splitlines()
     assert "packs chosen per host" in first and "itms-8.8.1" not in first
     assert "packs used: itms-8.6@1.0.0 (4 hosts)" in stdout
+
+
+def test_json_report_does_not_change_with_the_other_outputs(cli, tmp_path: Path) -> None:
+    """JUnit makes the engine keep every outcome; the JSON report shows them only with --sarif-profile full."""
+    stamp = re.compile(r'"(started_at|finished_at)": "[^"]*"')
+    texts = {}
+    for case, extra in {"alone": [], "with_junit": ["-o", f"junit={tmp_path / 'TEST-x.xml'}"],
+                        "full": ["--sarif-profile", "full"]}.items():
+        out = tmp_path / f"{case}.json"
+        code, _, _ = cli("check", str(EXAMPLES / "fleet.json"), "--target", "8.7.3", "-o", f"json={out}", *extra)
+        assert code == 1
+        texts[case] = stamp.sub("", out.read_text("utf-8"))
+    assert texts["alone"] == texts["with_junit"]
+    alone = json.loads((tmp_path / "alone.json").read_text("utf-8"))["hosts"]
+    full = json.loads((tmp_path / "full.json").read_text("utf-8"))["hosts"]
+    assert not any("outcomes" in h for h in alone)
+    assert all(h["outcomes"] and set(h["outcomes"].values()) <= {"pass", "fail", "unknown", "error", "not_applicable"} for h in full)
+    assert len(full) == len(alone) == 4

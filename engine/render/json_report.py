@@ -78,9 +78,10 @@ def finding_dict(f: Finding, host: str, evidence: Any = None) -> dict[str, Any]:
     }
 
 
-def host_dict(r: HostResult, evidence_json: Any = None) -> dict[str, Any]:
-    """One host result (``evidence_json``: finding -> its evidence's JSON, a cache)."""
-    name, source, line, index, target, packs, os_, roles, site, ns, c, findings, rule_ids, outcomes, rejected, diagnostics, _, _ = r
+def host_dict(r: HostResult, evidence_json: Any = None, outcomes: bool = True) -> dict[str, Any]:
+    """One host result (``evidence_json``: finding -> its evidence's JSON, a cache;
+    ``outcomes``: add every rule's outcome, when the result carries them)."""
+    name, source, line, index, target, packs, os_, roles, site, ns, c, findings, rule_ids, codes, rejected, diagnostics, _, _ = r
     d: dict[str, Any] = {
         "name": name,
         "source": source,
@@ -98,8 +99,8 @@ def host_dict(r: HostResult, evidence_json: Any = None) -> dict[str, Any]:
         else [finding_dict(f, name, evidence_json(f[5])) for f in findings],
         "diagnostics": [d.to_dict() for d in diagnostics] if diagnostics else [],
     }
-    if outcomes:
-        d["outcomes"] = {rid: OUTCOME_NAMES[c] for rid, c in zip(rule_ids, outcomes)}
+    if outcomes and codes:
+        d["outcomes"] = {rid: OUTCOME_NAMES[c] for rid, c in zip(rule_ids, codes)}
     return d
 
 
@@ -139,6 +140,9 @@ class JsonRenderer:
         # the same way: its JSON is made once (keyed by identity, the tuple held
         # so the identity stays its own).
         self._evidence: dict[int, tuple[Any, orjson.Fragment]] = {}
+        # Every rule's outcome per host only in the full profile: the report must not
+        # change with the other outputs of the run (JUnit makes the engine keep them).
+        self.outcomes = options.sarif_profile == "full"
         self.capacity = None
         if options.capacity:
             from ..capacity import CapacityAccumulator
@@ -163,7 +167,7 @@ class JsonRenderer:
 
     def fragment(self, result: HostResult) -> str:
         """The host's JSON, a function of the result alone (--jobs workers make it)."""
-        return orjson.dumps(host_dict(result, self._evidence_json), default=_default).decode()
+        return orjson.dumps(host_dict(result, self._evidence_json, self.outcomes), default=_default).decode()
 
     def place(self, fragment: str) -> str:
         """The text ``host`` writes for a fragment: separated from the host before it."""
