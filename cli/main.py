@@ -494,7 +494,7 @@ def import_cmd(
     from_fmt: str = typer.Option(..., "--from", help="Input format: json, jsonl, csv, powershell."),
     output: str = typer.Option("-", "--output", "-o", help="Facts JSON Lines to write ('-' is stdout)."),
     mapping: Optional[str] = typer.Option(None, "--mapping", help="Column-mapping YAML (csv only)."),
-    strict: bool = typer.Option(False, "--strict", help="Any rejected record or unreadable value exits 2."),
+    strict: bool = typer.Option(False, "--strict", help="Also reject records with a value that could not be read (a warning otherwise)."),
     report: Optional[str] = typer.Option(None, "--report", help="Also write the import accounting as JSON to this file."),
 ) -> None:
     """Import exported inventories (CMDB/console CSV, PowerShell output) into a facts file."""
@@ -531,7 +531,9 @@ def import_cmd(
         for d in stats.warning_diagnostics:
             typer.echo(safe_text(d.format()), err=True)
     typer.echo(f"sitegate import: {stats.summary()}", err=True)
-    if stats.written == 0 or (strict and not stats.ok) or stats.file_errors:
+    # A rejected record is bad input: the good ones are written, but the exit code says
+    # the file is incomplete, so `import && check` cannot pass a host that was dropped.
+    if stats.written == 0 or not stats.ok or stats.file_errors:
         raise typer.Exit(2)
     raise typer.Exit(0)
 

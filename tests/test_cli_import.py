@@ -13,7 +13,7 @@ def test_import_csv_accounts_for_every_record(tmp_path: Path) -> None:
     out = tmp_path / "facts.jsonl"
     report = tmp_path / "import.json"
     proc = run_sitegate("import", "--from", "csv", str(DATA / "csv" / "messy.csv"), "-o", str(out), "--report", str(report))
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == 2, proc.stderr  # records were rejected: the good ones are written, the exit says so
     stats = json.loads(report.read_text())
     lines = out.read_text().splitlines()
     assert stats["read"] == stats["written"] + stats["rejected"] and stats["written"] == len(lines) and stats["rejected"] >= 1
@@ -24,6 +24,17 @@ def test_import_csv_accounts_for_every_record(tmp_path: Path) -> None:
 def test_import_strict_exits_2(tmp_path: Path) -> None:
     proc = run_sitegate("import", "--from", "csv", str(DATA / "csv" / "messy.csv"), "-o", str(tmp_path / "f.jsonl"), "--strict")
     assert proc.returncode == 2 and "messy.csv:" in proc.stderr
+
+
+def test_import_with_a_rejected_record_exits_2_and_keeps_the_others(tmp_path: Path) -> None:
+    """`import && check` must not pass a fleet from which a host was dropped."""
+    src = tmp_path / "two.json"
+    src.write_text('{"hosts": [{"name": "A", "agent": {"managed": "yes"}}, {"name": "B", "agent": {"managed": true}}]}', "utf-8")
+    out = tmp_path / "facts.jsonl"
+    proc = run_sitegate("import", "--from", "json", str(src), "-o", str(out))
+    assert proc.returncode == 2, proc.stderr
+    assert "two.json:1:47" in proc.stderr and "/hosts/0/agent/managed" in proc.stderr and "1 rejected" in proc.stderr
+    assert [json.loads(line)["name"] for line in out.read_text("utf-8").splitlines()] == ["B"]
 
 
 def test_import_then_check_round_trip(tmp_path: Path) -> None:
