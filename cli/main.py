@@ -7,6 +7,7 @@ usage. No traceback ever reaches the user: input problems are printed as
 from __future__ import annotations
 
 import gc
+import re
 import sys
 from enum import Enum
 from importlib import resources
@@ -21,7 +22,7 @@ from ..engine.model import FailOn
 from ..engine.packs import PolicySet, load_policies
 from ..engine.render import Format, RenderOptions, available_formats, can_fragment, make_renderer
 from .logging import configure, get_logger
-from .output import OutputError, Sink, check_not_inputs, parse_outputs
+from .output import OutputError, Sink, check_not_inputs, new_file_mode, parse_outputs
 
 app = typer.Typer(
     name="sitegate",
@@ -80,6 +81,51 @@ def _print_diagnostics(diags: Iterable[Diagnostic]) -> None:
         typer.echo(safe_text(d.format()), err=True)
 
 
+def _usage_errors(target: str | None, audit_date: str | None, input_format: str | None) -> list[Diagnostic]:
+    """Options that are wrong on their face (checked before any file is read)."""
+    errors: list[Diagnostic] = []
+    if target is not None:
+        from packaging.version import InvalidVersion, Version
+
+        try:
+            Version(target)
+        except InvalidVersion:
+            errors.append(Diagnostic("--target", f"{target!r} is not a version (e.g. 8.7.3)", code="usage"))
+    if audit_date is not None:
+        from datetime import date
+
+        try:
+            ok = bool(_ISO_DATE.fullmatch(audit_date)) and bool(date.fromisoformat(audit_date))
+        except ValueError:
+            ok = False
+        if not ok:
+            errors.append(Diagnostic("--audit-date", f"{audit_date!r} is not a date: write YYYY-MM-DD", code="usage"))
+    if input_format is not None and input_format not in ("json", "jsonl"):
+        from ..facts.importers import ALIASES, IMPORTERS
+
+        if ALIASES.get(input_format.lower(), input_format.lower()) not in IMPORTERS:
+            names = ", ".join(sorted({"json", "jsonl", *IMPORTERS}))
+            errors.append(Diagnostic("--input-format", f"unknown input format {input_format!r} (formats: {names})", code="usage"))
+    return errors
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _load_for_run(policy_dirs: list[str], data: list[str]) -> tuple[PolicySet, list[Diagnostic], list[Diagnostic]]:
+    """(policies, warnings, errors): no policy at all when the packs do not load."""
+    try:
+        if data:
+            policies, warnings = load_policies(policy_dirs, overlays=data)  # type: ignore[call-arg]
+        else:
+            policies, warnings = load_policies(policy_dirs)
+        return policies, warnings, []
+    except InputError as exc:
+        errors = [d for d in exc.diagnostics if d.level is Level.ERROR]
+        others = [d for d in exc.diagnostics if d.level is not Level.ERROR]
+        return PolicySet([], {}), others, errors
+
+
 def _load(policy_dirs: list[str], data: list[str] | None = None) -> tuple[PolicySet, list[Diagnostic]]:
     try:
         if data:
@@ -130,6 +176,7 @@ def run_gate(
     """Evaluate once and write every requested output; returns the exit code."""
     log = get_logger()
     data = data or []
+    facts_given = list(facts)
     try:
         specs = parse_outputs(outputs, fmt)
         check_not_inputs(specs, [*facts, *policy_dirs, *data, *([waivers] if waivers else []), *([baseline] if baseline else [])])
@@ -140,33 +187,42 @@ def run_gate(
         if s.fmt not in available_formats():
             typer.echo(f"sitegate: format {s.fmt.value} is not available in this version", err=True)
             return 2
-    policies, warnings = _load(policy_dirs, data)
+    # Everything that can be wrong before a host is read is collected, all of it, and
+    # then written into every requested output: a report left over from an earlier
+    # run must never be published as this run's verdict.
+    setup_errors: list[Diagnostic] = _usage_errors(target, audit_date, input_format)
+    policies, warnings, policy_errors = _load_for_run(policy_dirs, data)
+    setup_errors += policy_errors
     extra_inputs: list[tuple[str, str]] = [("data", f"{o.path}@sha256:{o.digest}") for o in getattr(policies, "overlays", [])]
+    date_ok = not any(d.source == "--audit-date" for d in setup_errors)
+    waiver_set = baseline_set = None
     try:
-        waiver_set = _load_waivers(waivers, audit_date) if waivers else None
+        waiver_set = _load_waivers(waivers, audit_date) if waivers and date_ok else None
+    except InputError as exc:
+        setup_errors += exc.diagnostics
+    try:
         baseline_set = _load_baseline(baseline) if baseline else None
     except InputError as exc:
-        _print_diagnostics(exc.diagnostics)
-        return 2
+        setup_errors += exc.diagnostics
     if waiver_set is not None:
         extra_inputs.append(("waivers", f"{waivers}@sha256:{waiver_set.digest}"))
     if baseline_set is not None:
         extra_inputs.append(("baseline", f"{baseline}@sha256:{baseline_set.digest}"))
-    if target is not None:
-        from packaging.version import InvalidVersion, Version
-
-        try:
-            Version(target)
-        except InvalidVersion:
-            typer.echo(f"sitegate: --target {target!r} is not a version (e.g. 8.7.3)", err=True)
-            return 2
-        if not policies.select(target):
-            typer.echo(f"sitegate: no policy pack applies to ITMS {target} (see: sitegate policies list)", err=True)
-            return 2
+    target_ok = target is None or not any(d.source == "--target" for d in setup_errors)
+    if target is not None and target_ok and not policy_errors and not policies.select(target):
+        setup_errors.append(Diagnostic("--target", f"no policy pack applies to ITMS {target} (see: sitegate policies list)", code="usage"))
     # Locations are cheap for JSON Lines (the record's line) and computed once per
     # JSON document, so every format gets them.
     needs_location = True
     needs_full = any(s.fmt is Format.JUNIT for s in specs) or (sarif_profile == "full" and any(s.fmt in (Format.SARIF, Format.JSON) for s in specs))
+    if setup_errors:
+        # Nothing is read or evaluated; every output records the errors and exit code 2
+        # (they reach stderr with the other input errors at the end).
+        facts = []
+        input_format = None
+        policies = PolicySet([], {})
+        audit_date = audit_date if date_ok else None
+        warnings = [*warnings, *setup_errors]
     options = Options(
         target=target,
         fail_on=fail_on,
@@ -176,7 +232,7 @@ def run_gate(
         capacity=capacity or any(s.fmt is Format.HTML for s in specs),
         audit_date=audit_date,
         category=category,
-        inputs=tuple(facts),
+        inputs=tuple(facts_given),
         extra_inputs=tuple(extra_inputs),
         waivers=waiver_set,
         baseline=baseline_set,
@@ -250,7 +306,12 @@ def run_gate(
         for sink in sinks:
             sink.abort()
         raise
-    if not any(s.path == "-" and s.fmt is Format.TABLE for s in specs):
+    if setup_errors:
+        # Errors of the invocation itself go to stderr whatever the outputs are.
+        _print_diagnostics(setup_errors)
+        n = sum(1 for d in policy_errors if d.level is Level.ERROR)
+        typer.echo(f"sitegate: {n} policy error(s): nothing was evaluated" if n else "sitegate: nothing was evaluated", err=True)
+    elif not any(s.path == "-" and s.fmt is Format.TABLE for s in specs):
         # Input problems always reach the user, even when stdout carries JSON or SARIF.
         _print_diagnostics(d for d in summary.diagnostics if d.level is Level.ERROR)
     log.info("done", hosts=summary.hosts_evaluated, rejected=summary.hosts_rejected, exit_code=summary.exit_code)
@@ -550,13 +611,23 @@ def _write_atomic(path: str, data: bytes) -> None:
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise OutputError(f"--output {path}: directory {directory} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=".sitegate-", suffix=".tmp", dir=directory)
+    if os.path.isdir(path):
+        raise OutputError(f"--output {path} is a directory: name a file")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".sitegate-", suffix=".tmp", dir=directory)
+        os.fchmod(fd, new_file_mode(path))
+    except OSError as exc:
+        raise OutputError(f"--output {path}: cannot write in {directory}: {exc.strerror or exc}") from None
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+    except OSError as exc:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise OutputError(f"--output {path}: cannot write: {exc.strerror or exc}") from None
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -22,6 +23,20 @@ class OutputError(Exception):
     """A bad --output request (usage error, exit 2)."""
 
 
+_FORMAT_LIKE = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,19}")
+
+
+def new_file_mode(path: str) -> int:
+    """The mode the output gets: an existing file keeps its own, a new one follows the umask
+    (a temporary file is created 0600, which would hide a report from other CI users)."""
+    try:
+        return os.stat(path).st_mode & 0o777
+    except OSError:
+        mask = os.umask(0)
+        os.umask(mask)
+        return 0o666 & ~mask
+
+
 def parse_outputs(outputs: list[str], default_fmt: Format) -> list[OutputSpec]:
     """``--output FILE`` uses --format; ``--output fmt=FILE`` names the format."""
     if not outputs:
@@ -30,10 +45,19 @@ def parse_outputs(outputs: list[str], default_fmt: Format) -> list[OutputSpec]:
     names = {f.value for f in Format}
     for o in outputs:
         fmt_name, sep, path = o.partition("=")
-        if sep and fmt_name in names:
-            specs.append(OutputSpec(Format(fmt_name), path or "-"))
+        if sep and fmt_name.lower() in names:
+            specs.append(OutputSpec(Format(fmt_name.lower()), path or "-"))
+        elif sep and _FORMAT_LIKE.fullmatch(fmt_name):
+            # A misspelt or missing format must not become part of a file name silently.
+            raise OutputError(
+                f"--output {o}: unknown format {fmt_name!r} (formats: {', '.join(sorted(names))});"
+                f" for a file whose name has '=' in it, write ./{o}"
+            )
         else:
             specs.append(OutputSpec(default_fmt, o))
+    for s in specs:
+        if s.path != "-" and os.path.isdir(s.path):
+            raise OutputError(f"--output {s.path} is a directory: name a file")
     stdout = [s for s in specs if s.path == "-"]
     if len(stdout) > 1:
         raise OutputError("only one output can go to standard output")
@@ -73,7 +97,11 @@ class Sink:
             directory = os.path.dirname(os.path.abspath(spec.path))
             if not os.path.isdir(directory):
                 raise OutputError(f"--output {spec.path}: directory {directory} does not exist")
-            fd, self.tmp = tempfile.mkstemp(prefix=".sitegate-", suffix=".tmp", dir=directory)
+            try:
+                fd, self.tmp = tempfile.mkstemp(prefix=".sitegate-", suffix=".tmp", dir=directory)
+                os.fchmod(fd, new_file_mode(spec.path))
+            except OSError as exc:
+                raise OutputError(f"--output {spec.path}: cannot write in {directory}: {exc.strerror or exc}") from None
             # A large buffer: a fleet report is written a host (a few KB) at a time.
             self.fh = os.fdopen(fd, "w", encoding="utf-8", newline="\n", buffering=1 << 20)
 
@@ -99,10 +127,14 @@ class Sink:
         if self.tmp is None:
             self.fh.flush()
             return
-        self.fh.flush()
-        os.fsync(self.fh.fileno())
-        self.fh.close()
-        os.replace(self.tmp, self.spec.path)
+        try:
+            self.fh.flush()
+            os.fsync(self.fh.fileno())
+            self.fh.close()
+            os.replace(self.tmp, self.spec.path)
+        except OSError as exc:
+            self.abort()
+            raise OutputError(f"--output {self.spec.path}: cannot write: {exc.strerror or exc}") from None
         self.tmp = None
 
     def abort(self) -> None:
@@ -110,6 +142,8 @@ class Sink:
         if self.tmp is not None:
             try:
                 self.fh.close()
+            except OSError:
+                pass  # the text is being dropped anyway (a full disk fails the flush)
             finally:
                 try:
                     os.unlink(self.tmp)

@@ -229,3 +229,77 @@ def test_json_report_does_not_change_with_the_other_outputs(cli, tmp_path: Path)
     assert not any("outcomes" in h for h in alone)
     assert all(h["outcomes"] and set(h["outcomes"].values()) <= {"pass", "fail", "unknown", "error", "not_applicable"} for h in full)
     assert len(full) == len(alone) == 4
+
+
+SETUP_ERRORS = {
+    "no pack for the target": (["--target", "7.1"], "no policy pack applies to ITMS 7.1"),
+    "target not a version": (["--target", "abc"], "'abc' is not a version"),
+    "audit date": (["--target", "8.7.3", "--audit-date", "2026-02-30"], "is not a date: write YYYY-MM-DD"),
+    "input format": (["--target", "8.7.3", "--input-format", "yaml"], "unknown input format 'yaml'"),
+    "waivers": (["--target", "8.7.3", "--waivers", str(DATA / "does-not-exist.yaml")], "does-not-exist.yaml"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SETUP_ERRORS))
+def test_an_error_before_any_host_is_read_is_written_into_every_output(cli, tmp_path: Path, case: str) -> None:
+    """A report left from an earlier, passing run must not survive a run that failed to start."""
+    outs = {"json": tmp_path / "r.json", "sarif": tmp_path / "r.sarif", "junit": tmp_path / "TEST-r.xml", "markdown": tmp_path / "r.md"}
+    args = [a for f, p in outs.items() for a in ("-o", f"{f}={p}")]
+    code, _, _ = cli("check", str(EXAMPLES / "fleet.json"), "--target", "8.7.3", "--fail-on", "never", *args)
+    assert code == 0 and '"exit_code": 0' in outs["json"].read_text("utf-8")
+    extra, message = SETUP_ERRORS[case]
+    code, stdout, stderr = cli("check", str(EXAMPLES / "fleet.json"), *extra, *args)
+    assert code == 2 and message in stderr and "nothing was evaluated" in stderr
+    report = json.loads(outs["json"].read_text("utf-8"))
+    assert report["summary"]["exit_code"] == 2 and report["hosts"] == []
+    assert any(message in d["message"] or message in d["source"] for d in report["summary"]["diagnostics"])
+    sarif = assert_valid_sarif(outs["sarif"].read_text("utf-8"))
+    assert sarif["runs"][0]["invocations"][0]["exitCode"] == 2
+    assert_valid_junit(outs["junit"].read_text("utf-8"))
+    assert 'name="exit_code" value="2"' in outs["junit"].read_text("utf-8")
+    assert "(exit code 2)" in outs["markdown"].read_text("utf-8")
+
+
+def test_every_setup_error_is_reported_not_only_the_first(cli) -> None:
+    code, _, stderr = cli("check", str(EXAMPLES / "fleet.json"), "--target", "abc", "--audit-date", "yesterday", "--input-format", "xml")
+    assert code == 2
+    assert "'abc' is not a version" in stderr and "'yesterday' is not a date" in stderr and "unknown input format 'xml'" in stderr
+
+
+@pytest.mark.parametrize("spec", ["xml=out.xml", "jsn=out.json"])
+def test_an_unknown_format_before_equals_is_a_usage_error_not_a_file_name(cli, tmp_path: Path, monkeypatch, spec: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, _, stderr = cli("check", str(EXAMPLES / "fleet.json"), "--target", "8.7.3", "-o", spec)
+    assert code == 2 and "unknown format" in stderr and f"./{spec}" in stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_format_names_before_equals_are_case_insensitive(cli, tmp_path: Path) -> None:
+    out = tmp_path / "r.json"
+    code, _, _ = cli("check", str(EXAMPLES / "fleet.json"), "--target", "8.7.3", "-o", f"JSON={out}")
+    assert code == 1 and json.loads(out.read_text("utf-8"))["summary"]["exit_code"] == 1
+
+
+def test_output_to_a_directory_or_an_unwritable_place_is_a_usage_error(tmp_path: Path) -> None:
+    from .conftest import run_sitegate
+
+    proc = run_sitegate("check", str(EXAMPLES / "fleet.json"), "--target", "8.7.3", "-o", f"json={tmp_path}")
+    assert proc.returncode == 2 and "is a directory" in proc.stderr and "internal error" not in proc.stderr
+    proc = run_sitegate("check", str(EXAMPLES / "fleet.json"), "--target", "8.7.3", "-o", "junit=/proc/version")
+    assert proc.returncode == 2 and "cannot write" in proc.stderr and "internal error" not in proc.stderr
+
+
+def test_outputs_follow_the_umask_and_keep_an_existing_files_mode(tmp_path: Path) -> None:
+    from .conftest import run_sitegate
+
+    new, old = tmp_path / "new.json", tmp_path / "old.json"
+    old.write_text("{}", "utf-8")
+    old.chmod(0o640)
+    mask = os.umask(0o022)
+    try:
+        proc = run_sitegate("check", str(EXAMPLES / "fleet.json"), "--target", "8.7.3", "-o", f"json={new}", "-o", f"sarif={old}")
+    finally:
+        os.umask(mask)
+    assert proc.returncode == 1, proc.stderr
+    assert new.stat().st_mode & 0o777 == 0o644
+    assert old.stat().st_mode & 0o777 == 0o640
