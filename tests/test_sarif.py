@@ -258,3 +258,17 @@ def test_artifact_locations() -> None:
     assert artifact_location("/abs/x.json", "%SRCROOT%") == {"uri": "file:///abs/x.json"}
     assert artifact_location("C:\\inv\\x.json", "%SRCROOT%") == {"uri": "file:///C:/inv/x.json"}
     assert artifact_location("inv\\x.json", "%SRCROOT%")["uri"] == "inv/x.json"
+
+
+def test_a_repeated_host_name_gets_its_own_line_hash(policies, tmp_path: Path) -> None:
+    """Two records named PS-PAR-02: GitHub tells their alerts apart only by the ':N' suffix."""
+    doc = json.loads((EXAMPLES / "fleet.json").read_text("utf-8"))
+    doc["hosts"].append(next(h for h in doc["hosts"] if h["name"] == "PS-PAR-02"))
+    path = tmp_path / "dup.json"
+    path.write_text(json.dumps(doc, indent=2), "utf-8")
+    for profile in ("github", "full"):
+        sarif = json.loads(render_one(Format.SARIF, policies, items=fleet_items(path, "dup.json"), sarif_profile=profile))
+        hashes = [r["partialFingerprints"]["primaryLocationLineHash"] for r in sarif["runs"][0]["results"]]
+        assert len(hashes) == len(set(hashes)), profile
+        repeated = [h for h in hashes if h.endswith(":2")]
+        assert repeated and all(h[:-2] + ":1" in hashes for h in repeated), profile

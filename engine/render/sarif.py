@@ -15,7 +15,8 @@ Mapping (see docs/ci.md and reference/output-formats.md section 6.1):
   ``resource``, ``site/notification-server/host``), and the host, OS, roles,
   observed and expected values in ``result.properties``.
 - ``partialFingerprints.primaryLocationLineHash`` is semantic:
-  ``first16hex(sha256(rule|host|setting)):1``, so an alert survives moved lines,
+  ``first16hex(sha256(rule|host|setting)):N`` (N is 1, or counts the repeats of a
+  host name that occurs more than once in the run), so an alert survives moved lines,
   reformatted or reordered facts files and changed values;
   ``sitegateFinding/v1`` holds the full fingerprint (``--baseline`` reads it).
 - Unknown and error outcomes are results with ``kind: "fail"`` and the rule's
@@ -169,6 +170,10 @@ def notification(d: Diagnostic, uri_base_id: str) -> dict[str, Any]:
     return n
 
 
+# Fingerprints remembered for the ":N" occurrence suffix (about 150 bytes each).
+OCCURRENCE_LIMIT = 200_000
+
+
 class SarifRenderer:
     """Streams one SARIF 2.1.0 log with one run."""
 
@@ -181,6 +186,11 @@ class SarifRenderer:
         self.rule_index: dict[str, int] = {}
         self.rules: dict[str, RuleInfo] = {}
         self.count = 0
+        # Occurrences of each fingerprint: two records with the same host name give the
+        # same one, and GitHub keeps the alerts apart by the ":N" suffix. Bounded: the
+        # full profile has no result limit, so past OCCURRENCE_LIMIT fingerprints a
+        # new one is not remembered (a repeat of it would get ":1" again).
+        self._occurrences: dict[str, int] = {}
         self.dropped = 0
         self.waived_left_out = 0
         self.rejected: list[Diagnostic] = []
@@ -321,6 +331,14 @@ class SarifRenderer:
             "target": r.target,
         }
 
+    def _line_hash(self, fp: str) -> str:
+        """``first16hex:N``, N counting the results of this run with the same fingerprint."""
+        seen = self._occurrences
+        n = seen.get(fp, 0) + 1
+        if n > 1 or len(seen) < OCCURRENCE_LIMIT:
+            seen[fp] = n
+        return f"{fp[:16]}:{n}"
+
     def _result(self, r: HostResult, f: Finding) -> dict[str, Any]:
         ev = f.evidence[0] if f.evidence else None
         observed = _show(ev.observed) if ev else "missing"
@@ -348,7 +366,7 @@ class SarifRenderer:
             },
             "logicalLocations": self._logical(r),
         }]
-        res["partialFingerprints"] = {"primaryLocationLineHash": fp[:16] + ":1", FINGERPRINT_KEY: fp}
+        res["partialFingerprints"] = {"primaryLocationLineHash": self._line_hash(fp), FINGERPRINT_KEY: fp}
         res["fingerprints"] = {FINGERPRINT_KEY: fp}
         if f.baseline is not None:
             res["baselineState"] = f.baseline
@@ -394,7 +412,7 @@ class SarifRenderer:
             "physicalLocation": {"artifactLocation": artifact_location(r.source, self.base), "region": _region(r.line, 1)},
             "logicalLocations": self._logical(r),
         }]
-        res["partialFingerprints"] = {"primaryLocationLineHash": fp[:16] + ":1", FINGERPRINT_KEY: fp}
+        res["partialFingerprints"] = {"primaryLocationLineHash": self._line_hash(fp), FINGERPRINT_KEY: fp}
         props = self._host_props(r)
         props["outcome"] = "pass" if code == PASS else "not_applicable"
         if rule is not None:
