@@ -72,7 +72,12 @@ def _schema_diagnostics(doc: YamlDoc) -> list[Diagnostic]:
             if len(deepest.absolute_path) < len(e.absolute_path):
                 break
             e = deepest
-        out.append(doc.diag(_pointer(e.absolute_path), e.message, code="data-schema"))
+        ptr = _pointer(e.absolute_path)
+        msg = e.message
+        if ptr in doc.float_text and e.validator == "type":
+            text = doc.float_text[ptr]
+            msg = f"{text} is a YAML number (read as {e.instance!r}); versions must be quoted strings: write '{text}'"
+        out.append(doc.diag(ptr, msg, code="data-schema"))
     return out
 
 

@@ -29,10 +29,12 @@ from pydantic import ValidationError
 from ..facts.normalize import DERIVED_FACTS
 from .diagnostics import Diagnostic, InputError, Level
 from .operators import OPERATORS, Operand, OperatorError, compile_regex, parse_specifier
-from .policy import AllOf, AnyOf, Condition, Leaf, NotOf, Pack, Rule, Table, TableRef
+from .policy import VERSION_COLUMN, AllOf, AnyOf, Condition, Leaf, NotOf, Pack, Rule, Table, TableRef
 from .yamlload import YamlDoc, load_yaml_file
 
 MAX_POLICY_BYTES = 2 * 1024 * 1024
+#: Pack file extensions, compared case-insensitively (``my.YAML`` is a pack too).
+POLICY_SUFFIXES = (".yaml", ".yml")
 
 
 @lru_cache(maxsize=None)
@@ -155,15 +157,20 @@ def bundled_policy_files() -> list[tuple[str, str]]:
     root = resources.files("sitegate.policies")
     out = []
     for entry in sorted(root.iterdir(), key=lambda e: e.name):
-        if entry.name.endswith((".yaml", ".yml")) and entry.is_file():
+        if entry.name.lower().endswith(POLICY_SUFFIXES) and entry.is_file():
             out.append((str(entry), f"<bundled>/{entry.name}"))
     return out
 
 
 def policy_dir_files(directory: str) -> tuple[list[tuple[str, str]], list[Diagnostic]]:
-    """Pack files under a --policy-dir: *.yaml / *.yml only, no symlink leaving the directory.
+    """Pack files under a --policy-dir: *.yaml / *.yml (any case), no symlink leaving the directory.
 
-    Every file passed over is reported as a warning, so nothing is skipped silently.
+    Nothing is skipped silently, and a skipped pack is never a green run: a
+    symbolic link to a file or directory outside the directory is an error (the
+    pack it points to would not be evaluated), as is a directory with no pack
+    file at all. Other files (``README.md``, ``notes.txt``) and a symbolic link to
+    a directory inside the directory (its files are read once, at their real
+    path) are passed over with a warning.
     """
     diags: list[Diagnostic] = []
     if not os.path.exists(directory):
@@ -172,23 +179,31 @@ def policy_dir_files(directory: str) -> tuple[list[tuple[str, str]], list[Diagno
         return [], [Diagnostic(directory, "is not a directory (--policy-dir takes a directory)", code="io")]
     root = os.path.realpath(directory)
     files: list[tuple[str, str]] = []
+
+    def outside(path: str) -> bool:
+        return os.path.commonpath([root, os.path.realpath(path)]) != root
+
     for dp, dns, fns in os.walk(directory, followlinks=False):
         dns.sort()
         for d in list(dns):
             full = os.path.join(dp, d)
             if os.path.islink(full):
-                diags.append(Diagnostic(full, "symbolic link to a directory skipped", level=Level.WARNING, code="skipped"))
+                if outside(full):
+                    diags.append(Diagnostic(full, f"symbolic link to a directory out of the policy directory ({os.path.realpath(full)}): its packs are not loaded; copy them into {directory}", code="skipped"))
+                else:
+                    diags.append(Diagnostic(full, "symbolic link to a directory skipped (its files are read at their real path)", level=Level.WARNING, code="skipped"))
                 dns.remove(d)
         for fn in sorted(fns):
             full = os.path.join(dp, fn)
-            if not fn.lower().endswith((".yaml", ".yml")):
+            if not fn.lower().endswith(POLICY_SUFFIXES):
                 diags.append(Diagnostic(full, "not a .yaml/.yml file: skipped", level=Level.WARNING, code="skipped"))
                 continue
-            real = os.path.realpath(full)
-            if os.path.commonpath([root, real]) != root:
-                diags.append(Diagnostic(full, "symbolic link out of the policy directory: skipped", level=Level.WARNING, code="skipped"))
+            if outside(full):
+                diags.append(Diagnostic(full, f"symbolic link out of the policy directory ({os.path.realpath(full)}): skipped, so the pack is not evaluated; copy the file into {directory}", code="skipped"))
                 continue
             files.append((full, full))
+    if not files and not any(d.level is Level.ERROR for d in diags):
+        diags.append(Diagnostic(directory, f"no policy files in {directory} (a pack is a .yaml or .yml file)", code="no-policies"))
     return files, diags
 
 
@@ -326,6 +341,10 @@ def _check_leaf(leaf: Leaf, ptr: str, doc: YamlDoc, tables: dict[str, Table] | N
         out.append(doc.diag(vp, f"{doc.float_text[vp]} is a YAML number (read as {v!r}); quote versions: '{doc.float_text[vp]}'", code="policy-semantic"))
         return out
     op = spec.operand
+    if op in (Operand.SCALAR, Operand.LIST) and isinstance(v, list) == (op is Operand.LIST):
+        literal = _literal_diagnostics(leaf, kind, v, vp, doc)
+        if literal:
+            return out + literal
     bad = None
     if op is Operand.LIST and not isinstance(v, list):
         bad = "a list"
@@ -354,6 +373,44 @@ def _check_leaf(leaf: Leaf, ptr: str, doc: YamlDoc, tables: dict[str, Table] | N
     return out
 
 
+def _is_version_fact(path: str, kind: str | None) -> bool:
+    """A fact holding a version: context.target, derived.dotnet_version, agent.version,
+    platform.itms_version, os.version... (kind version, or a string named *version)."""
+    return kind == "version" or (kind == "string" and path.rsplit(".", 1)[-1].endswith("version"))
+
+
+def _number_text(v: Any, ptr: str, doc: YamlDoc) -> str:
+    """How a YAML number was written (``8.10``), for messages."""
+    return doc.float_text.get(ptr) or (str(v).lower() if isinstance(v, bool) else str(v))
+
+
+def _literal_diagnostics(leaf: Leaf, kind: str | None, v: Any, vp: str, doc: YamlDoc) -> list[Diagnostic]:
+    """Literal operands of eq/ne/in/not_in/contains_*: a YAML number where a string is compared.
+
+    A float inside a list operand (``["8.8", 8.10]``) is refused unless the fact
+    holds numbers, as a float for eq is; for a fact holding strings (versions
+    above all), no number or boolean can ever be equal, so any is refused.
+    """
+    out: list[Diagnostic] = []
+    items = list(enumerate(v)) if isinstance(v, list) else [(None, v)]
+    strings = kind in ("string", "version")
+    what = "versions" if _is_version_fact(leaf.fact, kind) else "strings"
+    for j, item in items:
+        ip = vp if j is None else f"{vp}/{j}"
+        if isinstance(item, str) or item is None:
+            continue
+        text = _number_text(item, ip, doc)
+        if ip in doc.float_text and kind != "number":
+            if strings:
+                msg = f"{text} is a YAML number (read as {item!r}); {leaf.fact} holds {what}: quote it: '{text}'"
+            else:
+                msg = f"{text} is a YAML number (read as {item!r}); quote versions: '{text}'"
+            out.append(doc.diag(ip, msg, code="policy-semantic"))
+        elif strings:
+            out.append(doc.diag(ip, f"{leaf.fact} holds {what}, so {text} (a YAML {'boolean' if isinstance(item, bool) else 'number'}) never equals it: quote it: '{text}'", code="policy-semantic"))
+    return out
+
+
 def check_table_ref(ref: TableRef, ptr: str, doc: YamlDoc, tables: dict[str, Table]) -> list[Diagnostic]:
     """A lookup names an existing table and columns, and its where operands are facts or literals."""
     t = tables.get(ref.table)
@@ -368,6 +425,136 @@ def check_table_ref(ref: TableRef, ptr: str, doc: YamlDoc, tables: dict[str, Tab
             out.append(doc.diag(f"{ptr}/where/{k}", f"table {ref.table} has no column {k!r}", code="policy-semantic"))
         if isinstance(operand, dict) and "fact" in operand and operand["fact"] not in fact_catalogue():
             out.append(doc.diag(f"{ptr}/where/{k}/fact", f"unknown fact {operand['fact']!r}", code="policy-semantic"))
+        elif not isinstance(operand, (dict, list, str)) and operand is not None:
+            # A number where the column holds strings (versions) matches no row.
+            wp = f"{ptr}/where/{k}"
+            holds = {_cell_kind(row.get(k)) for row in t.rows} - {None}
+            if "string" in holds or VERSION_COLUMN.match(k):
+                text = _number_text(operand, wp, doc)
+                lead = f"{text} is a YAML number (read as {operand!r})" if wp in doc.float_text else f"{text} is a YAML {'boolean' if isinstance(operand, bool) else 'number'}"
+                out.append(doc.diag(wp, f"{lead}; column {k!r} of table {ref.table} holds {'versions' if VERSION_COLUMN.match(k) else 'strings'}: quote it: '{text}'", code="policy-semantic"))
+    return out
+
+
+def _cell_kind(v: Any) -> str | None:
+    """'string' for a string or a list of strings, 'other' for any other value, None for null."""
+    if v is None:
+        return None
+    if isinstance(v, str) or (isinstance(v, list) and v and all(isinstance(x, str) for x in v)):
+        return "string"
+    return "other"
+
+
+_STRING_OPERANDS = (Operand.VERSION, Operand.SPECIFIER, Operand.REGEX, Operand.DATE)
+
+
+def _string_columns_read(ref: TableRef, leaf: Leaf | None, rule_id: str) -> dict[str, str]:
+    """Columns of ref.table a lookup compares with strings (versions): column -> why."""
+    cat = fact_catalogue()
+    out: dict[str, str] = {}
+    if leaf is not None:
+        spec = OPERATORS.get(leaf.op)
+        kind = cat.get(leaf.fact)
+        if (spec is not None and spec.operand in _STRING_OPERANDS) or kind in ("string", "version"):
+            out[ref.column] = f"rule {rule_id} compares it with {leaf.fact} ({leaf.op})"
+    for k, operand in ref.where.items():
+        if isinstance(operand, dict) and "fact" in operand and cat.get(operand["fact"]) in ("string", "version"):
+            out.setdefault(k, f"rule {rule_id} matches it with {operand['fact']}")
+    return out
+
+
+def _lookups(value: Any, leaf: Leaf) -> list[tuple[TableRef, Leaf | None]]:
+    """Every table lookup of an operand (nested lookups in where too), with the leaf
+    that compares its column (None for a nested lookup, matched against a column)."""
+    if not (isinstance(value, dict) and "table" in value):
+        return []
+    try:
+        ref = TableRef(**value)
+    except (TypeError, ValidationError):
+        return []
+    out: list[tuple[TableRef, Leaf | None]] = [(ref, leaf)]
+    for operand in ref.where.values():
+        out.extend((r, None) for r, _ in _lookups(operand, leaf))
+    return out
+
+
+def _table_type_diagnostics(loaded: dict[str, "LoadedPack"]) -> list[Diagnostic]:
+    """Columns that hold strings (versions) hold only strings, in every pack's own tables.
+
+    A column holds strings when its name says it holds versions (``VERSION_COLUMN``),
+    when a rule compares it with a string fact or a version operator (``min_version``
+    of ``agent_minimum``, read by version_ge), or when the same table holds strings
+    in it elsewhere: in another row, or in the table of a pack in the same
+    inheritance line. So ``{min_version: 8.10}`` or ``{itms: 8.10}`` in a pack is
+    refused as it is in a ``--data`` overlay, with its file:line:col.
+    """
+    children: dict[str, list[str]] = {}
+    for pid, lp in loaded.items():
+        if lp.pack.extends:
+            children.setdefault(lp.pack.extends, []).append(pid)
+
+    def line_of(pid: str) -> list[str]:
+        seen = [pid]
+        p = loaded[pid].pack.extends
+        while p and p in loaded and p not in seen:
+            seen.append(p)
+            p = loaded[p].pack.extends
+        todo = list(children.get(pid, []))
+        while todo:
+            c = todo.pop()
+            if c not in seen:
+                seen.append(c)
+                todo.extend(children.get(c, []))
+        return seen
+
+    reads: dict[str, dict[str, dict[str, str]]] = {}  # pack -> table -> column -> why
+
+    def reads_of(q: str) -> dict[str, dict[str, str]]:
+        if q not in reads:
+            r: dict[str, dict[str, str]] = {}
+            for rule in loaded[q].pack.rules:
+                for part in (rule.when, rule.assert_):
+                    for _, leaf in _leaves_with_ptr(part, ""):
+                        for ref, cmp in _lookups(leaf.value, leaf):
+                            cols = r.setdefault(ref.table, {})
+                            for col, reason in _string_columns_read(ref, cmp, rule.id).items():
+                                cols.setdefault(col, reason)
+            reads[q] = r
+        return reads[q]
+
+    out: list[Diagnostic] = []
+    for pid in sorted(loaded):
+        lp = loaded[pid]
+        if not lp.pack.tables:
+            continue
+        family = line_of(pid)
+        for name, table in lp.pack.tables.items():
+            why: dict[str, str] = {}
+            for q in family:
+                for col, reason in reads_of(q).get(name, {}).items():
+                    why.setdefault(col, reason)
+            for q in family:
+                qt = loaded[q].pack.tables.get(name)
+                for row in qt.rows if qt is not None else ():
+                    for col, v in row.items():
+                        if _cell_kind(v) == "string":
+                            why.setdefault(col, "other rows hold strings" if q == pid else f"it holds strings in {q}'s table")
+            for i, row in enumerate(table.rows):
+                for col, v in row.items():
+                    reason = why.get(col) or ("its name says it holds versions" if VERSION_COLUMN.match(col) else None)
+                    if reason is None or v is None or isinstance(v, str):
+                        continue
+                    cells = list(enumerate(v)) if isinstance(v, list) else [(None, v)]
+                    for j, cell in cells:
+                        if isinstance(cell, str):
+                            continue
+                        cp = f"/tables/{name}/rows/{i}/{col}" + ("" if j is None else f"/{j}")
+                        text = _number_text(cell, cp, lp.doc)
+                        if cp in lp.doc.float_text:
+                            msg = f"{text} is a YAML number (read as {cell!r}); column {col!r} of table {name!r} holds strings ({reason}): write '{text}'"
+                        else:
+                            msg = f"column {col!r} of table {name!r} holds strings ({reason}); got {cell!r}: quote it: '{text}'"
+                        out.append(lp.doc.diag(cp, msg, code="policy-semantic"))
     return out
 
 
@@ -484,6 +671,9 @@ def load_policies(
             errors.append(lp.doc.diag("/id", f"pack id {lp.pack.id} is also defined in {other.path}", code="duplicate-pack"))
             continue
         loaded[lp.pack.id] = lp
+    # Table cells against what the rules and the other packs of the line read in
+    # them; before overlays, whose rows are checked by engine/overlays.py.
+    errors.extend(_table_type_diagnostics(loaded))
     applied: list[Any] = []
     overlay_paths = list(overlays)
     if overlay_paths and not errors:

@@ -10,7 +10,7 @@ import re
 from enum import Enum
 from typing import Any, Union
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class Severity(str, Enum):
@@ -59,6 +59,12 @@ class Source(_M):
 Scalar = Union[str, int, float, bool]
 
 
+#: Table columns that hold versions by their name (``itms``, ``version``, ``min_version``,
+#: ``itms_*``, ``version_*``, ``*_version``): quoted strings only. The policy and data
+#: schemas state the same pattern (``patternProperties`` of a row).
+VERSION_COLUMN = re.compile(r"^(itms|version|itms_[a-z0-9_]*|version_[a-z0-9_]*|[a-z0-9_]*_version)$")
+
+
 class Table(_M):
     """A named data table."""
 
@@ -67,6 +73,17 @@ class Table(_M):
     source: str
     key: tuple[str, ...] = ()
     rows: tuple[dict[str, Any], ...]
+
+    @field_validator("rows")
+    @classmethod
+    def _versions_are_strings(cls, rows: tuple[dict[str, Any], ...]) -> tuple[dict[str, Any], ...]:
+        for i, row in enumerate(rows):
+            for col, v in row.items():
+                if v is None or not VERSION_COLUMN.match(col):
+                    continue
+                if not (isinstance(v, str) or (isinstance(v, list) and all(isinstance(x, str) for x in v))):
+                    raise ValueError(f"row {i}: column {col!r} holds versions, which are quoted strings; got {v!r}")
+        return rows
 
 
 class FactRef(_M):

@@ -136,11 +136,11 @@ def test_policy_dir_skips_are_reported(tmp_path: Path) -> None:
     outside = tmp_path / "outside.yaml"
     outside.write_text(HEADER.replace("id: custom", "id: outside") + "rules:\n" + RULE.replace("CUSTOM-ONE", "OUT-ONE"))
     (d / "link.yaml").symlink_to(outside)
-    ps, warnings = load_policies([str(d)])
-    texts = [w.format() for w in warnings]
-    assert any("notes.txt" in t and "skipped" in t for t in texts)
-    assert any("link.yaml" in t and "out of the policy directory" in t for t in texts)
-    assert "outside" not in ps.effective
+    with pytest.raises(InputError) as exc:
+        load_policies([str(d)])  # a skipped pack is never a green run
+    texts = [x.format() for x in exc.value.diagnostics]
+    assert any("notes.txt: warning:" in t and "skipped" in t for t in texts)
+    assert any("link.yaml: error:" in t and "out of the policy directory" in t for t in texts)
 
 
 def test_cli_bad_policy_exit_2_no_traceback(tmp_path: Path) -> None:

@@ -135,7 +135,11 @@ def load_mapping(path: str) -> Mapping:
                 if k not in STANDARD_COLUMNS or k == "name":
                     errors.append(doc.diag(f"/constants/{k}", f"{k!r} is not a standard column that can be constant", code="mapping"))
                 else:
-                    m.constants[k] = v
+                    bad = _not_text(doc, "/constants/" + k.replace("~", "~0").replace("/", "~1"), k, v)
+                    if bad is not None:
+                        errors.append(bad)
+                    else:
+                        m.constants[k] = v
     if errors:
         raise InputError(errors)
     return m
@@ -174,7 +178,34 @@ def _target(doc: YamlDoc, ptr: str, spec: Any, errors: list[Diagnostic]) -> Targ
     if not isinstance(values, dict):
         errors.append(doc.diag(f"{ptr}/values", "values must map source values to standard values", code="mapping"))
         values = {}
+    for k, v in values.items():
+        bad = _not_text(doc, f"{ptr}/values/" + str(k).replace("~", "~0").replace("/", "~1"), column, v)
+        if bad is not None:
+            errors.append(bad)
     return Target(column, unit, {str(k): v for k, v in values.items()})
+
+
+# Columns whose fact is a string in the facts schema and whose conversion takes the
+# value's text as it is: a YAML number there would be turned into text silently
+# (itms_version: 8.10 -> "8.1"), so a mapping must quote it. (Product type, asset
+# status and the like convert numbers on purpose, e.g. product type 3 -> server.)
+_TEXT_KINDS = {"text": "a string", "os_version": "a version string", "agent_version": "a version string", "dotted": "a version string"}
+
+
+def _not_text(doc: YamlDoc, ptr: str, column: str, value: Any) -> Diagnostic | None:
+    """A load error for a constant or mapped value that is not a string where its fact is one."""
+    kind = STANDARD_COLUMNS[column].kind
+    if value is None or isinstance(value, str) or kind not in _TEXT_KINDS:
+        return None
+    fact = STANDARD_COLUMNS[column].path.replace("/", ".")
+    text = doc.float_text.get(ptr) or (str(value).lower() if isinstance(value, bool) else str(value))
+    if isinstance(value, (dict, list)):
+        return doc.diag(ptr, f"{column} fills {fact}, {_TEXT_KINDS[kind]} in the facts schema: a {type(value).__name__} cannot be one", code="mapping")
+    if ptr in doc.float_text:
+        what = f"{text} is a YAML number (read as {value!r})"
+    else:
+        what = f"{text} is a YAML {'boolean' if isinstance(value, bool) else 'number'}"
+    return doc.diag(ptr, f"{what}; {column} fills {fact}, {_TEXT_KINDS[kind]} in the facts schema: quote it: '{text}'", code="mapping")
 
 
 def _did_you_mean(name: Any) -> str:
