@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from enum import Enum
 
 
+MAX_MESSAGE = 1000  # characters of a diagnostic's message
+
+
 class Level(str, Enum):
     """How bad an input problem is: errors fail the run (exit 2), warnings do not."""
 
@@ -30,6 +33,12 @@ class Diagnostic:
     host: str | None = None
     level: Level = Level.ERROR
     code: str = "input"
+
+    def __post_init__(self) -> None:
+        # A message quotes the offending value; a 1.5 MB title must not become a 1.5 MB line.
+        if len(self.message) > MAX_MESSAGE:
+            cut = self.message[: MAX_MESSAGE - 60]
+            object.__setattr__(self, "message", f"{cut}... ({len(self.message) - len(cut):,} more characters)")
 
     def format(self) -> str:
         """Render as ``file:line:col: level: message [at pointer] [host]``."""

@@ -341,3 +341,15 @@ def test_policy_dir_reports_every_skipped_file(tmp_path: Path) -> None:
         assert "escape.yaml: error: symbolic link out of the policy directory" in text
         assert "subdir-link: error: symbolic link to a directory out of the policy directory" in text
         assert "evil" not in text.replace("evil.yaml", "")
+
+
+def test_a_huge_value_is_not_echoed_whole_in_a_message(tmp_path: Path) -> None:
+    from sitegate.engine.diagnostics import MAX_MESSAGE, Diagnostic
+
+    d = Diagnostic("p.yaml", "'" + "x" * 1_500_000 + "' is too long", 3, 10, "/title")
+    assert len(d.message) <= MAX_MESSAGE and d.message.endswith("more characters)") and d.message.startswith("'xxx")
+    pack = tmp_path / "packs"
+    pack.mkdir()
+    (pack / "p.yaml").write_text("schema: sitegate/policy/v1\nid: big\ntitle: " + "x" * 300_000 + "\n", encoding="utf-8")
+    proc = sitegate("policies", "validate", str(pack), timeout=120)
+    assert proc.returncode == 2 and max(len(line) for line in proc.stderr.splitlines()) < 2 * MAX_MESSAGE, len(proc.stderr)
