@@ -923,6 +923,9 @@ class SummaryBuilder(Totals):
         notices: list[str] = []
         if self.hosts_read == 0 and self.hosts_rejected == 0:
             notices.append("no hosts were read: nothing was checked")
+        if expired:
+            # The one way to fail the gate with no gating finding: say so where the counts are.
+            notices.append(f"{expired} waiver(s) expired: the gate fails until each is renewed or removed")
         exit_code = decide_exit_code(
             input_errors=input_errors + self.hosts_rejected,
             hosts_evaluated=self.hosts_evaluated,

@@ -140,6 +140,7 @@ def test_engine_counts_waived_and_expired(policies) -> None:
     assert r.summary.waived_findings == len(waived)
     assert {w["id"]: w["status"] for w in r.summary.waivers} == {"CHG-1001": "active", "CHG-1002": "expired", "CHG-1003": "unused"}
     assert r.exit_code == 1
+    assert "1 waiver(s) expired: the gate fails until each is renewed or removed" in r.summary.notices
 
 
 def test_cli_waive_everything_exit_0_until_it_expires(cli, tmp_path: Path) -> None:
