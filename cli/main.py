@@ -7,6 +7,7 @@ usage. No traceback ever reaches the user: input problems are printed as
 from __future__ import annotations
 
 import gc
+import os
 import re
 import sys
 from enum import Enum
@@ -110,6 +111,7 @@ def _usage_errors(target: str | None, audit_date: str | None, input_format: str 
 
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+JUNIT_GITLAB_LIMIT = 30 * 1000 * 1000  # bytes: GitLab's documented maximum for a JUnit report
 
 
 def _load_for_run(policy_dirs: list[str], data: list[str]) -> tuple[PolicySet, list[Diagnostic], list[Diagnostic]]:
@@ -306,6 +308,11 @@ def run_gate(
         for sink in sinks:
             sink.abort()
         raise
+    for sp in specs:
+        if sp.fmt is Format.JUNIT and sp.path != "-" and os.path.getsize(sp.path) > JUNIT_GITLAB_LIMIT:
+            # GitLab drops a JUnit report over 30 MB without a word; Jenkins and Azure DevOps take it.
+            typer.echo(f"sitegate: warning: {sp.path} is {os.path.getsize(sp.path) / 1e6:.0f} MB; GitLab ignores JUnit reports over 30 MB"
+                       " (split the inventory, or publish SARIF or Markdown there)", err=True)
     if setup_errors:
         # Errors of the invocation itself go to stderr whatever the outputs are.
         _print_diagnostics(setup_errors)

@@ -183,3 +183,16 @@ def test_rule_family() -> None:
     assert rule_family("ITMS-NET-48") == "net"
     assert rule_family("ITMS-PREREQ-AGENT-VERSION") == "prereq"
     assert rule_family("X1") == "rules"
+
+
+def test_a_junit_report_too_big_for_gitlab_is_warned_about(cli, tmp_path, monkeypatch) -> None:
+    import sitegate.cli.main as main
+
+    from .conftest import EXAMPLES
+
+    out = tmp_path / "TEST-x.xml"
+    code, _, err = cli("check", str(EXAMPLES / "fleet.json"), "--target", "8.7.3", "-o", f"junit={out}")
+    assert code == 1 and "GitLab" not in err
+    monkeypatch.setattr(main, "JUNIT_GITLAB_LIMIT", out.stat().st_size - 1)
+    code, _, err = cli("check", str(EXAMPLES / "fleet.json"), "--target", "8.7.3", "-o", f"junit={out}")
+    assert code == 1 and "GitLab ignores JUnit reports over 30 MB" in err and str(out) in err
