@@ -21,7 +21,7 @@ import orjson
 
 from ..engine.diagnostics import Diagnostic, InputError, Level
 from ..engine.jsonpos import PositionMap, parse_with_positions
-from ..engine.textio import decode, line_col, sniff_encoding
+from ..engine.textio import MARK_ERRORS, decode, find_bad_text, find_out_of_step, line_col, sniff_encoding
 from .fastcheck import Compiler, Walk
 from .fastdecode import DECODE_ERRORS
 from .normalize import derive
@@ -143,7 +143,7 @@ class _DocPositions:
         try:
             _, pm, _ = parse_with_positions(self.text, self.source)
             return pm
-        except (InputError, RecursionError):
+        except (InputError, RecursionError, ValueError):  # ValueError: an integer of over 4300 digits
             return None
         except MemoryError:
             # Millions of values on one document: positions degrade to 1:1, the run goes on.
@@ -350,6 +350,13 @@ def _parse_line(source: str, index: int, lineno: int, stripped: bytes | str, loc
                 return Rejected(source, index, [Diagnostic(source, msg, lineno, col, f"/{index}", code="encoding")])
         else:
             text = stripped
+            bad = find_bad_text(text)  # bytes a UTF-16/32 stream could not decode (textio.MARK_ERRORS)
+            if bad is not None:
+                return Rejected(source, index, [Diagnostic(source, bad[1], lineno, bad[0] + 1, f"/{index}", code="encoding")])
+            step = find_out_of_step(text)
+            if step is not None:
+                msg = "not valid UTF-16 text: from about here the bytes are out of step (a byte is missing or extra), so the rest of the file cannot be read"
+                return Rejected(source, index, [Diagnostic(source, msg, lineno, step + 1, f"/{index}", code="encoding")])
         return Rejected(source, index, [_syntax_diag(text, source, lineno, f"/{index}", exc)])
     text_for_locator = None
     if locate:
@@ -396,8 +403,33 @@ def iter_jsonl(
         stripped = raw.strip()
         if not stripped:
             continue
+        if type(raw) is str and raw[-1:] != "\n":
+            # The last line of a text (UTF-16/32) stream: a truncated file leaves its
+            # undecodable end here, after the last record. That record is kept; the
+            # broken end is reported on its own, at its line and column.
+            tail = _undecodable_tail(stripped)
+            if tail is not None:
+                cut, message = tail
+                stripped = stripped[:cut].rstrip()
+                if stripped:
+                    yield RawLine(source, index, lineno, stripped) if raw_lines else _parse_line(source, index, lineno, stripped, locate)
+                    index += 1
+                yield Rejected(source, -1, [Diagnostic(source, message, lineno, cut + 1, code="encoding")])
+                continue
         yield RawLine(source, index, lineno, stripped) if raw_lines else _parse_line(source, index, lineno, stripped, locate)
         index += 1
+
+
+_MARKS_AND_SPACE = re.compile("[\\ud800-\\udfff\\s]*")
+
+
+def _undecodable_tail(text: str) -> tuple[int, str] | None:
+    """(index, message) when text ends in undecodable bytes (and only those, or
+    whitespace, follow the first of them), else None."""
+    bad = find_bad_text(text)
+    if bad is None or _MARKS_AND_SPACE.fullmatch(text, bad[0]) is None:
+        return None
+    return bad
 
 
 BLOCK_BYTES = 1 << 20
@@ -492,8 +524,15 @@ def _syntax_diag(text: str, source: str, line_offset: int, pointer: str, orjson_
     except InputError as exc:
         d = exc.diagnostics[-1]
         return Diagnostic(source, f"invalid JSON: {d.message}", d.line + line_offset - 1, d.column, pointer + d.pointer, code="json-syntax")
-    except RecursionError:
+    except (RecursionError, ValueError):  # ValueError: an integer of over 4300 digits
         pass
+    sanitized, bad = _bad_numbers(text)
+    if bad:
+        # A number beyond a double (1e400, 400 digits): name it, where it is and its pointer.
+        off, lit = bad[0]
+        found = _pointers_at(sanitized, source, {off})
+        l, c = line_col(text, off)
+        return _number_diag(source, lit, l + line_offset - 1, c, pointer + found.get(off, ""))
     if isinstance(orjson_error, json.JSONDecodeError):
         e = orjson_error
         return Diagnostic(source, f"invalid JSON: {e.msg}", e.lineno + line_offset - 1, e.colno, pointer, code="json-syntax")
@@ -504,17 +543,105 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
+# Numbers orjson refuses in a document that is otherwise valid JSON: NaN and
+# (-)Infinity (not JSON), and numbers beyond a double (1e400, an integer of 309
+# digits or more: "number is infinity when parsed as double"). They cost only the
+# record that holds them: each is replaced by a placeholder of the same length
+# ("0" and spaces, so every position stays where it was), the document is parsed
+# again, and the records holding one are rejected, each number named at its
+# line:col with its pointer. The stdlib would read them (as inf, nan or a big int);
+# the placeholder route keeps orjson's reading of everything else.
+_SUSPECT_NUMBER = re.compile(r"NaN|Infinity|[0-9]{309}|[eE]\+?0*[1-9][0-9]{2}")
+_STRING_OR_NUMBER = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|(-?Infinity|NaN|-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?)')
+_INF = float("inf")
+
+
+def _bad_numbers(text: str) -> tuple[str, list[tuple[int, str]]]:
+    """(text with each refused number replaced by a same-length placeholder,
+    [(offset, literal)] of those numbers); (text, []) when there is none."""
+    if _SUSPECT_NUMBER.search(text) is None:
+        return text, []
+    bad: list[tuple[int, str]] = []
+    for m in _STRING_OR_NUMBER.finditer(text):
+        lit = m.group(1)
+        if lit is not None and (lit[-1] in "Ny" or abs(float(lit)) == _INF):
+            bad.append((m.start(1), lit))
+    if not bad:
+        return text, []
+    parts: list[str] = []
+    at = 0
+    for off, lit in bad:
+        parts += (text[at:off], "0", " " * (len(lit) - 1))
+        at = off + len(lit)
+    parts.append(text[at:])
+    return "".join(parts), bad
+
+
+def _pointers_at(text: str, source: str, offsets: set[int]) -> dict[int, str]:
+    """{offset: pointer} of the values that start at these offsets ({} if text cannot be parsed)."""
+    try:
+        _, pm, _ = parse_with_positions(text, source)
+    except (InputError, RecursionError, ValueError, MemoryError):
+        return {}
+    return {off: ptr for ptr, off in pm.offsets.items() if off in offsets}
+
+
+def _number_diag(source: str, lit: str, line: int, col: int, pointer: str, host: str | None = None) -> Diagnostic:
+    if lit[-1] in "Ny":
+        return Diagnostic(source, f"invalid JSON: {lit} is not a JSON number", line, col, pointer, host, code="json-syntax")
+    shown = lit if len(lit) <= 24 else f"{lit[:16]}... ({len(lit)} characters)"
+    return Diagnostic(source, f"number {shown} is out of range: infinity when parsed as double", line, col, pointer, host, code="number-range")
+
+
+class _Spared(NamedTuple):
+    """A document whose only fault is numbers orjson refuses (see _bad_numbers)."""
+
+    value: Any
+    text: str  # with placeholders: same length, same positions
+    pm: PositionMap
+    numbers: list[tuple[str, int, str]]  # (pointer, offset, literal)
+
+
+def _spare_numbers(text: str, source: str) -> _Spared | None:
+    sanitized, bad = _bad_numbers(text)
+    if not bad:
+        return None
+    try:
+        value = orjson.loads(sanitized)
+    except orjson.JSONDecodeError:
+        return None  # something else is wrong too: the whole document is refused, as before
+    try:
+        _, pm, _ = parse_with_positions(sanitized, source)
+    except (InputError, RecursionError, ValueError, MemoryError):
+        return None
+    at = {off: lit for off, lit in bad}
+    numbers = [(ptr, off, at[off]) for ptr, off in pm.offsets.items() if off in at]
+    if len(numbers) != len(bad):
+        return None
+    numbers.sort(key=lambda n: n[1])
+    return _Spared(value, sanitized, pm, numbers)
+
+
 def iter_document(text: str, source: str, *, locate: bool) -> Iterator[Item]:
     """Records of a whole JSON document (host, array of hosts, or {hosts: [...]})."""
+    spared: _Spared | None = None
     try:
         value = orjson.loads(text)
     except orjson.JSONDecodeError as exc:
         if _looks_like_jsonl(text):
-            yield from iter_jsonl(io.StringIO(text), source, locate=locate)
+            yield from iter_jsonl(io.StringIO(text, newline=None), source, locate=locate)  # CR, LF or CRLF
             return
-        yield Rejected(source, -1, [_syntax_diag(text, source, 1, "", exc)])
-        return
+        spared = _spare_numbers(text, source)
+        if spared is None:
+            yield Rejected(source, -1, [_syntax_diag(text, source, 1, "", exc)])
+            return
+        # The whole document refused as before, if a refused number is in no host.
+        original, error = text, exc
+        refused = lambda: Rejected(source, -1, [_syntax_diag(original, source, 1, "", error)])  # noqa: E731
+        value, text = spared.value, spared.text
     doc = _DocPositions(text, source)
+    if spared is not None:
+        doc.__dict__["pm"] = spared.pm  # the cached_property's slot: positions of the placeholders' text are the file's
     if type(value) is dict and "hosts" in value and "name" not in value:
         extra = sorted(set(value) - {"hosts", "$schema"})
         if extra:
@@ -523,6 +650,9 @@ def iter_document(text: str, source: str, *, locate: bool) -> Iterator[Item]:
                 pos = (pm.locate("/" + k) if pm else None) or (1, 1)
                 yield Rejected(source, -1, [Diagnostic(source, f"unknown top-level field {k!r} ignored", pos[0], pos[1], "/" + k, level=Level.WARNING, code="unknown-field")])
         hosts = value["hosts"]
+        if spared is not None and type(hosts) is not list:
+            yield refused()
+            return
         if type(hosts) is not list:
             pos = (doc.pm.locate("/hosts") if doc.pm else None) or (1, 1)
             yield Rejected(source, -1, [Diagnostic(source, "'hosts' must be an array of host objects", pos[0], pos[1], "/hosts", code="facts-shape")])
@@ -535,8 +665,15 @@ def iter_document(text: str, source: str, *, locate: bool) -> Iterator[Item]:
         hosts = [value]
         base = None  # a single host is the document itself
     else:
-        yield Rejected(source, -1, [Diagnostic(source, f"expected a host object or an array of hosts, got {type(value).__name__}", 1, 1, code="facts-shape")])
+        yield refused() if spared is not None else Rejected(source, -1, [Diagnostic(source, f"expected a host object or an array of hosts, got {type(value).__name__}", 1, 1, code="facts-shape")])
         return
+    numbers_by_record: dict[int, list[tuple[str, int, str]]] = {}
+    if spared is not None:
+        for n in spared.numbers:
+            numbers_by_record.setdefault(_record_index(n[0], base), []).append(n)
+        if -1 in numbers_by_record:
+            yield refused()  # a refused number outside every host: the document as a whole is refused
+            return
     if not hosts:
         # Like an empty file: a facts file that holds no host is a mistake, never "all compliant".
         pos = ((doc.pm.locate(base.rstrip("/")) if doc.pm else None) or (1, 1)) if base else (1, 1)
@@ -562,7 +699,15 @@ def iter_document(text: str, source: str, *, locate: bool) -> Iterator[Item]:
             dup_by_record.setdefault(idx, []).append(d)
     for i, rec in enumerate(hosts):
         ptr = "" if base is None else f"{base}{i}"
-        item = _check_record(rec, source, i, 0, None, None, doc, ptr, locate)
+        numbers = numbers_by_record.get(i) if numbers_by_record else None
+        if numbers:
+            # Its placeholders would be judged as numbers: the refused numbers are its diagnostics.
+            name = rec.get("name") if type(rec) is dict else None
+            host = name if type(name) is str and name else None
+            pm = spared.pm  # type: ignore[union-attr]
+            item: Item = Rejected(source, i, [_number_diag(source, lit, *pm.locate_offset(off), p, host) for p, off, lit in numbers], host)
+        else:
+            item = _check_record(rec, source, i, 0, None, None, doc, ptr, locate)
         extra_dups = dup_by_record.get(i if base is not None else 0) or []
         if extra_dups:
             name = item.name if isinstance(item, HostRecord) else item.host
@@ -585,12 +730,15 @@ def _record_index(pointer: str, base: str | None) -> int:
     return int(head) if head.isdigit() else -1
 
 
+_LINE_END = re.compile(r"\r\n?|\n")
+
+
 def _looks_like_jsonl(text: str) -> bool:
     first = text.lstrip()[:1]
     if first != "{":
         return False
-    head, _, rest = text.lstrip().partition("\n")
-    if not rest.strip():
+    head, *rest = _LINE_END.split(text.lstrip(), 1)  # CR, LF or CRLF
+    if not rest or not rest[0].strip():
         return False
     try:
         orjson.loads(head)
@@ -629,12 +777,19 @@ def iter_file(
             if encoding == "utf-8":
                 if bom:
                     fh.read(bom)
+                lines: Any = fh
+                if hasattr(fh, "peek") and _bare_cr(fh.peek(1 << 20)[: 1 << 20]):
+                    # Old Mac line ends (CR): read through a layer that makes every line end LF.
+                    # Decided once per file, by its first line end; LF and CRLF files never take it.
+                    lines = io.BufferedReader(_CRLinesAsLF(fh), 1 << 20)  # type: ignore[arg-type]
                 if raw_blocks:
-                    yield from iter_jsonl_blocks(fh, source, meter=meter)  # type: ignore[arg-type]
+                    yield from iter_jsonl_blocks(lines, source, meter=meter)
                 else:
-                    yield from iter_jsonl(fh, source, locate=locate, raw_lines=raw_lines, meter=meter)
+                    yield from iter_jsonl(lines, source, locate=locate, raw_lines=raw_lines, meter=meter)
             else:
-                text = io.TextIOWrapper(fh, encoding=encoding.replace("-le", "").replace("-be", "") if bom else encoding)
+                # Universal newlines (CR, LF, CRLF); undecodable bytes become markers that
+                # cost only their own record (textio.MARK_ERRORS), never an exception.
+                text = io.TextIOWrapper(fh, encoding=encoding.replace("-le", "").replace("-be", "") if bom else encoding, errors=MARK_ERRORS)
                 if raw_blocks:
                     yield from iter_jsonl_blocks(text, source, meter=meter)
                 else:
@@ -659,6 +814,45 @@ def iter_file(
         yield Rejected(source, -1, [Diagnostic(source, "contains a NUL character: not a text file", l, c, code="binary")])
         return
     yield from iter_document(text, source, locate=locate)
+
+
+def _bare_cr(head: bytes) -> bool:
+    """Whether the first line end in ``head`` is a CR alone (an old Mac file). In a file
+    whose first line ends LF or CRLF, a stray CR stays inside its line (JSON whitespace
+    or a bad record), as it always has."""
+    cr = head.find(b"\r")
+    if cr < 0 or cr + 1 >= len(head):
+        return False
+    lf = head.find(b"\n", 0, cr + 2)
+    return lf < 0
+
+
+class _CRLinesAsLF(io.RawIOBase):
+    """A byte stream with its CR and CRLF line ends read as LF (universal newlines, as a
+    text stream has them), for :func:`iter_jsonl` and :func:`iter_jsonl_blocks`, which
+    split on LF. Only a file with CR line ends is read through it (see iter_file)."""
+
+    def __init__(self, raw: Any):
+        self._raw = raw
+        self._after_cr = False  # the last chunk ended in CR: an LF first in the next is its CRLF's
+        self._out = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        while not self._out:
+            chunk = self._raw.read(1 << 20)
+            if not chunk:
+                return 0
+            if self._after_cr and chunk[:1] == b"\n":
+                chunk = chunk[1:]
+            self._after_cr = chunk[-1:] == b"\r"
+            self._out = memoryview(chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n"))
+        n = min(len(b), len(self._out))
+        b[:n] = self._out[:n]
+        self._out = self._out[n:]
+        return n
 
 
 def _stdin_bytes() -> io.BufferedReader:
