@@ -134,7 +134,7 @@ class Compiler:
             def type_check(v: Any, p: str, w: Walk, tname: str = tname) -> bool:
                 if _is_type(v, tname):
                     return True
-                w.errors.append((p, f"expected {tname}, got {_type_of(v)} {_short(v)}"))
+                w.errors.append((p, f"expected {tname}, got {_type_of(v)}" + ("" if v is None else f" {_short(v)}")))
                 return False
             checks.append(type_check)
         if "enum" in s:
@@ -300,7 +300,8 @@ def _chain(checks: list[Check]) -> Check:
 
 
 def _short(v: Any) -> str:
-    text = repr(v)
+    """A value as the facts file spells it (true, not True), cut to 40 characters."""
+    text = ("true" if v else "false") if type(v) is bool else repr(v)
     return text if len(text) <= 40 else text[:37] + "..."
 
 

@@ -861,6 +861,9 @@ def _stdin_bytes() -> io.BufferedReader:
     return sys.stdin.buffer  # type: ignore[return-value]
 
 
+_FACTS_SUFFIXES = (".json", ".jsonl", ".ndjson")
+
+
 def iter_paths(
     paths: Iterable[str], *, locate: bool = False, fmt: str | None = None,
     raw_lines: bool = False, meter: list[int] | None = None, raw_blocks: bool = False,
@@ -868,12 +871,18 @@ def iter_paths(
     """Records of several files in order; directories are expanded to their *.json/*.jsonl files."""
     for p in paths:
         if p != "-" and os.path.isdir(p):
-            files = sorted(
-                os.path.join(dp, f)
-                for dp, _, fs in os.walk(p)
-                for f in fs
-                if f.lower().endswith((".json", ".jsonl", ".ndjson"))
-            )
+            found = sorted(os.path.join(dp, f) for dp, _, fs in os.walk(p) for f in fs)
+            files = [f for f in found if f.lower().endswith(_FACTS_SUFFIXES)]
+            # Nothing in a facts directory is passed over silently (a CSV export there is
+            # not read unless --input-format csv says how).
+            skipped = [f for f in found if not f.lower().endswith(_FACTS_SUFFIXES)]
+            if skipped:
+                yield Rejected(p, -1, [
+                    Diagnostic(_display(f), "not a .json/.jsonl facts file: skipped"
+                               + (" (read CSV exports with --input-format csv)" if f.lower().endswith(".csv") else ""),
+                               level=Level.WARNING, code="skipped")
+                    for f in skipped
+                ])
             if not files:
                 yield Rejected(p, -1, [Diagnostic(p, "directory holds no .json or .jsonl facts files", code="io")])
             for f in files:

@@ -155,3 +155,23 @@ def test_cli_one_bad_host_others_still_evaluated(tmp_path: Path, cli) -> None:
     rejected = [h for h in report["hosts"] if h["rejected"]]
     assert rejected[0]["name"] == "h2" and rejected[0]["diagnostics"][0]["line"] == 3
     assert f"{p.name}:3:" in err
+
+
+def test_files_a_facts_directory_passes_over_are_named(cli, tmp_path) -> None:
+    import shutil
+
+    from .conftest import EXAMPLES
+
+    d = tmp_path / "facts"
+    d.mkdir()
+    shutil.copy(EXAMPLES / "fleet.json", d / "fleet.json")
+    (d / "more-hosts.csv").write_text("name\nX\n", "utf-8")
+    (d / "fleet.json.bak").write_text("{}", "utf-8")
+    code, out, _ = cli("check", str(d), "--target", "8.7.3", "-f", "json")
+    assert code == 1
+    import json
+
+    diags = json.loads(out)["summary"]["diagnostics"]
+    texts = {d_["source"].rsplit("/", 1)[-1]: d_["message"] for d_ in diags if d_["code"] == "skipped"}
+    assert set(texts) == {"more-hosts.csv", "fleet.json.bak"}
+    assert "--input-format csv" in texts["more-hosts.csv"]
