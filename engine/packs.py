@@ -379,11 +379,6 @@ def _is_version_fact(path: str, kind: str | None) -> bool:
     return kind == "version" or (kind == "string" and path.rsplit(".", 1)[-1].endswith("version"))
 
 
-def _number_text(v: Any, ptr: str, doc: YamlDoc) -> str:
-    """How a YAML number was written (``8.10``), for messages."""
-    return doc.float_text.get(ptr) or (str(v).lower() if isinstance(v, bool) else str(v))
-
-
 def _literal_diagnostics(leaf: Leaf, kind: str | None, v: Any, vp: str, doc: YamlDoc) -> list[Diagnostic]:
     """Literal operands of eq/ne/in/not_in/contains_*: a YAML number where a string is compared.
 
@@ -399,7 +394,7 @@ def _literal_diagnostics(leaf: Leaf, kind: str | None, v: Any, vp: str, doc: Yam
         ip = vp if j is None else f"{vp}/{j}"
         if isinstance(item, str) or item is None:
             continue
-        text = _number_text(item, ip, doc)
+        text = doc.written(ip, item)
         if ip in doc.float_text and kind != "number":
             if strings:
                 msg = f"{text} is a YAML number (read as {item!r}); {leaf.fact} holds {what}: quote it: '{text}'"
@@ -430,9 +425,8 @@ def check_table_ref(ref: TableRef, ptr: str, doc: YamlDoc, tables: dict[str, Tab
             wp = f"{ptr}/where/{k}"
             holds = {_cell_kind(row.get(k)) for row in t.rows} - {None}
             if "string" in holds or VERSION_COLUMN.match(k):
-                text = _number_text(operand, wp, doc)
-                lead = f"{text} is a YAML number (read as {operand!r})" if wp in doc.float_text else f"{text} is a YAML {'boolean' if isinstance(operand, bool) else 'number'}"
-                out.append(doc.diag(wp, f"{lead}; column {k!r} of table {ref.table} holds {'versions' if VERSION_COLUMN.match(k) else 'strings'}: quote it: '{text}'", code="policy-semantic"))
+                text = doc.written(wp, operand)
+                out.append(doc.diag(wp, f"{doc.scalar_lead(wp, operand)}; column {k!r} of table {ref.table} holds {'versions' if VERSION_COLUMN.match(k) else 'strings'}: quote it: '{text}'", code="policy-semantic"))
     return out
 
 
@@ -549,7 +543,7 @@ def _table_type_diagnostics(loaded: dict[str, "LoadedPack"]) -> list[Diagnostic]
                         if isinstance(cell, str):
                             continue
                         cp = f"/tables/{name}/rows/{i}/{col}" + ("" if j is None else f"/{j}")
-                        text = _number_text(cell, cp, lp.doc)
+                        text = lp.doc.written(cp, cell)
                         if cp in lp.doc.float_text:
                             msg = f"{text} is a YAML number (read as {cell!r}); column {col!r} of table {name!r} holds strings ({reason}): write '{text}'"
                         else:

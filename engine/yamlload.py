@@ -49,6 +49,18 @@ class YamlDoc:
         line, col = self.locate(pointer)
         return Diagnostic(self.source, message, line, col, pointer, code=code, **kw)
 
+    def written(self, pointer: str, value: Any) -> str:
+        """How a scalar at pointer was written (``8.10`` for the float 8.1, ``true``), for messages."""
+        return self.float_text.get(pointer) or (str(value).lower() if isinstance(value, bool) else str(value))
+
+    def scalar_lead(self, pointer: str, value: Any) -> str:
+        """'8.10 is a YAML number (read as 8.1)', '9 is a YAML number', 'true is a YAML boolean':
+        the start of a message about a non-string where a string belongs."""
+        text = self.written(pointer, value)
+        if pointer in self.float_text:
+            return f"{text} is a YAML number (read as {value!r})"
+        return f"{text} is a YAML {'boolean' if isinstance(value, bool) else 'number'}"
+
 
 class _Builder:
     def __init__(self, source: str):

@@ -34,7 +34,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-from ...engine.diagnostics import Diagnostic, InputError, Level
+from ...engine.diagnostics import Diagnostic, InputError, Level, pointer_join
 from ...engine.textio import decode
 from ...engine.yamlload import YamlDoc, load_yaml_file
 from .. import normalize as n
@@ -98,7 +98,7 @@ def load_mapping(path: str) -> Mapping:
         errors.append(doc.diag("/columns", "'columns' must map source column names to standard columns", code="mapping"))
         columns = {}
     for src, spec in columns.items():
-        ptr = "/columns/" + src.replace("~", "~0").replace("/", "~1")
+        ptr = pointer_join("/columns", src)
         t = _target(doc, ptr, spec, errors)
         if t is not None:
             m.columns[src] = t
@@ -135,7 +135,7 @@ def load_mapping(path: str) -> Mapping:
                 if k not in STANDARD_COLUMNS or k == "name":
                     errors.append(doc.diag(f"/constants/{k}", f"{k!r} is not a standard column that can be constant", code="mapping"))
                 else:
-                    bad = _not_text(doc, "/constants/" + k.replace("~", "~0").replace("/", "~1"), k, v)
+                    bad = _not_text(doc, pointer_join("/constants", k), k, v)
                     if bad is not None:
                         errors.append(bad)
                     else:
@@ -179,7 +179,7 @@ def _target(doc: YamlDoc, ptr: str, spec: Any, errors: list[Diagnostic]) -> Targ
         errors.append(doc.diag(f"{ptr}/values", "values must map source values to standard values", code="mapping"))
         values = {}
     for k, v in values.items():
-        bad = _not_text(doc, f"{ptr}/values/" + str(k).replace("~", "~0").replace("/", "~1"), column, v)
+        bad = _not_text(doc, pointer_join(f"{ptr}/values", k), column, v)
         if bad is not None:
             errors.append(bad)
     return Target(column, unit, {str(k): v for k, v in values.items()})
@@ -198,14 +198,9 @@ def _not_text(doc: YamlDoc, ptr: str, column: str, value: Any) -> Diagnostic | N
     if value is None or isinstance(value, str) or kind not in _TEXT_KINDS:
         return None
     fact = STANDARD_COLUMNS[column].path.replace("/", ".")
-    text = doc.float_text.get(ptr) or (str(value).lower() if isinstance(value, bool) else str(value))
     if isinstance(value, (dict, list)):
         return doc.diag(ptr, f"{column} fills {fact}, {_TEXT_KINDS[kind]} in the facts schema: a {type(value).__name__} cannot be one", code="mapping")
-    if ptr in doc.float_text:
-        what = f"{text} is a YAML number (read as {value!r})"
-    else:
-        what = f"{text} is a YAML {'boolean' if isinstance(value, bool) else 'number'}"
-    return doc.diag(ptr, f"{what}; {column} fills {fact}, {_TEXT_KINDS[kind]} in the facts schema: quote it: '{text}'", code="mapping")
+    return doc.diag(ptr, f"{doc.scalar_lead(ptr, value)}; {column} fills {fact}, {_TEXT_KINDS[kind]} in the facts schema: quote it: '{doc.written(ptr, value)}'", code="mapping")
 
 
 def _did_you_mean(name: Any) -> str:
@@ -406,7 +401,7 @@ def _plan(header: list[str], header_cols: list[int], source: str, m: Mapping | N
         present = {cols.header_key(h) for h in header}
         for src in m.columns:
             if cols.header_key(src) not in present:
-                ptr = "/columns/" + src.replace("~", "~0").replace("/", "~1")
+                ptr = pointer_join("/columns", src)
                 line, col = m.doc.locate(ptr) if m.doc else (1, 1)
                 diags.append(Diagnostic(m.source, f"mapped column {src!r} is not in {source}", line, col, ptr, level=Level.WARNING, code="mapping"))
     return plan, diags
