@@ -16,7 +16,7 @@ from typing import Any
 
 from ..model import Finding, HostResult, ReportHeader, RuleInfo, Summary
 from . import RenderOptions
-from .table import packs_used_text
+from .table import packs_used_text, selected_packs_text
 from .text import safe_text
 
 MAX_HOSTS = 15
@@ -122,11 +122,8 @@ class MarkdownRenderer:
         h = self.header
         assert h is not None, "start() was not called"
         verdict = {0: "COMPLIANT", 1: "NOT COMPLIANT", 2: "INVALID INPUT"}[summary.exit_code]
-        if h.target is None:
-            # Each host was checked against the packs of its own version.
-            packs = packs_used_text(self.packs_used) or "none"
-        else:
-            packs = ", ".join(f"{p.id}@{p.version}" for p in h.packs if not any(p.id in q.chain[1:] for q in h.packs)) or "none"
+        # Without a target each host was checked against the packs of its own version.
+        packs = (packs_used_text(self.packs_used) or "none") if h.target is None else selected_packs_text(h)
         out = [
             f"## sitegate: {verdict} (exit code {summary.exit_code})",
             "",

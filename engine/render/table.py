@@ -27,8 +27,7 @@ class TableRenderer:
         self.target = header.target
         if header.target is None:
             return self._c("bold", f"sitegate {header.tool_version}: target ITMS each host's current version; packs chosen per host") + "\n"
-        packs = ", ".join(f"{p.id}@{p.version}" for p in header.packs if not any(p.id in q.chain[1:] for q in header.packs)) or "none"
-        return self._c("bold", f"sitegate {header.tool_version}: target ITMS {header.target}; packs {packs}") + "\n"
+        return self._c("bold", f"sitegate {header.tool_version}: target ITMS {header.target}; packs {selected_packs_text(header)}") + "\n"
 
     def host(self, result: HostResult) -> str:
         name = safe_text(result.name)
@@ -93,6 +92,11 @@ def _short(v: object) -> str:
 
     text = _show(v)
     return text if len(text) <= 120 else text[:117] + "..."
+
+
+def selected_packs_text(header: ReportHeader) -> str:
+    """'id@version' of the packs selected for the target (not the ancestors they extend)."""
+    return ", ".join(f"{p.id}@{p.version}" for p in header.packs if not any(p.id in q.chain[1:] for q in header.packs)) or "none"
 
 
 def packs_used_text(used: dict[tuple[str, ...], int]) -> str:
