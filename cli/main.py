@@ -23,7 +23,7 @@ from ..engine.model import FailOn
 from ..engine.packs import PolicySet, load_policies
 from ..engine.render import Format, RenderOptions, available_formats, can_fragment, make_renderer
 from .logging import configure, get_logger
-from .output import OutputError, Sink, check_not_inputs, new_file_mode, parse_outputs
+from .output import OutputError, Sink, check_not_inputs, parse_outputs, write_atomic
 
 app = typer.Typer(
     name="sitegate",
@@ -129,15 +129,13 @@ def _load_for_run(policy_dirs: list[str], data: list[str]) -> tuple[PolicySet, l
 
 
 def _load(policy_dirs: list[str], data: list[str] | None = None) -> tuple[PolicySet, list[Diagnostic]]:
-    try:
-        if data:
-            return load_policies(policy_dirs, overlays=data)  # type: ignore[call-arg]
-        return load_policies(policy_dirs)
-    except InputError as exc:
-        _print_diagnostics(exc.diagnostics)
-        n = sum(1 for d in exc.diagnostics if d.level is Level.ERROR)
-        typer.echo(f"sitegate: {n} policy error(s): nothing was evaluated", err=True)
-        raise typer.Exit(2) from None
+    """Policies for the commands that need them loaded (list, show, explain): exit 2 otherwise."""
+    policies, warnings, errors = _load_for_run(policy_dirs, data or [])
+    if errors:
+        _print_diagnostics([*errors, *warnings])
+        typer.echo(f"sitegate: {len(errors)} policy error(s): nothing was evaluated", err=True)
+        raise typer.Exit(2)
+    return policies, warnings
 
 
 def _facts_items(
@@ -392,8 +390,6 @@ def check(
 
 def _total_size(paths: list[str]) -> int | None:
     """Bytes in the inputs when they are regular files (for the progress ETA), else None."""
-    import os
-
     total = 0
     for p in paths:
         if p == "-" or not os.path.isfile(p):
@@ -404,8 +400,6 @@ def _total_size(paths: list[str]) -> int | None:
 
 def _cpus() -> int:
     """CPUs this process may run on (its affinity, as in a container), at most --jobs' 64."""
-    import os
-
     try:
         n = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
@@ -585,9 +579,9 @@ def import_cmd(
         raise typer.Exit(2) from None
     try:
         if stats.written or output == "-":
-            _write_atomic(output, buf.getvalue())
+            write_atomic(output, buf.getvalue())
         if report:
-            _write_atomic(report, _json.dumps(stats.to_dict(), indent=2).encode() + b"\n")
+            write_atomic(report, _json.dumps(stats.to_dict(), indent=2).encode() + b"\n")
     except OutputError as exc:
         typer.echo(f"sitegate: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -604,41 +598,6 @@ def import_cmd(
     if stats.written == 0 or not stats.ok or stats.file_errors:
         raise typer.Exit(2)
     raise typer.Exit(0)
-
-
-def _write_atomic(path: str, data: bytes) -> None:
-    """Write bytes to a file through a temporary file and a rename ('-' is stdout)."""
-    import os
-    import tempfile
-
-    if path == "-":
-        sys.stdout.buffer.write(data)
-        sys.stdout.flush()
-        return
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise OutputError(f"--output {path}: directory {directory} does not exist")
-    if os.path.isdir(path):
-        raise OutputError(f"--output {path} is a directory: name a file")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".sitegate-", suffix=".tmp", dir=directory)
-        os.fchmod(fd, new_file_mode(path))
-    except OSError as exc:
-        raise OutputError(f"--output {path}: cannot write in {directory}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise OutputError(f"--output {path}: cannot write: {exc.strerror or exc}") from None
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 @app.command()
@@ -668,7 +627,7 @@ def collect(
     for w in warnings:
         typer.echo(f"sitegate collect: warning: {w}", err=True)
     try:
-        _write_atomic(output, _json.dumps(facts, indent=2).encode("utf-8") + b"\n")
+        write_atomic(output, _json.dumps(facts, indent=2).encode("utf-8") + b"\n")
     except OutputError as exc:
         typer.echo(f"sitegate: {exc}", err=True)
         raise typer.Exit(2) from None

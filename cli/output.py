@@ -26,7 +26,7 @@ class OutputError(Exception):
 _FORMAT_LIKE = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,19}")
 
 
-def new_file_mode(path: str) -> int:
+def _file_mode(path: str) -> int:
     """The mode the output gets: an existing file keeps its own, a new one follows the umask
     (a temporary file is created 0600, which would hide a report from other CI users)."""
     try:
@@ -35,6 +35,48 @@ def new_file_mode(path: str) -> int:
         mask = os.umask(0)
         os.umask(mask)
         return 0o666 & ~mask
+
+
+def _open_temp(path: str) -> tuple[int, str]:
+    """(fd, name) of a temporary file beside ``path``, with the mode ``path`` will have;
+    renamed into place once complete, so no reader ever sees half an output."""
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise OutputError(f"--output {path}: directory {directory} does not exist")
+    if os.path.isdir(path):
+        raise OutputError(f"--output {path} is a directory: name a file")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".sitegate-", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise OutputError(f"--output {path}: cannot write in {directory}: {exc.strerror or exc}") from None
+    try:
+        os.fchmod(fd, _file_mode(path))
+    except OSError as exc:
+        os.close(fd)
+        os.unlink(tmp)
+        raise OutputError(f"--output {path}: cannot write in {directory}: {exc.strerror or exc}") from None
+    return fd, tmp
+
+
+def write_atomic(path: str, data: bytes) -> None:
+    """Write bytes to a file through a temporary file and a rename ('-' is stdout)."""
+    if path == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    fd, tmp = _open_temp(path)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException as exc:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise OutputError(f"--output {path}: cannot write: {exc.strerror or exc}") from None
+        raise
 
 
 def parse_outputs(outputs: list[str], default_fmt: Format) -> list[OutputSpec]:
@@ -94,14 +136,7 @@ class Sink:
         if spec.path == "-":
             self.fh: IO[str] = sys.stdout
         else:
-            directory = os.path.dirname(os.path.abspath(spec.path))
-            if not os.path.isdir(directory):
-                raise OutputError(f"--output {spec.path}: directory {directory} does not exist")
-            try:
-                fd, self.tmp = tempfile.mkstemp(prefix=".sitegate-", suffix=".tmp", dir=directory)
-                os.fchmod(fd, new_file_mode(spec.path))
-            except OSError as exc:
-                raise OutputError(f"--output {spec.path}: cannot write in {directory}: {exc.strerror or exc}") from None
+            fd, self.tmp = _open_temp(spec.path)
             # A large buffer: a fleet report is written a host (a few KB) at a time.
             self.fh = os.fdopen(fd, "w", encoding="utf-8", newline="\n", buffering=1 << 20)
 
