@@ -134,20 +134,25 @@ def _pointer_keys(pointer: str) -> tuple[tuple[bytes, ...], tuple[str, ...]]:
 class _DocPositions:
     """Shared, lazily built position map of a whole JSON document."""
 
-    def __init__(self, text: str, source: str):
+    def __init__(self, text: str, source: str, pm: PositionMap | None = None):
         self.text = text
         self.source = source
+        if pm is not None:
+            self.__dict__["pm"] = pm  # already built (the cached_property reads the instance dict first)
 
     @cached_property
     def pm(self) -> PositionMap | None:
-        try:
-            _, pm, _ = parse_with_positions(self.text, self.source)
-            return pm
-        except (InputError, RecursionError, ValueError):  # ValueError: an integer of over 4300 digits
-            return None
-        except MemoryError:
-            # Millions of values on one document: positions degrade to 1:1, the run goes on.
-            return None
+        return _position_map(self.text, self.source)
+
+
+def _position_map(text: str, source: str) -> PositionMap | None:
+    """The position map of a JSON text, or None when it cannot be built: a syntax error,
+    nesting past the parser's depth, an integer of over 4,300 digits (ValueError), or
+    millions of values (MemoryError: positions degrade to 1:1, the run goes on)."""
+    try:
+        return parse_with_positions(text, source)[1]
+    except (InputError, RecursionError, ValueError, MemoryError):
+        return None
 
 
 class DocLocator(Locator):
@@ -579,11 +584,8 @@ def _bad_numbers(text: str) -> tuple[str, list[tuple[int, str]]]:
 
 def _pointers_at(text: str, source: str, offsets: set[int]) -> dict[int, str]:
     """{offset: pointer} of the values that start at these offsets ({} if text cannot be parsed)."""
-    try:
-        _, pm, _ = parse_with_positions(text, source)
-    except (InputError, RecursionError, ValueError, MemoryError):
-        return {}
-    return {off: ptr for ptr, off in pm.offsets.items() if off in offsets}
+    pm = _position_map(text, source)
+    return {} if pm is None else {off: ptr for ptr, off in pm.offsets.items() if off in offsets}
 
 
 def _number_diag(source: str, lit: str, line: int, col: int, pointer: str, host: str | None = None) -> Diagnostic:
@@ -610,9 +612,8 @@ def _spare_numbers(text: str, source: str) -> _Spared | None:
         value = orjson.loads(sanitized)
     except orjson.JSONDecodeError:
         return None  # something else is wrong too: the whole document is refused, as before
-    try:
-        _, pm, _ = parse_with_positions(sanitized, source)
-    except (InputError, RecursionError, ValueError, MemoryError):
+    pm = _position_map(sanitized, source)
+    if pm is None:
         return None
     at = {off: lit for off, lit in bad}
     numbers = [(ptr, off, at[off]) for ptr, off in pm.offsets.items() if off in at]
@@ -639,9 +640,8 @@ def iter_document(text: str, source: str, *, locate: bool) -> Iterator[Item]:
         original, error = text, exc
         refused = lambda: Rejected(source, -1, [_syntax_diag(original, source, 1, "", error)])  # noqa: E731
         value, text = spared.value, spared.text
-    doc = _DocPositions(text, source)
-    if spared is not None:
-        doc.__dict__["pm"] = spared.pm  # the cached_property's slot: positions of the placeholders' text are the file's
+    # With placeholders the text keeps every position, so its map is the file's.
+    doc = _DocPositions(text, source, spared.pm if spared is not None else None)
     if type(value) is dict and "hosts" in value and "name" not in value:
         extra = sorted(set(value) - {"hosts", "$schema"})
         if extra:
