@@ -17,7 +17,7 @@ from typing import Any, Iterable, Iterator, List, Optional
 import typer
 
 from ..engine import __version__
-from ..engine.diagnostics import Diagnostic, InputError, Level
+from ..base.diagnostics import Code, Diagnostic, InputError, Level
 from ..engine.evaluate import Options, evaluate_stream
 from ..engine.model import FailOn
 from ..engine.packs import PolicySet, load_policies
@@ -91,7 +91,7 @@ def _usage_errors(target: str | None, audit_date: str | None, input_format: str 
         try:
             Version(target)
         except InvalidVersion:
-            errors.append(Diagnostic("--target", f"{target!r} is not a version (e.g. 8.7.3)", code="usage"))
+            errors.append(Diagnostic("--target", f"{target!r} is not a version (e.g. 8.7.3)", code=Code.USAGE))
     if audit_date is not None:
         from datetime import date
 
@@ -100,13 +100,13 @@ def _usage_errors(target: str | None, audit_date: str | None, input_format: str 
         except ValueError:
             ok = False
         if not ok:
-            errors.append(Diagnostic("--audit-date", f"{audit_date!r} is not a date: write YYYY-MM-DD", code="usage"))
+            errors.append(Diagnostic("--audit-date", f"{audit_date!r} is not a date: write YYYY-MM-DD", code=Code.USAGE))
     if input_format is not None and input_format not in ("json", "jsonl"):
         from ..facts.importers import ALIASES, IMPORTERS
 
         if ALIASES.get(input_format.lower(), input_format.lower()) not in IMPORTERS:
             names = ", ".join(sorted({"json", "jsonl", *IMPORTERS}))
-            errors.append(Diagnostic("--input-format", f"unknown input format {input_format!r} (formats: {names})", code="usage"))
+            errors.append(Diagnostic("--input-format", f"unknown input format {input_format!r} (formats: {names})", code=Code.USAGE))
     return errors
 
 
@@ -210,7 +210,7 @@ def run_gate(
         extra_inputs.append(("baseline", f"{baseline}@sha256:{baseline_set.digest}"))
     target_ok = target is None or not any(d.source == "--target" for d in setup_errors)
     if target is not None and target_ok and not policy_errors and not policies.select(target):
-        setup_errors.append(Diagnostic("--target", f"no policy pack applies to ITMS {target} (see: sitegate policies list)", code="usage"))
+        setup_errors.append(Diagnostic("--target", f"no policy pack applies to ITMS {target} (see: sitegate policies list)", code=Code.USAGE))
     # Locations are cheap for JSON Lines (the record's line) and computed once per
     # JSON document, so every format gets them.
     needs_location = True

@@ -20,9 +20,9 @@ from typing import Any
 
 import orjson
 
-from .diagnostics import Diagnostic, InputError
-from .jsonpos import parse_with_positions
-from .textio import decode, read_limited
+from ..base.diagnostics import Code, Diagnostic, InputError
+from ..base.jsonpos import parse_with_positions
+from ..base.textio import decode, read_limited
 
 REPORT_SCHEMA = "sitegate/report/v1"
 SARIF_KEY = "sitegateFinding/v1"
@@ -72,7 +72,7 @@ class _Problems:
         diags = []
         for ptr, msg in self.items:
             line, col = (pm.locate(ptr) if pm is not None else None) or (1, 1)
-            diags.append(Diagnostic(self.source, msg, line, col, ptr, code="baseline"))
+            diags.append(Diagnostic(self.source, msg, line, col, ptr, code=Code.BASELINE))
         raise InputError(diags)
 
 
@@ -80,8 +80,8 @@ def _syntax_error(text: str, source: str) -> InputError:
     try:
         parse_with_positions(text, source)
     except InputError as exc:
-        return InputError([Diagnostic(d.source, f"not a sitegate JSON report or SARIF file: {d.message}", d.line, d.column, d.pointer, code="baseline") for d in exc.diagnostics])
-    return InputError([Diagnostic(source, "not a sitegate JSON report or SARIF file: invalid JSON", 1, 1, code="baseline")])
+        return InputError([Diagnostic(d.source, f"not a sitegate JSON report or SARIF file: {d.message}", d.line, d.column, d.pointer, code=Code.BASELINE) for d in exc.diagnostics])
+    return InputError([Diagnostic(source, "not a sitegate JSON report or SARIF file: invalid JSON", 1, 1, code=Code.BASELINE)])
 
 
 def _entry(fp: str, host: Any, rule_id: Any, setting: Any, message: Any) -> dict[str, Any]:
@@ -161,7 +161,7 @@ def load_baseline(path: str, *, display: str | None = None) -> Baseline:
     digest = hashlib.sha256(raw).hexdigest()
     text = decode(raw, source)
     if not text.strip():
-        raise InputError([Diagnostic(source, "the file is empty: a sitegate JSON report or SARIF file was expected", 1, 1, code="baseline")])
+        raise InputError([Diagnostic(source, "the file is empty: a sitegate JSON report or SARIF file was expected", 1, 1, code=Code.BASELINE)])
     try:
         doc = orjson.loads(text)
     except orjson.JSONDecodeError:

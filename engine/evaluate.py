@@ -20,7 +20,7 @@ import orjson
 
 from .compiler import ERROR, FAIL, MISSING, NOT_APPLICABLE, PASS, UNKNOWN, Evidence, Node, compile_condition, iter_leaves, operand_paths
 from .capacity import capacity_record
-from .diagnostics import Diagnostic, Level
+from ..base.diagnostics import Code, Diagnostic, Level
 from .model import (
     FailOn,
     Finding,
@@ -671,7 +671,7 @@ class HostEvaluator:
                 else "no target version: pass --target or record platform.itms_version"
             )
             l, c = rec.locate("/platform/itms_version")
-            d = Diagnostic(rec.source, msg, l, c, "/platform/itms_version", rec.name, code="no-target")
+            d = Diagnostic(rec.source, msg, l, c, "/platform/itms_version", rec.name, code=Code.NO_TARGET)
             res = HostResult(rec.name, rec.source, rec.line, rec.index, target, (), None, None, None, None, _NO_COUNTS, (), rejected=True, diagnostics=(d,))
             return Evaluated(res, warnings + (d,), True)
         ctx = self.contexts.get(target)
@@ -915,7 +915,7 @@ class SummaryBuilder(Totals):
             if w.get("status") in ("expired", "unused"):
                 self.diag_total += 1
                 if len(diagnostics) < MAX_KEPT_DIAGNOSTICS:
-                    diagnostics.append(Diagnostic(w.get("source", "waivers"), f"waiver {w.get('id')} is {w.get('status')}", w.get("line", 0), 1, level=Level.WARNING, code=f"waiver-{w.get('status')}"))
+                    diagnostics.append(Diagnostic(w.get("source", "waivers"), f"waiver {w.get('id')} is {w.get('status')}", w.get("line", 0), 1, level=Level.WARNING, code=Code(f"waiver-{w.get('status')}")))
         fixed: tuple[dict[str, Any], ...] = ()
         if baseline is not None and hasattr(baseline, "details"):
             fixed = tuple(d for fp, d in baseline.details.items() if fp not in self.seen_fingerprints)  # type: ignore[attr-defined]

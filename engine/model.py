@@ -17,7 +17,7 @@ from enum import Enum
 from typing import Any, Iterator, NamedTuple
 
 from .compiler import OUTCOME_NAMES, Evidence
-from .diagnostics import Diagnostic
+from ..base.diagnostics import Diagnostic
 
 TOOL_NAME = "sitegate"
 TOOL_FULL_NAME = "sitegate ITMS site-server readiness gate"

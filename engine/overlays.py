@@ -30,9 +30,9 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 import jsonschema
 
-from .diagnostics import Diagnostic, InputError
+from ..base.diagnostics import Code, Diagnostic, InputError
 from .policy import AllOf, AnyOf, Condition, NotOf, Table, TableRef
-from .yamlload import YamlDoc, load_yaml_file
+from ..base.yamlload import YamlDoc, load_yaml_file
 
 if TYPE_CHECKING:  # pragma: no cover
     from .packs import LoadedPack
@@ -77,7 +77,7 @@ def _schema_diagnostics(doc: YamlDoc) -> list[Diagnostic]:
         if ptr in doc.float_text and e.validator == "type":
             text = doc.float_text[ptr]
             msg = f"{text} is a YAML number (read as {e.instance!r}); versions must be quoted strings: write '{text}'"
-        out.append(doc.diag(ptr, msg, code="data-schema"))
+        out.append(doc.diag(ptr, msg, code=Code.DATA_SCHEMA))
     return out
 
 
@@ -142,25 +142,25 @@ def _check_overlay(doc: YamlDoc, loaded: dict[str, "LoadedPack"]) -> tuple[list[
 
             close = difflib.get_close_matches(name, list(defined), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
-            diags.append(doc.diag(tp, f"unknown table {name!r}: no loaded pack defines it{hint} (tables: {', '.join(sorted(defined))})", code="data-semantic"))
+            diags.append(doc.diag(tp, f"unknown table {name!r}: no loaded pack defines it{hint} (tables: {', '.join(sorted(defined))})", code=Code.DATA_SEMANTIC))
             continue
         targets = defined[name]
         pack_id = entry.get("pack")
         if pack_id is not None:
             if pack_id not in loaded:
-                diags.append(doc.diag(f"{tp}/pack", f"unknown pack {pack_id!r}; packs: {', '.join(sorted(loaded))}", code="data-semantic"))
+                diags.append(doc.diag(f"{tp}/pack", f"unknown pack {pack_id!r}; packs: {', '.join(sorted(loaded))}", code=Code.DATA_SEMANTIC))
                 continue
             if pack_id not in targets:
                 owner = _definer(pack_id, name, loaded)
                 where = f"; it inherits it from {owner}: name that pack" if owner else ""
-                diags.append(doc.diag(f"{tp}/pack", f"pack {pack_id} does not define table {name!r} itself{where}", code="data-semantic"))
+                diags.append(doc.diag(f"{tp}/pack", f"pack {pack_id} does not define table {name!r} itself{where}", code=Code.DATA_SEMANTIC))
                 continue
             targets = [pack_id]
         tables = [loaded[pid].pack.tables[name] for pid in targets]
         key = tables[0].key
         mode = entry["mode"]
         if mode == "merge" and not key:
-            diags.append(doc.diag(f"{tp}/mode", f"table {name!r} has no key columns, so rows cannot be merged: use mode: replace", code="data-semantic"))
+            diags.append(doc.diag(f"{tp}/mode", f"table {name!r} has no key columns, so rows cannot be merged: use mode: replace", code=Code.DATA_SEMANTIC))
         kinds: dict[str, set[str]] = {}
         for t in tables:
             for row in t.rows:
@@ -176,11 +176,11 @@ def _check_overlay(doc: YamlDoc, loaded: dict[str, "LoadedPack"]) -> tuple[list[
             rp = f"{tp}/rows/{i}"
             for col in _RESERVED[:1]:
                 if col in row:
-                    diags.append(doc.diag(f"{rp}/{col}", f"'{col}' is set by sitegate (overlay rows are confirmed); drop it", code="data-semantic"))
+                    diags.append(doc.diag(f"{rp}/{col}", f"'{col}' is set by sitegate (overlay rows are confirmed); drop it", code=Code.DATA_SEMANTIC))
             for col, by in sorted(needed.items()):
                 if row.get(col) is None:
                     who = f"rule {by}" if by != "the table's key" else by
-                    diags.append(doc.diag(rp, f"row lacks column {col!r}, which {who} reads from table {name!r}", code="data-semantic"))
+                    diags.append(doc.diag(rp, f"row lacks column {col!r}, which {who} reads from table {name!r}", code=Code.DATA_SEMANTIC))
             for col, v in row.items():
                 want = kinds.get(col)
                 got = _kind(v)
@@ -189,13 +189,13 @@ def _check_overlay(doc: YamlDoc, loaded: dict[str, "LoadedPack"]) -> tuple[list[
                     continue
                 if cp in doc.float_text and "string" in want:
                     text = doc.float_text[cp]
-                    diags.append(doc.diag(cp, f"{text} is a YAML number (read as {v!r}); column {col!r} of table {name!r} holds strings (versions): write '{text}'", code="data-semantic"))
+                    diags.append(doc.diag(cp, f"{text} is a YAML number (read as {v!r}); column {col!r} of table {name!r} holds strings (versions): write '{text}'", code=Code.DATA_SEMANTIC))
                 else:
-                    diags.append(doc.diag(cp, f"column {col!r} of table {name!r} holds {' or '.join(_KIND_TEXT.get(k, k) for k in sorted(want))}; got {v!r}", code="data-semantic"))
+                    diags.append(doc.diag(cp, f"column {col!r} of table {name!r} holds {' or '.join(_KIND_TEXT.get(k, k) for k in sorted(want))}; got {v!r}", code=Code.DATA_SEMANTIC))
             if mode == "merge" and key and all(row.get(k) is not None for k in key):
                 kt = tuple(_hashable(row[k]) for k in key)
                 if kt in seen_keys:
-                    diags.append(doc.diag(rp, f"key {dict(zip(key, kt))} is given twice (first at row {seen_keys[kt]})", code="data-semantic"))
+                    diags.append(doc.diag(rp, f"key {dict(zip(key, kt))} is given twice (first at row {seen_keys[kt]})", code=Code.DATA_SEMANTIC))
                 seen_keys.setdefault(kt, i)
         for pid in targets:
             plan.append((name, pid, entry))

@@ -27,10 +27,10 @@ from packaging.version import InvalidVersion, Version
 from pydantic import ValidationError
 
 from ..facts.normalize import DERIVED_FACTS
-from .diagnostics import Diagnostic, InputError, Level
+from ..base.diagnostics import Code, Diagnostic, InputError, Level
 from .operators import OPERATORS, Operand, OperatorError, compile_regex, parse_specifier
 from .policy import VERSION_COLUMN, AllOf, AnyOf, Condition, Leaf, NotOf, Pack, Rule, Table, TableRef
-from .yamlload import YamlDoc, load_yaml_file
+from ..base.yamlload import YamlDoc, load_yaml_file
 
 MAX_POLICY_BYTES = 2 * 1024 * 1024
 #: Pack file extensions, compared case-insensitively (``my.YAML`` is a pack too).
@@ -174,9 +174,9 @@ def policy_dir_files(directory: str) -> tuple[list[tuple[str, str]], list[Diagno
     """
     diags: list[Diagnostic] = []
     if not os.path.exists(directory):
-        return [], [Diagnostic(directory, "policy directory does not exist", code="io")]
+        return [], [Diagnostic(directory, "policy directory does not exist", code=Code.IO)]
     if not os.path.isdir(directory):
-        return [], [Diagnostic(directory, "is not a directory (--policy-dir takes a directory)", code="io")]
+        return [], [Diagnostic(directory, "is not a directory (--policy-dir takes a directory)", code=Code.IO)]
     root = os.path.realpath(directory)
     files: list[tuple[str, str]] = []
 
@@ -189,21 +189,21 @@ def policy_dir_files(directory: str) -> tuple[list[tuple[str, str]], list[Diagno
             full = os.path.join(dp, d)
             if os.path.islink(full):
                 if outside(full):
-                    diags.append(Diagnostic(full, f"symbolic link to a directory out of the policy directory ({os.path.realpath(full)}): its packs are not loaded; copy them into {directory}", code="skipped"))
+                    diags.append(Diagnostic(full, f"symbolic link to a directory out of the policy directory ({os.path.realpath(full)}): its packs are not loaded; copy them into {directory}", code=Code.SKIPPED))
                 else:
-                    diags.append(Diagnostic(full, "symbolic link to a directory skipped (its files are read at their real path)", level=Level.WARNING, code="skipped"))
+                    diags.append(Diagnostic(full, "symbolic link to a directory skipped (its files are read at their real path)", level=Level.WARNING, code=Code.SKIPPED))
                 dns.remove(d)
         for fn in sorted(fns):
             full = os.path.join(dp, fn)
             if not fn.lower().endswith(POLICY_SUFFIXES):
-                diags.append(Diagnostic(full, "not a .yaml/.yml file: skipped", level=Level.WARNING, code="skipped"))
+                diags.append(Diagnostic(full, "not a .yaml/.yml file: skipped", level=Level.WARNING, code=Code.SKIPPED))
                 continue
             if outside(full):
-                diags.append(Diagnostic(full, f"symbolic link out of the policy directory ({os.path.realpath(full)}): skipped, so the pack is not evaluated; copy the file into {directory}", code="skipped"))
+                diags.append(Diagnostic(full, f"symbolic link out of the policy directory ({os.path.realpath(full)}): skipped, so the pack is not evaluated; copy the file into {directory}", code=Code.SKIPPED))
                 continue
             files.append((full, full))
     if not files and not any(d.level is Level.ERROR for d in diags):
-        diags.append(Diagnostic(directory, f"no policy files in {directory} (a pack is a .yaml or .yml file)", code="no-policies"))
+        diags.append(Diagnostic(directory, f"no policy files in {directory} (a pack is a .yaml or .yml file)", code=Code.NO_POLICIES))
     return files, diags
 
 
@@ -238,7 +238,7 @@ def _schema_diagnostics(doc: YamlDoc) -> list[Diagnostic]:
                 f"{doc.float_text[ptr]} is a YAML number (read as {e.instance!r}); "
                 f"versions must be quoted strings: write '{doc.float_text[ptr]}'"
             )
-        out.append(doc.diag(ptr, msg, code="policy-schema"))
+        out.append(doc.diag(ptr, msg, code=Code.POLICY_SCHEMA))
     return out
 
 
@@ -252,7 +252,7 @@ def load_pack_file(path: str, display: str, *, bundled: bool = False) -> LoadedP
         pack = Pack.model_validate(doc.data)
     except ValidationError as exc:
         raise InputError(
-            [doc.diag(_pointer(_alias_path(e["loc"])), e["msg"], code="policy-model") for e in exc.errors()]
+            [doc.diag(_pointer(_alias_path(e["loc"])), e["msg"], code=Code.POLICY_MODEL) for e in exc.errors()]
         ) from None
     diags = _semantic_diagnostics(pack, doc)
     if diags:
@@ -272,18 +272,18 @@ def _semantic_diagnostics(pack: Pack, doc: YamlDoc, parent_tables: dict[str, Tab
     try:
         SpecifierSet(pack.applies_to)
     except InvalidSpecifier:
-        out.append(doc.diag("/applies_to", f"{pack.applies_to!r} is not a PEP 440 version specifier (e.g. '>=8.7.1,<8.8')", code="policy-semantic"))
+        out.append(doc.diag("/applies_to", f"{pack.applies_to!r} is not a PEP 440 version specifier (e.g. '>=8.7.1,<8.8')", code=Code.POLICY_SEMANTIC))
     source_ids = {s.id for s in pack.sources}
     seen: dict[str, int] = {}
     for i, rule in enumerate(pack.rules):
         rp = f"/rules/{i}"
         if rule.id in seen:
             first = doc.locate(f"/rules/{seen[rule.id]}/id")[0]
-            out.append(doc.diag(f"{rp}/id", f"rule id {rule.id} is used twice (first at line {first})", code="duplicate-rule"))
+            out.append(doc.diag(f"{rp}/id", f"rule id {rule.id} is used twice (first at line {first})", code=Code.DUPLICATE_RULE))
         seen.setdefault(rule.id, i)
         for j, sid in enumerate(rule.sources):
             if sid not in source_ids:
-                out.append(doc.diag(f"{rp}/sources/{j}", f"unknown source id {sid!r}; the pack's sources are {sorted(source_ids)}", code="policy-semantic"))
+                out.append(doc.diag(f"{rp}/sources/{j}", f"unknown source id {sid!r}; the pack's sources are {sorted(source_ids)}", code=Code.POLICY_SEMANTIC))
         tables = dict(parent_tables or {})
         tables.update(pack.tables)
         for part in ("when", "assert"):
@@ -293,7 +293,7 @@ def _semantic_diagnostics(pack: Pack, doc: YamlDoc, parent_tables: dict[str, Tab
         for m in _PLACEHOLDER.finditer(rule.message):
             name = m.group(1)
             if name not in _PLACEHOLDER_NAMES and name not in fact_catalogue():
-                out.append(doc.diag(f"{rp}/message", f"unknown placeholder {{{name}}} in message; use one of {sorted(_PLACEHOLDER_NAMES)} or a fact path", code="policy-semantic"))
+                out.append(doc.diag(f"{rp}/message", f"unknown placeholder {{{name}}} in message; use one of {sorted(_PLACEHOLDER_NAMES)} or a fact path", code=Code.POLICY_SEMANTIC))
     return out
 
 
@@ -318,27 +318,27 @@ def _check_leaf(leaf: Leaf, ptr: str, doc: YamlDoc, tables: dict[str, Table] | N
 
         close = difflib.get_close_matches(leaf.fact, list(cat), n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
-        out.append(doc.diag(f"{ptr}/fact", f"unknown fact {leaf.fact!r}{hint}", code="policy-semantic"))
+        out.append(doc.diag(f"{ptr}/fact", f"unknown fact {leaf.fact!r}{hint}", code=Code.POLICY_SEMANTIC))
     elif "any" not in spec.fact_kinds and not (_KIND_OK.get(kind, set()) & spec.fact_kinds):
-        out.append(doc.diag(f"{ptr}/op", f"operator {leaf.op} does not apply to {leaf.fact} ({kind})", code="policy-semantic"))
+        out.append(doc.diag(f"{ptr}/op", f"operator {leaf.op} does not apply to {leaf.fact} ({kind})", code=Code.POLICY_SEMANTIC))
     v = leaf.value
     vp = f"{ptr}/value"
     if spec.operand is Operand.NONE:
         if v is not None:
-            out.append(doc.diag(vp, f"operator {leaf.op} takes no value", code="policy-semantic"))
+            out.append(doc.diag(vp, f"operator {leaf.op} takes no value", code=Code.POLICY_SEMANTIC))
         return out
     if v is None:
-        out.append(doc.diag(ptr, f"operator {leaf.op} needs a value", code="policy-semantic"))
+        out.append(doc.diag(ptr, f"operator {leaf.op} needs a value", code=Code.POLICY_SEMANTIC))
         return out
     if isinstance(v, dict):
         if "fact" in v:
             if v["fact"] not in cat:
-                out.append(doc.diag(f"{vp}/fact", f"unknown fact {v['fact']!r}", code="policy-semantic"))
+                out.append(doc.diag(f"{vp}/fact", f"unknown fact {v['fact']!r}", code=Code.POLICY_SEMANTIC))
         elif tables is not None:
             out.extend(check_table_ref(TableRef(**v), vp, doc, tables))
         return out
     if vp in doc.float_text and spec.operand in (Operand.VERSION, Operand.SPECIFIER, Operand.SCALAR):
-        out.append(doc.diag(vp, f"{doc.float_text[vp]} is a YAML number (read as {v!r}); quote versions: '{doc.float_text[vp]}'", code="policy-semantic"))
+        out.append(doc.diag(vp, f"{doc.float_text[vp]} is a YAML number (read as {v!r}); quote versions: '{doc.float_text[vp]}'", code=Code.POLICY_SEMANTIC))
         return out
     op = spec.operand
     if op in (Operand.SCALAR, Operand.LIST) and isinstance(v, list) == (op is Operand.LIST):
@@ -355,7 +355,7 @@ def _check_leaf(leaf: Leaf, ptr: str, doc: YamlDoc, tables: dict[str, Table] | N
     elif op in (Operand.VERSION, Operand.SPECIFIER, Operand.REGEX, Operand.DATE) and not isinstance(v, str):
         bad = "a quoted string"
     if bad:
-        out.append(doc.diag(vp, f"operator {leaf.op} needs {bad}, got {v!r}", code="policy-semantic"))
+        out.append(doc.diag(vp, f"operator {leaf.op} needs {bad}, got {v!r}", code=Code.POLICY_SEMANTIC))
         return out
     try:
         if op is Operand.VERSION:
@@ -369,7 +369,7 @@ def _check_leaf(leaf: Leaf, ptr: str, doc: YamlDoc, tables: dict[str, Table] | N
 
             date.fromisoformat(v)
     except (InvalidVersion, OperatorError, ValueError) as exc:
-        out.append(doc.diag(vp, f"{v!r}: {exc}", code="policy-semantic"))
+        out.append(doc.diag(vp, f"{v!r}: {exc}", code=Code.POLICY_SEMANTIC))
     return out
 
 
@@ -400,9 +400,9 @@ def _literal_diagnostics(leaf: Leaf, kind: str | None, v: Any, vp: str, doc: Yam
                 msg = f"{text} is a YAML number (read as {item!r}); {leaf.fact} holds {what}: quote it: '{text}'"
             else:
                 msg = f"{text} is a YAML number (read as {item!r}); quote versions: '{text}'"
-            out.append(doc.diag(ip, msg, code="policy-semantic"))
+            out.append(doc.diag(ip, msg, code=Code.POLICY_SEMANTIC))
         elif strings:
-            out.append(doc.diag(ip, f"{leaf.fact} holds {what}, so {text} (a YAML {'boolean' if isinstance(item, bool) else 'number'}) never equals it: quote it: '{text}'", code="policy-semantic"))
+            out.append(doc.diag(ip, f"{leaf.fact} holds {what}, so {text} (a YAML {'boolean' if isinstance(item, bool) else 'number'}) never equals it: quote it: '{text}'", code=Code.POLICY_SEMANTIC))
     return out
 
 
@@ -410,23 +410,23 @@ def check_table_ref(ref: TableRef, ptr: str, doc: YamlDoc, tables: dict[str, Tab
     """A lookup names an existing table and columns, and its where operands are facts or literals."""
     t = tables.get(ref.table)
     if t is None:
-        return [doc.diag(f"{ptr}/table", f"unknown table {ref.table!r}; tables: {sorted(tables)}", code="policy-semantic")]
+        return [doc.diag(f"{ptr}/table", f"unknown table {ref.table!r}; tables: {sorted(tables)}", code=Code.POLICY_SEMANTIC)]
     cols = {c for row in t.rows for c in row}
     out = []
     if t.rows and ref.column not in cols:
-        out.append(doc.diag(f"{ptr}/column", f"table {ref.table} has no column {ref.column!r}", code="policy-semantic"))
+        out.append(doc.diag(f"{ptr}/column", f"table {ref.table} has no column {ref.column!r}", code=Code.POLICY_SEMANTIC))
     for k, operand in ref.where.items():
         if t.rows and k not in cols:
-            out.append(doc.diag(f"{ptr}/where/{k}", f"table {ref.table} has no column {k!r}", code="policy-semantic"))
+            out.append(doc.diag(f"{ptr}/where/{k}", f"table {ref.table} has no column {k!r}", code=Code.POLICY_SEMANTIC))
         if isinstance(operand, dict) and "fact" in operand and operand["fact"] not in fact_catalogue():
-            out.append(doc.diag(f"{ptr}/where/{k}/fact", f"unknown fact {operand['fact']!r}", code="policy-semantic"))
+            out.append(doc.diag(f"{ptr}/where/{k}/fact", f"unknown fact {operand['fact']!r}", code=Code.POLICY_SEMANTIC))
         elif not isinstance(operand, (dict, list, str)) and operand is not None:
             # A number where the column holds strings (versions) matches no row.
             wp = f"{ptr}/where/{k}"
             holds = {_cell_kind(row.get(k)) for row in t.rows} - {None}
             if "string" in holds or VERSION_COLUMN.match(k):
                 text = doc.written(wp, operand)
-                out.append(doc.diag(wp, f"{doc.scalar_lead(wp, operand)}; column {k!r} of table {ref.table} holds {'versions' if VERSION_COLUMN.match(k) else 'strings'}: quote it: '{text}'", code="policy-semantic"))
+                out.append(doc.diag(wp, f"{doc.scalar_lead(wp, operand)}; column {k!r} of table {ref.table} holds {'versions' if VERSION_COLUMN.match(k) else 'strings'}: quote it: '{text}'", code=Code.POLICY_SEMANTIC))
     return out
 
 
@@ -548,7 +548,7 @@ def _table_type_diagnostics(loaded: dict[str, "LoadedPack"]) -> list[Diagnostic]
                             msg = f"{text} is a YAML number (read as {cell!r}); column {col!r} of table {name!r} holds strings ({reason}): write '{text}'"
                         else:
                             msg = f"column {col!r} of table {name!r} holds strings ({reason}); got {cell!r}: quote it: '{text}'"
-                        out.append(lp.doc.diag(cp, msg, code="policy-semantic"))
+                        out.append(lp.doc.diag(cp, msg, code=Code.POLICY_SEMANTIC))
     return out
 
 
@@ -562,7 +562,7 @@ def _resolve(loaded: dict[str, LoadedPack]) -> tuple[dict[str, EffectivePack], l
         lp = loaded[pid]
         p = lp.pack
         if pid in stack:
-            diags.append(lp.doc.diag("/extends", f"pack inheritance cycle: {' -> '.join(stack + (pid,))}", code="policy-extends"))
+            diags.append(lp.doc.diag("/extends", f"pack inheritance cycle: {' -> '.join(stack + (pid,))}", code=Code.POLICY_EXTENDS))
             return None
         rules: list[Rule] = []
         tables: dict[str, Table] = {}
@@ -571,7 +571,7 @@ def _resolve(loaded: dict[str, LoadedPack]) -> tuple[dict[str, EffectivePack], l
         sources: dict[str, Any] = {}
         if p.extends:
             if p.extends not in loaded:
-                diags.append(lp.doc.diag("/extends", f"extends unknown pack {p.extends!r}", code="policy-extends"))
+                diags.append(lp.doc.diag("/extends", f"extends unknown pack {p.extends!r}", code=Code.POLICY_EXTENDS))
                 return None
             parent = build(p.extends, stack + (pid,))
             if parent is None:
@@ -585,18 +585,18 @@ def _resolve(loaded: dict[str, LoadedPack]) -> tuple[dict[str, EffectivePack], l
         tables.update(p.tables)
         for i, rid in enumerate(p.remove_rules):
             if rid not in rule_pack:
-                diags.append(lp.doc.diag(f"/remove_rules/{i}", f"remove_rules names {rid}, which {p.extends or 'no parent'} does not define", code="policy-extends"))
+                diags.append(lp.doc.diag(f"/remove_rules/{i}", f"remove_rules names {rid}, which {p.extends or 'no parent'} does not define", code=Code.POLICY_EXTENDS))
         rules = [r for r in rules if r.id not in p.remove_rules]
         index = {r.id: n for n, r in enumerate(rules)}
         for i, r in enumerate(p.rules):
             if r.id in index:
                 if not r.overrides:
-                    diags.append(lp.doc.diag(f"/rules/{i}/id", f"rule {r.id} is already defined by {rule_pack[r.id]}; set 'overrides: true' to replace it", code="duplicate-rule"))
+                    diags.append(lp.doc.diag(f"/rules/{i}/id", f"rule {r.id} is already defined by {rule_pack[r.id]}; set 'overrides: true' to replace it", code=Code.DUPLICATE_RULE))
                     continue
                 rules[index[r.id]] = r
             else:
                 if r.overrides:
-                    diags.append(lp.doc.diag(f"/rules/{i}/overrides", f"rule {r.id} overrides nothing: no parent defines it", code="policy-extends"))
+                    diags.append(lp.doc.diag(f"/rules/{i}/overrides", f"rule {r.id} overrides nothing: no parent defines it", code=Code.POLICY_EXTENDS))
                 index[r.id] = len(rules)
                 rules.append(r)
             rule_pack[r.id] = pid
@@ -662,7 +662,7 @@ def load_policies(
             continue
         if lp.pack.id in loaded:
             other = loaded[lp.pack.id]
-            errors.append(lp.doc.diag("/id", f"pack id {lp.pack.id} is also defined in {other.path}", code="duplicate-pack"))
+            errors.append(lp.doc.diag("/id", f"pack id {lp.pack.id} is also defined in {other.path}", code=Code.DUPLICATE_PACK))
             continue
         loaded[lp.pack.id] = lp
     # Table cells against what the rules and the other packs of the line read in

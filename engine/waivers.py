@@ -33,9 +33,9 @@ from typing import Any, Iterable
 
 import jsonschema
 
-from .diagnostics import Diagnostic, InputError
+from ..base.diagnostics import Code, Diagnostic, InputError
 from .model import Finding, Waived
-from .yamlload import YamlDoc, load_yaml_file
+from ..base.yamlload import YamlDoc, load_yaml_file
 
 SCHEMA_ID = "sitegate/waivers/v1"
 MAX_WAIVER_BYTES = 4 * 1024 * 1024
@@ -142,7 +142,7 @@ def _schema_diagnostics(doc: YamlDoc) -> list[Diagnostic]:
             msg = f"expires {err.instance!r} is not a date: write YYYY-MM-DD"
         elif err.validator == "type" and err.absolute_path and err.absolute_path[-1] == "expires":
             msg = f"expires {err.instance!r} is not a date: write YYYY-MM-DD"
-        out.append(doc.diag(ptr, msg, code="waiver-schema"))
+        out.append(doc.diag(ptr, msg, code=Code.WAIVER_SCHEMA))
     return out
 
 
@@ -152,7 +152,7 @@ def _today(today: str | None) -> str:
     try:
         return date.fromisoformat(today).isoformat()
     except ValueError:
-        raise InputError([Diagnostic("--audit-date", f"{today!r} is not a date: write YYYY-MM-DD", code="usage")]) from None
+        raise InputError([Diagnostic("--audit-date", f"{today!r} is not a date: write YYYY-MM-DD", code=Code.USAGE)]) from None
 
 
 def load_waivers(path: str, today: str | None = None, *, display: str | None = None) -> WaiverSet:
@@ -173,17 +173,17 @@ def load_waivers(path: str, today: str | None = None, *, display: str | None = N
         try:
             expires = date.fromisoformat(w["expires"]).isoformat()
         except ValueError:
-            diags.append(doc.diag(base + "/expires", f"expires {w['expires']!r} is not a real date", code="waiver-date"))
+            diags.append(doc.diag(base + "/expires", f"expires {w['expires']!r} is not a real date", code=Code.WAIVER_DATE))
             continue
         line = doc.locate(base)[0]
         key = w["id"].casefold()
         if key in seen:
-            diags.append(doc.diag(base + "/id", f"duplicate waiver id {w['id']!r} (first at line {seen[key]})", code="waiver-duplicate"))
+            diags.append(doc.diag(base + "/id", f"duplicate waiver id {w['id']!r} (first at line {seen[key]})", code=Code.WAIVER_DUPLICATE))
             continue
         seen[key] = line
         for field in ("rule", "hosts"):
             if not w[field].strip():
-                diags.append(doc.diag(f"{base}/{field}", f"{field} is blank", code="waiver-pattern"))
+                diags.append(doc.diag(f"{base}/{field}", f"{field} is blank", code=Code.WAIVER_PATTERN))
         waivers.append(
             Waiver(
                 id=w["id"],

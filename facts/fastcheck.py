@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from typing import Any, Callable
 
-from ..engine.diagnostics import pointer_join
+from ..base.diagnostics import pointer_join
 
 Issue = tuple[str, str]  # (pointer, message)
 

@@ -19,9 +19,9 @@ from typing import Any, Iterable, Iterator, NamedTuple
 
 import orjson
 
-from ..engine.diagnostics import Diagnostic, InputError, Level
-from ..engine.jsonpos import PositionMap, parse_with_positions
-from ..engine.textio import MARK_ERRORS, decode, find_bad_text, find_out_of_step, line_col, sniff_encoding
+from ..base.diagnostics import Code, Diagnostic, InputError, Level
+from ..base.jsonpos import PositionMap, parse_with_positions
+from ..base.textio import MARK_ERRORS, decode, find_bad_text, find_out_of_step, line_col, sniff_encoding
 from .fastcheck import Compiler, Walk
 from .fastdecode import DECODE_ERRORS
 from .normalize import derive
@@ -255,7 +255,7 @@ def _check_record(
         return Rejected(
             source,
             index,
-            [Diagnostic(source, f"expected a host object, got {type(value).__name__}", pos[0], pos[1], base or "", code="facts-shape")],
+            [Diagnostic(source, f"expected a host object, got {type(value).__name__}", pos[0], pos[1], base or "", code=Code.FACTS_SHAPE)],
         )
     name = value.get("name")
     host = name if type(name) is str and name else None
@@ -278,7 +278,7 @@ def _check_record(
         pos = (line or 1, 1)
         if doc is not None and doc.pm is not None:
             pos = doc.pm.locate(base) or pos
-        return Rejected(source, index, [Diagnostic(source, "record nests too deeply (more than ~900 levels)", pos[0], pos[1], base or "", host, code="too-deep")], host)
+        return Rejected(source, index, [Diagnostic(source, "record nests too deeply (more than ~900 levels)", pos[0], pos[1], base or "", host, code=Code.TOO_DEEP)], host)
     duplicates: list[Diagnostic] = []
     if raw is not None and _raw_colons(raw) != w.keys + w.colons:
         # The tallies disagree: the record may hide a duplicate key. Ask the exact parser.
@@ -301,7 +301,7 @@ def _check_record(
     else:
         locator = None
 
-    def diag(ptr: str, msg: str, level: Level, code: str) -> Diagnostic:
+    def diag(ptr: str, msg: str, level: Level, code: Code) -> Diagnostic:
         l, c = locator.locate(ptr) if locator is not None else (line or 1, 1)
         return Diagnostic(source, msg, l, c, base + ptr, host, level, code)
 
@@ -352,16 +352,16 @@ def _parse_line(source: str, index: int, lineno: int, stripped: bytes | str, loc
             except UnicodeDecodeError as bad:
                 col = len(stripped[: bad.start].decode("utf-8", "replace")) + 1
                 msg = f"not valid UTF-8 text: byte 0x{stripped[bad.start]:02x} cannot be decoded; save the file as UTF-8"
-                return Rejected(source, index, [Diagnostic(source, msg, lineno, col, f"/{index}", code="encoding")])
+                return Rejected(source, index, [Diagnostic(source, msg, lineno, col, f"/{index}", code=Code.ENCODING)])
         else:
             text = stripped
             bad = find_bad_text(text)  # bytes a UTF-16/32 stream could not decode (textio.MARK_ERRORS)
             if bad is not None:
-                return Rejected(source, index, [Diagnostic(source, bad[1], lineno, bad[0] + 1, f"/{index}", code="encoding")])
+                return Rejected(source, index, [Diagnostic(source, bad[1], lineno, bad[0] + 1, f"/{index}", code=Code.ENCODING)])
             step = find_out_of_step(text)
             if step is not None:
                 msg = "not valid UTF-16 text: from about here the bytes are out of step (a byte is missing or extra), so the rest of the file cannot be read"
-                return Rejected(source, index, [Diagnostic(source, msg, lineno, step + 1, f"/{index}", code="encoding")])
+                return Rejected(source, index, [Diagnostic(source, msg, lineno, step + 1, f"/{index}", code=Code.ENCODING)])
         return Rejected(source, index, [_syntax_diag(text, source, lineno, f"/{index}", exc)])
     text_for_locator = None
     if locate:
@@ -402,7 +402,7 @@ def iter_jsonl(
         if meter is not None:
             meter[0] += len(raw)
         if _over_long(raw, fh):
-            yield Rejected(source, index, [Diagnostic(source, f"record longer than {MAX_RECORD_BYTES // 1024 // 1024} MiB", lineno, 1, f"/{index}", code="too-large")])
+            yield Rejected(source, index, [Diagnostic(source, f"record longer than {MAX_RECORD_BYTES // 1024 // 1024} MiB", lineno, 1, f"/{index}", code=Code.TOO_LARGE)])
             index += 1
             continue
         stripped = raw.strip()
@@ -419,7 +419,7 @@ def iter_jsonl(
                 if stripped:
                     yield RawLine(source, index, lineno, stripped) if raw_lines else _parse_line(source, index, lineno, stripped, locate)
                     index += 1
-                yield Rejected(source, -1, [Diagnostic(source, message, lineno, cut + 1, code="encoding")])
+                yield Rejected(source, -1, [Diagnostic(source, message, lineno, cut + 1, code=Code.ENCODING)])
                 continue
         yield RawLine(source, index, lineno, stripped) if raw_lines else _parse_line(source, index, lineno, stripped, locate)
         index += 1
@@ -521,14 +521,14 @@ def _syntax_diag(text: str, source: str, line_offset: int, pointer: str, orjson_
         json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         line = exc.lineno + line_offset - 1
-        return Diagnostic(source, f"invalid JSON: {exc.msg}", line, exc.colno, pointer, code="json-syntax")
+        return Diagnostic(source, f"invalid JSON: {exc.msg}", line, exc.colno, pointer, code=Code.JSON_SYNTAX)
     except (ValueError, RecursionError):
         pass
     try:
         parse_with_positions(text, source)
     except InputError as exc:
         d = exc.diagnostics[-1]
-        return Diagnostic(source, f"invalid JSON: {d.message}", d.line + line_offset - 1, d.column, pointer + d.pointer, code="json-syntax")
+        return Diagnostic(source, f"invalid JSON: {d.message}", d.line + line_offset - 1, d.column, pointer + d.pointer, code=Code.JSON_SYNTAX)
     except (RecursionError, ValueError):  # ValueError: an integer of over 4300 digits
         pass
     sanitized, bad = _bad_numbers(text)
@@ -540,8 +540,8 @@ def _syntax_diag(text: str, source: str, line_offset: int, pointer: str, orjson_
         return _number_diag(source, lit, l + line_offset - 1, c, pointer + found.get(off, ""))
     if isinstance(orjson_error, json.JSONDecodeError):
         e = orjson_error
-        return Diagnostic(source, f"invalid JSON: {e.msg}", e.lineno + line_offset - 1, e.colno, pointer, code="json-syntax")
-    return Diagnostic(source, "invalid JSON", line_offset, 1, pointer, code="json-syntax")
+        return Diagnostic(source, f"invalid JSON: {e.msg}", e.lineno + line_offset - 1, e.colno, pointer, code=Code.JSON_SYNTAX)
+    return Diagnostic(source, "invalid JSON", line_offset, 1, pointer, code=Code.JSON_SYNTAX)
 
 
 def _reject_constant(name: str) -> Any:
@@ -590,9 +590,9 @@ def _pointers_at(text: str, source: str, offsets: set[int]) -> dict[int, str]:
 
 def _number_diag(source: str, lit: str, line: int, col: int, pointer: str, host: str | None = None) -> Diagnostic:
     if lit[-1] in "Ny":
-        return Diagnostic(source, f"invalid JSON: {lit} is not a JSON number", line, col, pointer, host, code="json-syntax")
+        return Diagnostic(source, f"invalid JSON: {lit} is not a JSON number", line, col, pointer, host, code=Code.JSON_SYNTAX)
     shown = lit if len(lit) <= 24 else f"{lit[:16]}... ({len(lit)} characters)"
-    return Diagnostic(source, f"number {shown} is out of range: infinity when parsed as double", line, col, pointer, host, code="number-range")
+    return Diagnostic(source, f"number {shown} is out of range: infinity when parsed as double", line, col, pointer, host, code=Code.NUMBER_RANGE)
 
 
 class _Spared(NamedTuple):
@@ -648,14 +648,14 @@ def iter_document(text: str, source: str, *, locate: bool) -> Iterator[Item]:
             pm = doc.pm
             for k in extra:
                 pos = (pm.locate("/" + k) if pm else None) or (1, 1)
-                yield Rejected(source, -1, [Diagnostic(source, f"unknown top-level field {k!r} ignored", pos[0], pos[1], "/" + k, level=Level.WARNING, code="unknown-field")])
+                yield Rejected(source, -1, [Diagnostic(source, f"unknown top-level field {k!r} ignored", pos[0], pos[1], "/" + k, level=Level.WARNING, code=Code.UNKNOWN_FIELD)])
         hosts = value["hosts"]
         if spared is not None and type(hosts) is not list:
             yield refused()
             return
         if type(hosts) is not list:
             pos = (doc.pm.locate("/hosts") if doc.pm else None) or (1, 1)
-            yield Rejected(source, -1, [Diagnostic(source, "'hosts' must be an array of host objects", pos[0], pos[1], "/hosts", code="facts-shape")])
+            yield Rejected(source, -1, [Diagnostic(source, "'hosts' must be an array of host objects", pos[0], pos[1], "/hosts", code=Code.FACTS_SHAPE)])
             return
         base = "/hosts/"
     elif type(value) is list:
@@ -665,7 +665,7 @@ def iter_document(text: str, source: str, *, locate: bool) -> Iterator[Item]:
         hosts = [value]
         base = None  # a single host is the document itself
     else:
-        yield refused() if spared is not None else Rejected(source, -1, [Diagnostic(source, f"expected a host object or an array of hosts, got {type(value).__name__}", 1, 1, code="facts-shape")])
+        yield refused() if spared is not None else Rejected(source, -1, [Diagnostic(source, f"expected a host object or an array of hosts, got {type(value).__name__}", 1, 1, code=Code.FACTS_SHAPE)])
         return
     numbers_by_record: dict[int, list[tuple[str, int, str]]] = {}
     if spared is not None:
@@ -677,7 +677,7 @@ def iter_document(text: str, source: str, *, locate: bool) -> Iterator[Item]:
     if not hosts:
         # Like an empty file: a facts file that holds no host is a mistake, never "all compliant".
         pos = ((doc.pm.locate(base.rstrip("/")) if doc.pm else None) or (1, 1)) if base else (1, 1)
-        yield Rejected(source, -1, [Diagnostic(source, "no hosts: the array of hosts is empty", pos[0], pos[1], (base or "/").rstrip("/"), code="empty")])
+        yield Rejected(source, -1, [Diagnostic(source, "no hosts: the array of hosts is empty", pos[0], pos[1], (base or "/").rstrip("/"), code=Code.EMPTY)])
         return
     # One duplicate-key check for the whole document, not per record.
     whole = Walk()
@@ -758,15 +758,15 @@ def iter_file(
     """
     source = display or path
     if path != "-" and os.path.isdir(path):
-        yield Rejected(source, -1, [Diagnostic(source, "is a directory, a facts file was expected", code="io")])
+        yield Rejected(source, -1, [Diagnostic(source, "is a directory, a facts file was expected", code=Code.IO)])
         return
     try:
         fh = open(path, "rb", buffering=1 << 20) if path != "-" else _stdin_bytes()  # fewer, larger reads
     except FileNotFoundError:
-        yield Rejected(source, -1, [Diagnostic(source, "no such file", code="io")])
+        yield Rejected(source, -1, [Diagnostic(source, "no such file", code=Code.IO)])
         return
     except OSError as exc:
-        yield Rejected(source, -1, [Diagnostic(source, f"cannot read: {exc.strerror}", code="io")])
+        yield Rejected(source, -1, [Diagnostic(source, f"cannot read: {exc.strerror}", code=Code.IO)])
         return
     with fh:
         head = fh.peek(4)[:4] if hasattr(fh, "peek") else b""
@@ -799,10 +799,10 @@ def iter_file(
     if meter is not None:
         meter[0] += len(raw)
     if len(raw) > MAX_DOCUMENT_BYTES:
-        yield Rejected(source, -1, [Diagnostic(source, "JSON document larger than 1 GiB: use JSON Lines", code="too-large")])
+        yield Rejected(source, -1, [Diagnostic(source, "JSON document larger than 1 GiB: use JSON Lines", code=Code.TOO_LARGE)])
         return
     if not raw.strip():
-        yield Rejected(source, -1, [Diagnostic(source, "the file is empty: no hosts", 1, 1, code="empty")])
+        yield Rejected(source, -1, [Diagnostic(source, "the file is empty: no hosts", 1, 1, code=Code.EMPTY)])
         return
     try:
         text = decode(raw, source)
@@ -811,7 +811,7 @@ def iter_file(
         return
     if "\x00" in text:
         l, c = line_col(text, text.index("\x00"))
-        yield Rejected(source, -1, [Diagnostic(source, "contains a NUL character: not a text file", l, c, code="binary")])
+        yield Rejected(source, -1, [Diagnostic(source, "contains a NUL character: not a text file", l, c, code=Code.BINARY)])
         return
     yield from iter_document(text, source, locate=locate)
 
@@ -880,11 +880,11 @@ def iter_paths(
                 yield Rejected(p, -1, [
                     Diagnostic(_display(f), "not a .json/.jsonl facts file: skipped"
                                + (" (read CSV exports with --input-format csv)" if f.lower().endswith(".csv") else ""),
-                               level=Level.WARNING, code="skipped")
+                               level=Level.WARNING, code=Code.SKIPPED)
                     for f in skipped
                 ])
             if not files:
-                yield Rejected(p, -1, [Diagnostic(p, "directory holds no .json or .jsonl facts files", code="io")])
+                yield Rejected(p, -1, [Diagnostic(p, "directory holds no .json or .jsonl facts files", code=Code.IO)])
             for f in files:
                 yield from iter_file(f, _display(f), locate=locate, fmt=fmt, raw_lines=raw_lines, meter=meter, raw_blocks=raw_blocks)
         else:

@@ -14,9 +14,9 @@ import tempfile
 import atheris
 
 with atheris.instrument_imports():
-    from sitegate.engine.diagnostics import InputError
-    from sitegate.engine.yamlload import load_yaml_text
-    from sitegate.engine.textio import decode
+    from sitegate.base.diagnostics import InputError
+    from sitegate.base.yamlload import load_yaml_text
+    from sitegate.base.textio import decode
     from sitegate.facts.load import HostRecord, Rejected, iter_document, iter_jsonl
 
 _TMP = tempfile.mkdtemp(prefix="sitegate-fuzz-")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from sitegate.engine.baseline import Baseline, load_baseline
-from sitegate.engine.diagnostics import InputError
+from sitegate.base.diagnostics import InputError
 from sitegate.engine.evaluate import evaluate
 from sitegate.engine.render import Format
 

@@ -239,7 +239,7 @@ def test_ctrl_c_leaves_no_partial_output(tmp_path: Path, existing: bool) -> None
 
 # ---------------------------------------------------------------- policies are data
 
-SOURCE_DIRS = ("engine", "facts", "cli")
+SOURCE_DIRS = ("base", "engine", "facts", "cli")
 FORBIDDEN = re.compile(
     r"(?<![\w.])(?<!def )(eval|exec|compile|__import__)\s*\("
     r"|\bimport\s+(pickle|marshal|shelve|subprocess|socket|ctypes)\b"
@@ -344,7 +344,7 @@ def test_policy_dir_reports_every_skipped_file(tmp_path: Path) -> None:
 
 
 def test_a_huge_value_is_not_echoed_whole_in_a_message(tmp_path: Path) -> None:
-    from sitegate.engine.diagnostics import MAX_MESSAGE, Diagnostic
+    from sitegate.base.diagnostics import MAX_MESSAGE, Diagnostic
 
     d = Diagnostic("p.yaml", "'" + "x" * 1_500_000 + "' is too long", 3, 10, "/title")
     assert len(d.message) <= MAX_MESSAGE and d.message.endswith("more characters)") and d.message.startswith("'xxx")

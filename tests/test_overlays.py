@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 
 from sitegate.engine.compiler import OUTCOME_NAMES
-from sitegate.engine.diagnostics import InputError
+from sitegate.base.diagnostics import InputError
 from sitegate.engine.evaluate import Options, evaluate
 from sitegate.engine.overlays import data_schema
 from sitegate.engine.packs import load_policies

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from sitegate.engine.diagnostics import InputError
+from sitegate.base.diagnostics import InputError
 from sitegate.engine.packs import load_policies
 
 from .conftest import run_sitegate
@@ -166,7 +166,7 @@ def test_libyaml_composer_reads_what_the_python_composer_reads(monkeypatch: pyte
 
     import yaml
 
-    from sitegate.engine import yamlload
+    from sitegate.base import yamlload
 
     paths = [p for p in resources.files("sitegate.policies").iterdir() if p.name.endswith(".yaml")]
     corpus = Path(__file__).parent / "corpus" / "policies"
@@ -196,7 +196,7 @@ def test_libyaml_composer_reads_what_the_python_composer_reads(monkeypatch: pyte
     "- " * 5000 + "v\n",  # beyond libyaml's own limit
 ])
 def test_deep_nesting_is_one_clear_error(text: str) -> None:
-    from sitegate.engine.yamlload import load_yaml_text
+    from sitegate.base.yamlload import load_yaml_text
 
     with pytest.raises(InputError) as exc:
         load_yaml_text(text, "deep.yaml")

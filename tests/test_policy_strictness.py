@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from sitegate.engine.diagnostics import InputError, Level
+from sitegate.base.diagnostics import InputError, Level
 from sitegate.engine.packs import load_policies
 from sitegate.facts.importers import load_mapping
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from sitegate.engine.diagnostics import InputError
+from sitegate.base.diagnostics import InputError
 from sitegate.engine.evaluate import evaluate
 from sitegate.engine.model import Finding, Location, Outcome
 from sitegate.engine.waivers import load_waivers

@@ -45,7 +45,7 @@ from typing import Any
 import orjson
 
 from ..compiler import NOT_APPLICABLE, PASS
-from ..diagnostics import Diagnostic, Level
+from ...base.diagnostics import Diagnostic, Level
 from ..explain import help_markdown, help_text
 from ..model import INFORMATION_URI, TOOL_FULL_NAME, TOOL_NAME, Finding, HostResult, ReportHeader, RuleInfo, Summary
 from . import RenderOptions

@@ -21,7 +21,7 @@ from typing import IO, Callable, Iterable, Iterator
 
 import orjson
 
-from ...engine.diagnostics import Diagnostic
+from ...base.diagnostics import Code, Diagnostic
 from ..load import HostRecord, Item, Rejected
 from ._common import ImportStats, strip_derived
 from .csv import STANDARD_COLUMNS, iter_csv, load_mapping
@@ -110,7 +110,7 @@ def import_inputs(
     if imp is None:
         raise UnknownFormat(fmt)
     if mapping is not None and not imp.takes_mapping:
-        return iter([Rejected(mapping, -1, [Diagnostic(mapping, f"--mapping applies to --from csv, not --from {key}", code="usage")])])
+        return iter([Rejected(mapping, -1, [Diagnostic(mapping, f"--mapping applies to --from csv, not --from {key}", code=Code.USAGE)])])
     return imp.read(list(paths), mapping=mapping, strict=strict, locate=locate)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
-from ...engine.diagnostics import Diagnostic, Level, nearest_position
+from ...base.diagnostics import Diagnostic, Level, nearest_position
 from ..load import HostRecord, Item, Locator, Rejected, _check_record
 
 Origin = Callable[[str], "tuple[str, int, int] | None"]

@@ -34,9 +34,9 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-from ...engine.diagnostics import Diagnostic, InputError, Level, pointer_join
-from ...engine.textio import decode
-from ...engine.yamlload import YamlDoc, load_yaml_file
+from ...base.diagnostics import Code, Diagnostic, InputError, Level, pointer_join
+from ...base.textio import decode
+from ...base.yamlload import YamlDoc, load_yaml_file
 from .. import normalize as n
 from ..load import Item, Rejected
 from . import _columns as cols
@@ -88,14 +88,14 @@ def load_mapping(path: str) -> Mapping:
     data = doc.data
     errors: list[Diagnostic] = []
     if not isinstance(data, dict):
-        raise InputError([doc.diag("", "a column mapping must be a YAML mapping with a 'columns' key", code="mapping")])
+        raise InputError([doc.diag("", "a column mapping must be a YAML mapping with a 'columns' key", code=Code.MAPPING)])
     for k in data:
         if k not in _MAPPING_KEYS:
-            errors.append(doc.diag(f"/{k}", f"unknown key {k!r} (expected one of {', '.join(_MAPPING_KEYS)})", code="mapping"))
+            errors.append(doc.diag(f"/{k}", f"unknown key {k!r} (expected one of {', '.join(_MAPPING_KEYS)})", code=Code.MAPPING))
     m = Mapping(doc.source, doc=doc)
     columns = data.get("columns")
     if not isinstance(columns, dict) or not columns:
-        errors.append(doc.diag("/columns", "'columns' must map source column names to standard columns", code="mapping"))
+        errors.append(doc.diag("/columns", "'columns' must map source column names to standard columns", code=Code.MAPPING))
         columns = {}
     for src, spec in columns.items():
         ptr = pointer_join("/columns", src)
@@ -106,7 +106,7 @@ def load_mapping(path: str) -> Mapping:
     if fmt is not None:
         fmts = fmt if isinstance(fmt, list) else [fmt]
         if not all(isinstance(f, str) and "%" in f for f in fmts):
-            errors.append(doc.diag("/date_format", "date_format must be a strptime pattern such as '%d.%m.%Y %H:%M' (or a list of them)", code="mapping"))
+            errors.append(doc.diag("/date_format", "date_format must be a strptime pattern such as '%d.%m.%Y %H:%M' (or a list of them)", code=Code.MAPPING))
         else:
             m.date_formats = tuple(fmts)
     delim = data.get("delimiter")
@@ -114,7 +114,7 @@ def load_mapping(path: str) -> Mapping:
         if delim in ("\\t", "tab"):
             delim = "\t"
         if not isinstance(delim, str) or len(delim) != 1:
-            errors.append(doc.diag("/delimiter", "delimiter must be one character (',', ';', '|' or 'tab')", code="mapping"))
+            errors.append(doc.diag("/delimiter", "delimiter must be one character (',', ';', '|' or 'tab')", code=Code.MAPPING))
         else:
             m.delimiter = delim
     enc = data.get("encoding")
@@ -125,15 +125,15 @@ def load_mapping(path: str) -> Mapping:
             codecs.lookup(str(enc))
             m.encoding = str(enc)
         except LookupError:
-            errors.append(doc.diag("/encoding", f"unknown encoding {enc!r}", code="mapping"))
+            errors.append(doc.diag("/encoding", f"unknown encoding {enc!r}", code=Code.MAPPING))
     consts = data.get("constants")
     if consts is not None:
         if not isinstance(consts, dict):
-            errors.append(doc.diag("/constants", "constants must map standard columns to values", code="mapping"))
+            errors.append(doc.diag("/constants", "constants must map standard columns to values", code=Code.MAPPING))
         else:
             for k, v in consts.items():
                 if k not in STANDARD_COLUMNS or k == "name":
-                    errors.append(doc.diag(f"/constants/{k}", f"{k!r} is not a standard column that can be constant", code="mapping"))
+                    errors.append(doc.diag(f"/constants/{k}", f"{k!r} is not a standard column that can be constant", code=Code.MAPPING))
                 else:
                     bad = _not_text(doc, pointer_join("/constants", k), k, v)
                     if bad is not None:
@@ -151,32 +151,32 @@ def _target(doc: YamlDoc, ptr: str, spec: Any, errors: list[Diagnostic]) -> Targ
     if isinstance(spec, str):
         spec = {"column": spec}
     if not isinstance(spec, dict):
-        errors.append(doc.diag(ptr, "expected a standard column name or {column, unit, values}", code="mapping"))
+        errors.append(doc.diag(ptr, "expected a standard column name or {column, unit, values}", code=Code.MAPPING))
         return None
     for k in spec:
         if k not in ("column", "unit", "values"):
-            errors.append(doc.diag(f"{ptr}/{k}", f"unknown key {k!r} (column, unit, values)", code="mapping"))
+            errors.append(doc.diag(f"{ptr}/{k}", f"unknown key {k!r} (column, unit, values)", code=Code.MAPPING))
     column = spec.get("column")
     if column == "ignore" or column is None and "column" in spec:
         return Target(None)
     if not isinstance(column, str) or column not in STANDARD_COLUMNS:
-        errors.append(doc.diag(f"{ptr}/column" if "column" in spec else ptr, f"{column!r} is not a standard column" + _did_you_mean(column), code="mapping"))
+        errors.append(doc.diag(f"{ptr}/column" if "column" in spec else ptr, f"{column!r} is not a standard column" + _did_you_mean(column), code=Code.MAPPING))
         return None
     unit = spec.get("unit")
     kind = STANDARD_COLUMNS[column].kind
     if unit is not None:
         allowed = n.MEMORY_UNITS if kind == "memory" else n.DISK_UNITS if kind == "disk" else ()
         if not allowed:
-            errors.append(doc.diag(f"{ptr}/unit", f"column {column!r} takes no unit", code="mapping"))
+            errors.append(doc.diag(f"{ptr}/unit", f"column {column!r} takes no unit", code=Code.MAPPING))
             unit = None
         elif not isinstance(unit, str) or unit.lower() not in allowed:
-            errors.append(doc.diag(f"{ptr}/unit", f"unit {unit!r} is not one of {', '.join(allowed)}", code="mapping"))
+            errors.append(doc.diag(f"{ptr}/unit", f"unit {unit!r} is not one of {', '.join(allowed)}", code=Code.MAPPING))
             unit = None
         else:
             unit = unit.lower()
     values = spec.get("values") or {}
     if not isinstance(values, dict):
-        errors.append(doc.diag(f"{ptr}/values", "values must map source values to standard values", code="mapping"))
+        errors.append(doc.diag(f"{ptr}/values", "values must map source values to standard values", code=Code.MAPPING))
         values = {}
     for k, v in values.items():
         bad = _not_text(doc, pointer_join(f"{ptr}/values", k), column, v)
@@ -199,8 +199,8 @@ def _not_text(doc: YamlDoc, ptr: str, column: str, value: Any) -> Diagnostic | N
         return None
     fact = STANDARD_COLUMNS[column].path.replace("/", ".")
     if isinstance(value, (dict, list)):
-        return doc.diag(ptr, f"{column} fills {fact}, {_TEXT_KINDS[kind]} in the facts schema: a {type(value).__name__} cannot be one", code="mapping")
-    return doc.diag(ptr, f"{doc.scalar_lead(ptr, value)}; {column} fills {fact}, {_TEXT_KINDS[kind]} in the facts schema: quote it: '{doc.written(ptr, value)}'", code="mapping")
+        return doc.diag(ptr, f"{column} fills {fact}, {_TEXT_KINDS[kind]} in the facts schema: a {type(value).__name__} cannot be one", code=Code.MAPPING)
+    return doc.diag(ptr, f"{doc.scalar_lead(ptr, value)}; {column} fills {fact}, {_TEXT_KINDS[kind]} in the facts schema: quote it: '{doc.written(ptr, value)}'", code=Code.MAPPING)
 
 
 def _did_you_mean(name: Any) -> str:
@@ -293,16 +293,16 @@ def iter_csv(paths: list[str], *, mapping: str | None = None, strict: bool = Fal
 def _iter_file(path: str, m: Mapping | None, *, strict: bool, locate: bool) -> Iterator[Item]:
     source = path
     if os.path.isdir(path):
-        yield Rejected(source, -1, [Diagnostic(source, "is a directory, a CSV file was expected", code="io")])
+        yield Rejected(source, -1, [Diagnostic(source, "is a directory, a CSV file was expected", code=Code.IO)])
         return
     try:
         with open(path, "rb") as fh:
             data = fh.read(MAX_CSV_BYTES + 1)
     except OSError as exc:
-        yield Rejected(source, -1, [Diagnostic(source, f"cannot read: {exc.strerror or exc}", code="io")])
+        yield Rejected(source, -1, [Diagnostic(source, f"cannot read: {exc.strerror or exc}", code=Code.IO)])
         return
     if len(data) > MAX_CSV_BYTES:
-        yield Rejected(source, -1, [Diagnostic(source, "CSV file larger than 512 MiB: split the export", code="too-large")])
+        yield Rejected(source, -1, [Diagnostic(source, "CSV file larger than 512 MiB: split the export", code=Code.TOO_LARGE)])
         return
     try:
         if m is not None and m.encoding:
@@ -313,7 +313,7 @@ def _iter_file(path: str, m: Mapping | None, *, strict: bool, locate: bool) -> I
             # SQL tools write the ANSI code page, Windows-1252 on western systems.
             text = decode(data, source, fallback="cp1252")
     except UnicodeDecodeError as exc:
-        yield Rejected(source, -1, [Diagnostic(source, f"not valid {m.encoding if m else ''} text at byte {exc.start}", code="encoding")])
+        yield Rejected(source, -1, [Diagnostic(source, f"not valid {m.encoding if m else ''} text at byte {exc.start}", code=Code.ENCODING)])
         return
     except InputError as exc:
         yield Rejected(source, -1, exc.diagnostics)
@@ -321,10 +321,10 @@ def _iter_file(path: str, m: Mapping | None, *, strict: bool, locate: bool) -> I
     if "\x00" in text:
         nul = text.index("\x00")
         nul_line = text.count("\n", 0, nul) + 1
-        yield Rejected(source, -1, [Diagnostic(source, "contains a NUL character: not a text file", nul_line, nul - (text.rfind("\n", 0, nul) + 1) + 1, code="binary")])
+        yield Rejected(source, -1, [Diagnostic(source, "contains a NUL character: not a text file", nul_line, nul - (text.rfind("\n", 0, nul) + 1) + 1, code=Code.BINARY)])
         return
     if not text.strip():
-        yield Rejected(source, -1, [Diagnostic(source, "the file is empty: no header, no hosts", 1, 1, code="empty")])
+        yield Rejected(source, -1, [Diagnostic(source, "the file is empty: no header, no hosts", 1, 1, code=Code.EMPTY)])
         return
     first_line = text.splitlines()[0] if text else ""
     delimiter = (m.delimiter if m and m.delimiter else None) or sniff_delimiter(first_line)
@@ -333,7 +333,7 @@ def _iter_file(path: str, m: Mapping | None, *, strict: bool, locate: bool) -> I
     try:
         header = next(reader)
     except (_csv.Error, StopIteration) as exc:
-        yield Rejected(source, -1, [Diagnostic(source, f"cannot read the header: {exc}", 1, 1, code="csv")])
+        yield Rejected(source, -1, [Diagnostic(source, f"cannot read the header: {exc}", 1, 1, code=Code.CSV)])
         return
     header_raw = "".join(feed.buffer)
     header_cols = [_position(header_raw, 1, o)[1] for o in field_starts(header_raw, delimiter)]
@@ -341,7 +341,7 @@ def _iter_file(path: str, m: Mapping | None, *, strict: bool, locate: bool) -> I
     if file_diags:
         yield Rejected(source, -1, file_diags)
     if not any(t is not None and t.column == "name" for t in plan):
-        yield Rejected(source, -1, [Diagnostic(source, "no 'name' column: every host needs a name (map one with --mapping)", 1, 1, code="csv-header")])
+        yield Rejected(source, -1, [Diagnostic(source, "no 'name' column: every host needs a name (map one with --mapping)", 1, 1, code=Code.CSV_HEADER)])
         return
     index = 0
     while True:
@@ -352,7 +352,7 @@ def _iter_file(path: str, m: Mapping | None, *, strict: bool, locate: bool) -> I
         except StopIteration:
             break
         except _csv.Error as exc:
-            yield Rejected(source, index, [Diagnostic(source, f"malformed CSV: {exc}", start_line, 1, f"/{index}", code="csv")])
+            yield Rejected(source, index, [Diagnostic(source, f"malformed CSV: {exc}", start_line, 1, f"/{index}", code=Code.CSV)])
             index += 1
             continue
         raw = "".join(feed.buffer)
@@ -366,14 +366,14 @@ def _iter_file(path: str, m: Mapping | None, *, strict: bool, locate: bool) -> I
             # rest of the file silently: every row after it would be lost.
             opened = max((o for o in starts if raw.startswith('"', o)), default=0)
             line, col = _position(raw, start_line, opened)
-            yield Rejected(source, index, [Diagnostic(source, "unterminated quoted field: it runs to the end of the file, swallowing every row after it", line, col, f"/{index}", code="csv")])
+            yield Rejected(source, index, [Diagnostic(source, "unterminated quoted field: it runs to the end of the file, swallowing every row after it", line, col, f"/{index}", code=Code.CSV)])
             index += 1
             continue
         yield _row(row, raw, starts, start_line, plan, header, source, index, m, strict=strict, locate=locate)
         index += 1
     if index == 0:
         # Like an empty file: a header alone holds no host, and that is never "all compliant".
-        yield Rejected(source, -1, [Diagnostic(source, "no hosts: a header but no data rows", feed.lines + 1, 1, code="empty")])
+        yield Rejected(source, -1, [Diagnostic(source, "no hosts: a header but no data rows", feed.lines + 1, 1, code=Code.EMPTY)])
 
 
 def _plan(header: list[str], header_cols: list[int], source: str, m: Mapping | None) -> tuple[list[Target | None], list[Diagnostic]]:
@@ -389,10 +389,10 @@ def _plan(header: list[str], header_cols: list[int], source: str, m: Mapping | N
             std = cols.standard_column(h)
             t = Target(std) if std else None
             if t is None and h:
-                diags.append(Diagnostic(source, f"column {h!r} is neither a standard column nor mapped: ignored", 1, col, level=Level.WARNING, code="csv-column"))
+                diags.append(Diagnostic(source, f"column {h!r} is neither a standard column nor mapped: ignored", 1, col, level=Level.WARNING, code=Code.CSV_COLUMN))
         if t is not None and t.column is not None:
             if t.column in taken:
-                diags.append(Diagnostic(source, f"column {h!r} feeds {t.column!r} like column {taken[t.column] + 1}: the first one wins", 1, col, level=Level.WARNING, code="csv-column"))
+                diags.append(Diagnostic(source, f"column {h!r} feeds {t.column!r} like column {taken[t.column] + 1}: the first one wins", 1, col, level=Level.WARNING, code=Code.CSV_COLUMN))
                 t = None
             else:
                 taken[t.column] = i
@@ -403,7 +403,7 @@ def _plan(header: list[str], header_cols: list[int], source: str, m: Mapping | N
             if cols.header_key(src) not in present:
                 ptr = pointer_join("/columns", src)
                 line, col = m.doc.locate(ptr) if m.doc else (1, 1)
-                diags.append(Diagnostic(m.source, f"mapped column {src!r} is not in {source}", line, col, ptr, level=Level.WARNING, code="mapping"))
+                diags.append(Diagnostic(m.source, f"mapped column {src!r} is not in {source}", line, col, ptr, level=Level.WARNING, code=Code.MAPPING))
     return plan, diags
 
 
@@ -431,7 +431,7 @@ def _row(
 
     if len(row) > len(header):
         l, c = pos(len(header))
-        problems.append(Diagnostic(source, f"row has {len(row)} fields, the header {len(header)}: the extra fields are ignored", l, c, level=Level.WARNING, code="csv-row"))
+        problems.append(Diagnostic(source, f"row has {len(row)} fields, the header {len(header)}: the extra fields are ignored", l, c, level=Level.WARNING, code=Code.CSV_ROW))
     name_cell: tuple[int, int] | None = None
     for i, cell in enumerate(row[: len(plan)]):
         t = plan[i]
@@ -451,7 +451,7 @@ def _row(
         l, c = pos(i)
         if why is not None:
             problems.append(
-                Diagnostic(source, f"{header[i].strip()!r}: {why}; the fact is left out", l, c, "/" + STANDARD_COLUMNS[t.column].path, level=Level.WARNING, code="csv-value")
+                Diagnostic(source, f"{header[i].strip()!r}: {why}; the fact is left out", l, c, "/" + STANDARD_COLUMNS[t.column].path, level=Level.WARNING, code=Code.CSV_VALUE)
             )
             continue
         if converted is None:
@@ -467,7 +467,7 @@ def _row(
             ptr = f"/constants/{k}"
             line, col = m.doc.locate(ptr) if m.doc else (1, 1)
             if why is not None:
-                problems.append(Diagnostic(m.source, f"constant {k}: {why}", line, col, ptr, level=Level.WARNING, code="mapping"))
+                problems.append(Diagnostic(m.source, f"constant {k}: {why}", line, col, ptr, level=Level.WARNING, code=Code.MAPPING))
             elif converted is not None:
                 cols.put(facts, path, converted)
     cols.complete(facts)

@@ -38,9 +38,9 @@ from typing import Any, Iterator
 
 import orjson
 
-from ...engine.diagnostics import Diagnostic, InputError, Level
-from ...engine.jsonpos import PositionMap, parse_with_positions
-from ...engine.textio import decode
+from ...base.diagnostics import Code, Diagnostic, InputError, Level
+from ...base.jsonpos import PositionMap, parse_with_positions
+from ...base.textio import decode
 from ..collector.parse import as_list, build_facts, get
 from ..load import Item, Rejected
 from . import _columns as cols
@@ -173,7 +173,7 @@ def _hosts(path: str) -> Iterator[_Host | Rejected]:
         return
     if not os.path.isdir(path):
         what = "no such file or folder" if not os.path.exists(path) else "is neither a folder nor a zip file of PowerShell exports"
-        yield Rejected(path, -1, [Diagnostic(path, what, code="io")])
+        yield Rejected(path, -1, [Diagnostic(path, what, code=Code.IO)])
         return
     groups: dict[str, list[str]] = {}
     zips: list[str] = []
@@ -187,7 +187,7 @@ def _hosts(path: str) -> Iterator[_Host | Rejected]:
             elif low.endswith((".json", ".config", ".xml")):
                 groups.setdefault(dp, []).append(full)
     if not groups and not zips:
-        yield Rejected(path, -1, [Diagnostic(path, "holds no .json exports (os.json, features.json...) and no zip files", code="io")])
+        yield Rejected(path, -1, [Diagnostic(path, "holds no .json exports (os.json, features.json...) and no zip files", code=Code.IO)])
         return
     for d in sorted(groups):
         host = _Host(d, os.path.basename(os.path.normpath(d)))
@@ -195,12 +195,12 @@ def _hosts(path: str) -> Iterator[_Host | Rejected]:
             try:
                 size = os.path.getsize(f)
                 if size > MAX_FILE_BYTES:
-                    yield Rejected(f, -1, [Diagnostic(f, "file larger than 64 MiB: not a PowerShell export", code="too-large")])
+                    yield Rejected(f, -1, [Diagnostic(f, "file larger than 64 MiB: not a PowerShell export", code=Code.TOO_LARGE)])
                     continue
                 with open(f, "rb") as fh:
                     host.files.append((f, fh.read()))
             except OSError as exc:
-                yield Rejected(f, -1, [Diagnostic(f, f"cannot read: {exc.strerror or exc}", code="io")])
+                yield Rejected(f, -1, [Diagnostic(f, f"cannot read: {exc.strerror or exc}", code=Code.IO)])
         yield host
     for z in zips:
         yield from _zip_hosts(z)
@@ -210,19 +210,19 @@ def _zip_hosts(path: str) -> Iterator[_Host | Rejected]:
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
-        yield Rejected(path, -1, [Diagnostic(path, f"cannot open the zip file: {exc}", code="io")])
+        yield Rejected(path, -1, [Diagnostic(path, f"cannot open the zip file: {exc}", code=Code.IO)])
         return
     with zf:
         infos = [i for i in zf.infolist() if not i.is_dir()]
         if len(infos) > MAX_ZIP_MEMBERS:
-            yield Rejected(path, -1, [Diagnostic(path, f"more than {MAX_ZIP_MEMBERS} files in the zip", code="too-large")])
+            yield Rejected(path, -1, [Diagnostic(path, f"more than {MAX_ZIP_MEMBERS} files in the zip", code=Code.TOO_LARGE)])
             return
         groups: dict[str, list[zipfile.ZipInfo]] = {}
         for info in infos:
             if info.filename.lower().endswith((".json", ".config", ".xml")):
                 groups.setdefault(os.path.dirname(info.filename), []).append(info)
         if not groups:
-            yield Rejected(path, -1, [Diagnostic(path, "the zip holds no .json exports", code="io")])
+            yield Rejected(path, -1, [Diagnostic(path, "the zip holds no .json exports", code=Code.IO)])
             return
         stem = os.path.splitext(os.path.basename(path))[0]
         for d in sorted(groups):
@@ -231,12 +231,12 @@ def _zip_hosts(path: str) -> Iterator[_Host | Rejected]:
                 display = f"{path}!{info.filename}"
                 # Sizes come from the zip directory; refuse bombs before inflating.
                 if info.file_size > MAX_FILE_BYTES:
-                    yield Rejected(display, -1, [Diagnostic(display, "member larger than 64 MiB: not a PowerShell export", code="too-large")])
+                    yield Rejected(display, -1, [Diagnostic(display, "member larger than 64 MiB: not a PowerShell export", code=Code.TOO_LARGE)])
                     continue
                 try:
                     host.files.append((display, zf.read(info)))
                 except (zipfile.BadZipFile, OSError, RuntimeError) as exc:
-                    yield Rejected(display, -1, [Diagnostic(display, f"cannot read from the zip: {exc}", code="io")])
+                    yield Rejected(display, -1, [Diagnostic(display, f"cannot read from the zip: {exc}", code=Code.IO)])
             yield host
 
 
@@ -246,7 +246,7 @@ def _parse_json(display: str, data: bytes) -> _File | Diagnostic:
     except InputError as exc:
         return exc.diagnostics[0]
     if not text.strip():
-        return Diagnostic(display, "the file is empty", 1, 1, level=Level.WARNING, code="empty")
+        return Diagnostic(display, "the file is empty", 1, 1, level=Level.WARNING, code=Code.EMPTY)
     try:
         value = orjson.loads(text)
     except orjson.JSONDecodeError:
@@ -254,9 +254,9 @@ def _parse_json(display: str, data: bytes) -> _File | Diagnostic:
             json.loads(text)
             value = None  # pragma: no cover - orjson and json disagree only on exotic input
         except json.JSONDecodeError as exc:
-            return Diagnostic(display, f"invalid JSON: {exc.msg}", exc.lineno, exc.colno, code="json-syntax")
+            return Diagnostic(display, f"invalid JSON: {exc.msg}", exc.lineno, exc.colno, code=Code.JSON_SYNTAX)
         except ValueError as exc:
-            return Diagnostic(display, f"invalid JSON: {exc}", 1, 1, code="json-syntax")
+            return Diagnostic(display, f"invalid JSON: {exc}", 1, 1, code=Code.JSON_SYNTAX)
     return _File(display, text, value)
 
 
@@ -270,7 +270,7 @@ def _import_host(host: _Host, index: int, *, strict: bool) -> Iterator[Item]:
         stem, ext = os.path.splitext(base)
         if ext.lower() in (".config", ".xml"):
             if stem.lower() != "applicationhost":
-                problems.append(Diagnostic(display, "not a file this importer reads: ignored", level=Level.WARNING, code="ps-file"))
+                problems.append(Diagnostic(display, "not a file this importer reads: ignored", level=Level.WARNING, code=Code.PS_FILE))
                 continue
             try:
                 text = decode(data, display)
@@ -289,28 +289,28 @@ def _import_host(host: _Host, index: int, *, strict: bool) -> Iterator[Item]:
                 problems.append(parsed)
             continue
         if _looks_like_facts(parsed.value):
-            problems.append(Diagnostic(display, "this is a sitegate facts document: import it with --from json", 1, 1, level=Level.WARNING, code="ps-file"))
+            problems.append(Diagnostic(display, "this is a sitegate facts document: import it with --from json", 1, 1, level=Level.WARNING, code=Code.PS_FILE))
             continue
         by_name = FILE_NAMES.get(stem.lower())
         by_keys = detect(parsed.value)
         section = by_name or by_keys
         if section is None:
-            problems.append(Diagnostic(display, "content not recognised (no known name, no known keys): ignored", 1, 1, level=Level.WARNING, code="ps-file"))
+            problems.append(Diagnostic(display, "content not recognised (no known name, no known keys): ignored", 1, 1, level=Level.WARNING, code=Code.PS_FILE))
             continue
         if section in files:
-            problems.append(Diagnostic(display, f"a second {section} export: {files[section].display} is used", 1, 1, level=Level.WARNING, code="ps-file"))
+            problems.append(Diagnostic(display, f"a second {section} export: {files[section].display} is used", 1, 1, level=Level.WARNING, code=Code.PS_FILE))
             continue
         files[section] = parsed
         if section == "host":
             if isinstance(parsed.value, dict):
                 meta = (parsed, parsed.value)
             else:
-                problems.append(Diagnostic(display, "host.json must be one object of standard columns", 1, 1, level=Level.WARNING, code="ps-file"))
+                problems.append(Diagnostic(display, "host.json must be one object of standard columns", 1, 1, level=Level.WARNING, code=Code.PS_FILE))
             continue
         value = parsed.value
         if section in ("os", "computer_system", "dotnet", "inetstp", "request_filtering", "agent") and isinstance(value, list):
             if len(value) != 1:
-                problems.append(Diagnostic(display, f"expected one {section} object, found {len(value)}: the first is used", 1, 1, level=Level.WARNING, code="ps-file"))
+                problems.append(Diagnostic(display, f"expected one {section} object, found {len(value)}: the first is used", 1, 1, level=Level.WARNING, code=Code.PS_FILE))
             value = value[0] if value else {}
         raw[section] = value
     built = build_facts(raw)
@@ -323,18 +323,18 @@ def _import_host(host: _Host, index: int, *, strict: bool) -> Iterator[Item]:
     for p in built.problems:
         f = files.get(p.section)
         display, (l, c) = (f.display, f.locate(p.pointer)) if f else (host.source, (0, 0))
-        problems.append(Diagnostic(display, p.message + "; the fact is left out", l, c, level=Level.WARNING, code="ps-value"))
+        problems.append(Diagnostic(display, p.message + "; the fact is left out", l, c, level=Level.WARNING, code=Code.PS_VALUE))
     if meta is not None:
         mf, mvalue = meta
         for key, value in mvalue.items():
             if key not in cols.STANDARD_COLUMNS:
                 l, c = mf.locate("/" + key)
-                problems.append(Diagnostic(mf.display, f"{key!r} is not a standard column: ignored", l, c, "/" + key, level=Level.WARNING, code="ps-file"))
+                problems.append(Diagnostic(mf.display, f"{key!r} is not a standard column: ignored", l, c, "/" + key, level=Level.WARNING, code=Code.PS_FILE))
                 continue
             converted, why = cols.convert(key, value)
             l, c = mf.locate("/" + key)
             if why is not None:
-                problems.append(Diagnostic(mf.display, f"{key}: {why}; the fact is left out", l, c, "/" + key, level=Level.WARNING, code="ps-value"))
+                problems.append(Diagnostic(mf.display, f"{key}: {why}; the fact is left out", l, c, "/" + key, level=Level.WARNING, code=Code.PS_VALUE))
             elif converted is not None:
                 # host.json is the operator's word: it overrides what was read.
                 cols.put(facts, cols.STANDARD_COLUMNS[key].path, converted)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from sitegate.engine.diagnostics import InputError, Level
+from sitegate.base.diagnostics import InputError, Level
 from sitegate.facts.importers import ImportStats, import_inputs, load_mapping
 from sitegate.facts.importers.csv import field_starts, sniff_delimiter
 from sitegate.facts.load import HostRecord, Rejected

@@ -5,7 +5,7 @@ import codecs
 import zipfile
 from pathlib import Path
 
-from sitegate.engine.diagnostics import Level
+from sitegate.base.diagnostics import Level
 from sitegate.facts.importers import ImportStats, import_inputs
 from sitegate.facts.importers.powershell import detect
 from sitegate.facts.load import HostRecord, Rejected

@@ -10,7 +10,7 @@ from __future__ import annotations
 import codecs
 import re
 
-from .diagnostics import Diagnostic, InputError
+from .diagnostics import Code, Diagnostic, InputError
 
 _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),
@@ -58,7 +58,7 @@ def decode(data: bytes, source: str, *, fallback: str | None = None) -> str:
                 pass
         line, col = _position_of_byte(body, exc.start, encoding)
         raise InputError(
-            [Diagnostic(source, bad_text_message(encoding, body[exc.start : exc.end], exc.reason), line, col, code="encoding")]
+            [Diagnostic(source, bad_text_message(encoding, body[exc.start : exc.end], exc.reason), line, col, code=Code.ENCODING)]
         ) from None
 
 
@@ -167,9 +167,9 @@ def read_limited(path: str, source: str, max_bytes: int, *, expected: str, too_l
         with open(path, "rb") as fh:
             raw = fh.read(max_bytes + 1)
     except IsADirectoryError:
-        raise InputError([Diagnostic(source, f"is a directory, {expected} was expected", code="io")]) from None
+        raise InputError([Diagnostic(source, f"is a directory, {expected} was expected", code=Code.IO)]) from None
     except OSError as exc:
-        raise InputError([Diagnostic(source, f"cannot read: {exc.strerror}", code="io")]) from None
+        raise InputError([Diagnostic(source, f"cannot read: {exc.strerror}", code=Code.IO)]) from None
     if len(raw) > max_bytes:
-        raise InputError([Diagnostic(source, too_large, 1, 1, code="too-large")])
+        raise InputError([Diagnostic(source, too_large, 1, 1, code=Code.TOO_LARGE)])
     return raw

@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from .diagnostics import Diagnostic, InputError, nearest_position, pointer_join
+from .diagnostics import Code, Diagnostic, InputError, nearest_position, pointer_join
 from .textio import decode, read_limited
 
 MAX_BYTES = 4 * 1024 * 1024
@@ -44,7 +44,7 @@ class YamlDoc:
         """Line and column of pointer, or of its nearest ancestor that has one."""
         return nearest_position(self.positions, pointer, (1, 1))
 
-    def diag(self, pointer: str, message: str, *, code: str = "input", **kw: Any) -> Diagnostic:
+    def diag(self, pointer: str, message: str, *, code: Code = Code.INPUT, **kw: Any) -> Diagnostic:
         """A diagnostic at pointer in this document."""
         line, col = self.locate(pointer)
         return Diagnostic(self.source, message, line, col, pointer, code=code, **kw)
@@ -70,7 +70,7 @@ class _Builder:
         self.errors: list[Diagnostic] = []
         self.count = 0
 
-    def _err(self, node: yaml.Node, pointer: str, message: str, code: str) -> None:
+    def _err(self, node: yaml.Node, pointer: str, message: str, code: Code) -> None:
         m = node.start_mark
         self.errors.append(
             Diagnostic(self.source, message, m.line + 1, m.column + 1, pointer, code=code)
@@ -134,29 +134,29 @@ def load_yaml_text(text: str, source: str) -> YamlDoc:
         # Refuse deep flow nesting before PyYAML spends seconds parsing it, then recursing.
         depth = _flow_depth_exceeded(text)
         if depth is not None:
-            raise InputError([Diagnostic(source, f"the document nests more than {MAX_FLOW_DEPTH} levels deep", depth[0], depth[1], code="too-deep")])
+            raise InputError([Diagnostic(source, f"the document nests more than {MAX_FLOW_DEPTH} levels deep", depth[0], depth[1], code=Code.TOO_DEEP)])
     try:
         node = yaml.compose(text, Loader=_COMPOSER)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         if "maximum nesting depth" in (exc.problem or ""):  # libyaml's own limit
-            raise InputError([Diagnostic(source, "the document nests too deeply", line, col, code="too-deep")]) from None
+            raise InputError([Diagnostic(source, "the document nests too deeply", line, col, code=Code.TOO_DEEP)]) from None
         msg = " ".join(x for x in (exc.context, exc.problem) if x) or "invalid YAML"
-        raise InputError([Diagnostic(source, f"invalid YAML: {msg}", line, col, code="yaml-syntax")]) from None
+        raise InputError([Diagnostic(source, f"invalid YAML: {msg}", line, col, code=Code.YAML_SYNTAX)]) from None
     except yaml.YAMLError as exc:
-        raise InputError([Diagnostic(source, f"invalid YAML: {exc}", 1, 1, code="yaml-syntax")]) from None
+        raise InputError([Diagnostic(source, f"invalid YAML: {exc}", 1, 1, code=Code.YAML_SYNTAX)]) from None
     except RecursionError:
         # PyYAML's composer recurses once per level: thousands of '[' exhaust the stack.
         line, col = _deepest_point(text)
-        raise InputError([Diagnostic(source, "the document nests too deeply", line, col, code="too-deep")]) from None
+        raise InputError([Diagnostic(source, "the document nests too deeply", line, col, code=Code.TOO_DEEP)]) from None
     if node is None:
-        raise InputError([Diagnostic(source, "the file is empty: a YAML mapping was expected", 1, 1, code="empty")])
+        raise InputError([Diagnostic(source, "the file is empty: a YAML mapping was expected", 1, 1, code=Code.EMPTY)])
     deep = _too_deep(node)
     if deep is not None:
         # libyaml composes up to 1,000 levels; the builder recurses once per level.
         m = deep.start_mark
-        raise InputError([Diagnostic(source, "the document nests too deeply", m.line + 1, m.column + 1, code="too-deep")])
+        raise InputError([Diagnostic(source, "the document nests too deeply", m.line + 1, m.column + 1, code=Code.TOO_DEEP)])
     b = _Builder(source)
     try:
         data = b.build(node, "")
@@ -169,12 +169,12 @@ def load_yaml_text(text: str, source: str) -> YamlDoc:
                     f"the document expands to more than {MAX_NODES} values (alias bomb?)",
                     m.line + 1,
                     m.column + 1,
-                    code="too-large",
+                    code=Code.TOO_LARGE,
                 )
             ]
         ) from None
     except RecursionError:
-        raise InputError([Diagnostic(source, "the document nests too deeply", 1, 1, code="too-deep")]) from None
+        raise InputError([Diagnostic(source, "the document nests too deeply", 1, 1, code=Code.TOO_DEEP)]) from None
     if b.errors:
         raise InputError(b.errors)
     return YamlDoc(source, data, b.positions, b.float_text)
@@ -266,5 +266,5 @@ def load_yaml_file(path: str, display: str | None = None, *, max_bytes: int = MA
     text = decode(raw, source)
     if "\x00" in text:
         line = text.count("\n", 0, text.index("\x00")) + 1
-        raise InputError([Diagnostic(source, "contains a NUL character: not a text file", line, 1, code="binary")])
+        raise InputError([Diagnostic(source, "contains a NUL character: not a text file", line, 1, code=Code.BINARY)])
     return load_yaml_text(text, source)

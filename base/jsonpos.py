@@ -13,7 +13,7 @@ import re
 from json.decoder import scanstring
 from typing import Any
 
-from .diagnostics import Diagnostic, InputError, pointer_join
+from .diagnostics import Code, Diagnostic, InputError, pointer_join
 
 MAX_DEPTH = 256
 _WS = re.compile(r"[ \t\n\r]*")
@@ -68,7 +68,7 @@ class _Parser:
     def fail(self, offset: int, message: str, pointer: str = "") -> InputError:
         line, col = self._pos(offset)
         self.diagnostics.append(
-            Diagnostic(self.source, message, line, col, pointer, code="json-syntax")
+            Diagnostic(self.source, message, line, col, pointer, code=Code.JSON_SYNTAX)
         )
         return InputError(self.diagnostics)
 
@@ -134,7 +134,7 @@ class _Parser:
                         line,
                         col,
                         child,
-                        code="duplicate-key",
+                        code=Code.DUPLICATE_KEY,
                     )
                 )
             val, i = self.value(i + 1, child, depth)

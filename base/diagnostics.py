@@ -8,7 +8,7 @@ first, so one run shows the user every mistake.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import Enum, StrEnum
 
 
 MAX_MESSAGE = 1000  # characters of a diagnostic's message
@@ -19,6 +19,55 @@ class Level(str, Enum):
 
     ERROR = "error"
     WARNING = "warning"
+
+
+class Code(StrEnum):
+    """Every diagnostic's code: stable, printed with the diagnostic, searchable in the docs.
+
+    A ``StrEnum`` so that reports keep writing the same plain strings.
+    """
+
+    BASELINE = "baseline"
+    BINARY = "binary"
+    CSV = "csv"
+    CSV_COLUMN = "csv-column"
+    CSV_HEADER = "csv-header"
+    CSV_ROW = "csv-row"
+    CSV_VALUE = "csv-value"
+    DATA_SCHEMA = "data-schema"
+    DATA_SEMANTIC = "data-semantic"
+    DUPLICATE_KEY = "duplicate-key"
+    DUPLICATE_PACK = "duplicate-pack"
+    DUPLICATE_RULE = "duplicate-rule"
+    EMPTY = "empty"
+    ENCODING = "encoding"
+    FACTS_SHAPE = "facts-shape"
+    INPUT = "input"
+    IO = "io"
+    JSON_SYNTAX = "json-syntax"
+    MAPPING = "mapping"
+    NO_POLICIES = "no-policies"
+    NO_TARGET = "no-target"
+    NUMBER_RANGE = "number-range"
+    POLICY_EXTENDS = "policy-extends"
+    POLICY_MODEL = "policy-model"
+    POLICY_SCHEMA = "policy-schema"
+    POLICY_SEMANTIC = "policy-semantic"
+    PS_FILE = "ps-file"
+    PS_VALUE = "ps-value"
+    SKIPPED = "skipped"
+    TOO_DEEP = "too-deep"
+    TOO_LARGE = "too-large"
+    UNKNOWN_FIELD = "unknown-field"
+    USAGE = "usage"
+    WAIVER_ACTIVE = "waiver-active"
+    WAIVER_DATE = "waiver-date"
+    WAIVER_DUPLICATE = "waiver-duplicate"
+    WAIVER_EXPIRED = "waiver-expired"
+    WAIVER_PATTERN = "waiver-pattern"
+    WAIVER_SCHEMA = "waiver-schema"
+    WAIVER_UNUSED = "waiver-unused"
+    YAML_SYNTAX = "yaml-syntax"
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +81,7 @@ class Diagnostic:
     pointer: str = ""
     host: str | None = None
     level: Level = Level.ERROR
-    code: str = "input"
+    code: Code = Code.INPUT
 
     def __post_init__(self) -> None:
         # A message quotes the offending value; a 1.5 MB title must not become a 1.5 MB line.
