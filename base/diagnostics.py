@@ -41,6 +41,7 @@ class Code(StrEnum):
     DUPLICATE_RULE = "duplicate-rule"
     EMPTY = "empty"
     ENCODING = "encoding"
+    FACTS_SCHEMA = "facts-schema"
     FACTS_SHAPE = "facts-shape"
     INPUT = "input"
     IO = "io"
@@ -67,7 +68,9 @@ class Code(StrEnum):
     WAIVER_PATTERN = "waiver-pattern"
     WAIVER_SCHEMA = "waiver-schema"
     WAIVER_UNUSED = "waiver-unused"
+    YAML_KEY = "yaml-key"
     YAML_SYNTAX = "yaml-syntax"
+    YAML_TAG = "yaml-tag"
 
 
 @dataclass(frozen=True, slots=True)

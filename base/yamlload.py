@@ -84,31 +84,31 @@ class _Builder:
         tag = node.tag or ""
         if isinstance(node, yaml.MappingNode):
             if tag != _CORE + "map":
-                self._err(node, pointer, f"tag {tag!r} is not allowed in policy data", "yaml-tag")
+                self._err(node, pointer, f"tag {tag!r} is not allowed in policy data", Code.YAML_TAG)
             out: dict[str, Any] = {}
             for knode, vnode in node.value:
                 if not isinstance(knode, yaml.ScalarNode):
-                    self._err(knode, pointer, "mapping keys must be plain strings", "yaml-key")
+                    self._err(knode, pointer, "mapping keys must be plain strings", Code.YAML_KEY)
                     continue
                 if knode.tag == _CORE + "merge":
-                    self._err(knode, pointer, "merge keys ('<<') are not supported", "yaml-key")
+                    self._err(knode, pointer, "merge keys ('<<') are not supported", Code.YAML_KEY)
                     continue
                 key = str(knode.value)
                 child = pointer_join(pointer, key)
                 if key in out:
                     first = self.positions.get(child, (0, 0))[0]
-                    self._err(knode, child, f"duplicate key {key!r} (first at line {first})", "duplicate-key")
+                    self._err(knode, child, f"duplicate key {key!r} (first at line {first})", Code.DUPLICATE_KEY)
                     continue
                 out[key] = self.build(vnode, child)
             return out
         if isinstance(node, yaml.SequenceNode):
             if tag != _CORE + "seq":
-                self._err(node, pointer, f"tag {tag!r} is not allowed in policy data", "yaml-tag")
+                self._err(node, pointer, f"tag {tag!r} is not allowed in policy data", Code.YAML_TAG)
             return [self.build(n, pointer_join(pointer, i)) for i, n in enumerate(node.value)]
         # Scalar
         short = tag[len(_CORE):] if tag.startswith(_CORE) else None
         if short not in _SCALAR_TAGS:
-            self._err(node, pointer, f"tag {tag!r} is not allowed in policy data", "yaml-tag")
+            self._err(node, pointer, f"tag {tag!r} is not allowed in policy data", Code.YAML_TAG)
             return None
         if short == "timestamp":
             return node.value  # dates stay text; models parse them

@@ -31,7 +31,6 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-import orjson
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))

@@ -19,7 +19,6 @@ import argparse
 import os
 import platform
 import re
-import resource
 import subprocess
 import sys
 import tempfile

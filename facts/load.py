@@ -306,13 +306,13 @@ def _check_record(
         return Diagnostic(source, msg, l, c, base + ptr, host, level, code)
 
     if not ok or duplicates or host is None:
-        diags = [diag(p, m, Level.ERROR, "facts-schema") for p, m in w.errors]
+        diags = [diag(p, m, Level.ERROR, Code.FACTS_SCHEMA) for p, m in w.errors]
         if host is None and not any(p == "/name" or "'name'" in m for p, m in w.errors):
-            diags.append(diag("", "host has no 'name'", Level.ERROR, "facts-schema"))
+            diags.append(diag("", "host has no 'name'", Level.ERROR, Code.FACTS_SCHEMA))
         diags.extend(duplicates)
-        diags.extend(diag(p, m, Level.WARNING, "unknown-field") for p, m in w.warnings)
+        diags.extend(diag(p, m, Level.WARNING, Code.UNKNOWN_FIELD) for p, m in w.warnings)
         return Rejected(source, index, diags, host)
-    warnings = [diag(p, m, Level.WARNING, "unknown-field") for p, m in w.warnings]
+    warnings = [diag(p, m, Level.WARNING, Code.UNKNOWN_FIELD) for p, m in w.warnings]
     value["derived"] = derive(value)
     return HostRecord(host, value, source, index, line, locator if want_locator else None, warnings)
 

@@ -262,7 +262,7 @@ def derive(host: dict[str, Any]) -> dict[str, Any]:
 # caller decides whether that is worth a diagnostic.
 # ---------------------------------------------------------------------------
 
-import datetime as _dt
+import datetime as _dt  # noqa: E402  (kept beside the helpers that use it)
 
 #: Cell values that mean "no value" in SQL exports and console reports.
 MISSING_VALUES: frozenset[str] = frozenset({"", "null", "(null)", "<null>", "n/a", "#n/a"})

@@ -9,7 +9,7 @@ import pytest
 from sitegate.engine.evaluate import Options, evaluate
 from sitegate.engine.model import FailOn, decide_exit_code
 
-from .conftest import EXAMPLES, write_json
+from .conftest import EXAMPLES
 
 TASK_OK = {
     "name": "ts-ok",

@@ -5,7 +5,6 @@ Subprocess runs carry a timeout and an address-space limit, like the corpus.
 from __future__ import annotations
 
 import json
-import os
 import re
 import resource
 import signal

@@ -23,7 +23,7 @@ import pytest
 
 from sitegate.base.textio import MARK_ERRORS, sniff_encoding
 from sitegate.facts import load
-from sitegate.facts.load import HostRecord, RawBlock, RawLine, Rejected, block_items, iter_jsonl, iter_jsonl_blocks, iter_paths, parse_raw_line
+from sitegate.facts.load import HostRecord, RawBlock, RawLine, Rejected, block_items, iter_jsonl_blocks, iter_paths, parse_raw_line
 
 from .conftest import EXAMPLES
 
