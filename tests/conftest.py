@@ -1,11 +1,16 @@
 """Shared fixtures: the bundled policies, a CLI runner, paths."""
 from __future__ import annotations
 
+import gc
 import json
 import os
+import signal
 import subprocess
 import sys
+import traceback
+from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import pytest
@@ -49,6 +54,80 @@ def run_sitegate(*args: str, cwd: Path | None = None, timeout: int = 120, input:
         input=input.decode() if input is not None else None,
         env={**os.environ, "PYTHONIOENCODING": "utf-8"},
     )
+
+
+@dataclass
+class InProcess:
+    """What one in-process run of the console entry point did."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+class InProcessTimeout(BaseException):
+    """Raised by the alarm of ``run_in_process`` (a BaseException, so the CLI's
+    last-line-of-defence ``except Exception`` cannot swallow it)."""
+
+
+def run_in_process(*args: str, cwd: Path | None = None, timeout: int = 90, env: dict[str, str] | None = None) -> InProcess:
+    """Run the console entry point ``sitegate.cli.main.run`` in this process, as a
+    subprocess would run it: same argv handling, same exit-code mapping, stdout and
+    stderr captured as text. An exception that escapes ``run()`` (a subprocess would
+    print it as a traceback) is appended to stderr as the traceback, so tests that
+    assert "no traceback" still see it. ``timeout`` is enforced with SIGALRM (main
+    thread only); a timeout raises ``InProcessTimeout``.
+
+    About 100x cheaper than a subprocess (no interpreter start, no re-import), which
+    is what keeps the bad-input corpus fast. What it cannot bound is memory: cases
+    that must hold under an address-space limit still run as real subprocesses.
+    """
+    from typer.testing import CliRunner
+
+    from sitegate.cli.main import run
+
+    runner = CliRunner(charset="utf-8")
+    old_argv, old_cwd = sys.argv, os.getcwd()
+    old_threshold = gc.get_threshold()
+
+    def on_alarm(signum: int, frame: FrameType | None) -> None:
+        raise InProcessTimeout(f"sitegate {' '.join(args)} did not finish in {timeout} s")
+
+    old_handler = signal.signal(signal.SIGALRM, on_alarm)
+    code = 0
+    crash = ""
+    with runner.isolation(env={"COLUMNS": "200", **(env or {})}) as (out, err, _):
+        sys.argv = ["sitegate", *args]
+        os.chdir(cwd or REPO)
+        signal.alarm(timeout)
+        try:
+            run()
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        except InProcessTimeout:
+            raise
+        except BaseException:  # noqa: BLE001 - a subprocess would print this and exit 1
+            crash = traceback.format_exc()
+            code = 1
+        finally:
+            signal.alarm(0)
+            signal.signal(signal.SIGALRM, old_handler)
+            sys.argv = old_argv
+            os.chdir(old_cwd)
+            # run_gate freezes the heap and raises the collector's thresholds for a
+            # one-shot process; in a long test session that state must not pile up.
+            gc.unfreeze()
+            gc.set_threshold(*old_threshold)
+            sys.stdout.flush()
+            sys.stderr.flush()
+        # Universal newlines, as subprocess.run(text=True) reads them.
+        stdout = _universal(out.getvalue().decode("utf-8", "backslashreplace"))
+        stderr = _universal(err.getvalue().decode("utf-8", "backslashreplace")) + crash
+    return InProcess(code, stdout, stderr)
+
+
+def _universal(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def write_json(path: Path, data: Any) -> Path:

@@ -1,13 +1,21 @@
-"""The bad-input corpus: every file through every command, in a real subprocess.
+"""The bad-input corpus: every file through every command.
 
 ``tests/corpus/manifest.yaml`` names each file with the exit code of
 ``sitegate check`` (or ``policies validate`` for packs), where the error is
 (``file:line:col``) and a piece of its message. Each file is run through
 ``check``, ``audit`` and ``import`` (when this build has them) and, for packs,
-``policies validate`` and ``check --policy-dir``. Every run is bounded in time
-(subprocess timeout) and memory (RLIMIT_AS), and no run may print a traceback.
+``policies validate`` and ``check --policy-dir``. No run may print a traceback.
 Big and binary cases (a 100 MB line, a 10,000-host fleet, random bytes) are
 generated in a temporary directory, never committed.
+
+Most runs go through the console entry point in this process
+(``conftest.run_in_process``: the same ``run()``, argv and exit-code mapping
+as the installed command, bounded in time by an alarm), which costs
+milliseconds instead of half a second of interpreter start per run. The cases
+whose point is a bounded memory (``SUBPROCESS``: the 100 MB lines and the
+10,000-host fleets) run as real subprocesses under RLIMIT_AS, and
+``WITNESSES`` run both ways, to show the two give the same exit code and the
+same messages (encodings, a policy error, CSV).
 
 Expected exit codes: 2 for bad input, on every command; for files that load
 (UTF-16, BOM, CRLF...) ``check`` gives 0 or 1 (the manifest says which) and
@@ -25,12 +33,15 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
 import yaml
+
+from .conftest import InProcessTimeout, run_in_process
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = Path(__file__).resolve().parent / "corpus"
@@ -38,6 +49,27 @@ MANIFEST = yaml.safe_load((CORPUS / "manifest.yaml").read_text(encoding="utf-8")
 MEMORY_LIMIT = 2 << 30  # bytes of address space per sitegate process
 TIMEOUT = 90  # seconds per sitegate process
 TARGET = "8.7.3"
+
+
+# Cases whose point is bounded memory on a big input: real subprocesses under RLIMIT_AS.
+SUBPROCESS = frozenset({
+    "facts/100mb-line.jsonl",
+    "facts/100mb-string.json",
+    "csv/100mb-line.csv",
+    "facts/fleet-10000-one-corrupt.jsonl",
+    "facts/fleet-10000-one-corrupt.json",
+})
+# (case, command) runs made a second time as a real subprocess, to compare with the
+# in-process run: the encodings, a syntax error, a bad CSV, a policy error.
+WITNESSES = (
+    ("facts/utf16le-bom.json", "check"),
+    ("facts/utf16le-bom.jsonl", "import"),
+    ("facts/windows-1252.json", "check"),
+    ("facts/truncated.json", "audit"),
+    ("csv/unterminated-quote.csv", "check"),
+    ("policies/python-object-tag.yaml", "validate"),
+    ("policies/utf16le-bom.yaml", "check"),
+)
 
 
 def _limit_memory() -> None:  # runs in the child before exec
@@ -50,6 +82,7 @@ class Run:
 
     command: str
     args: list[str]
+    subprocess: bool = False
     code: int = -1
     out: str = ""
     err: str = ""
@@ -59,6 +92,11 @@ class Run:
     @property
     def text(self) -> str:
         return self.out + self.err
+
+    @cached_property
+    def report(self) -> dict[str, Any]:
+        """stdout parsed as the JSON report (parsed once: a 10,000-host one is big)."""
+        return json.loads(self.out)  # type: ignore[no-any-return]
 
     def describe(self) -> str:
         return f"sitegate {' '.join(self.args)} -> {self.code}\n--- stdout\n{self.out[-3000:]}\n--- stderr\n{self.err[-3000:]}"
@@ -82,7 +120,7 @@ def sitegate(*args: str, cwd: Path = REPO, timeout: int = TIMEOUT) -> subprocess
 @lru_cache(maxsize=None)
 def command_help(*words: str) -> str | None:
     """The --help text of a subcommand, or None when this build does not have it."""
-    proc = sitegate(*words, "--help", timeout=60)
+    proc = run_in_process(*words, "--help", timeout=60)
     return proc.stdout if proc.returncode == 0 else None
 
 
@@ -242,17 +280,19 @@ def _plan(case: Case, work: Path) -> list[Run]:
 def _execute(run: Run) -> Run:
     started = time.monotonic()
     try:
-        proc = sitegate(*run.args)
+        proc = sitegate(*run.args) if run.subprocess else run_in_process(*run.args, timeout=TIMEOUT)
         run.code, run.out, run.err = proc.returncode, proc.stdout, proc.stderr
         if run.command == "check" and run.out.lstrip().startswith("{"):
             # Warnings only reach the JSON report: add them as the table would print them.
             try:
-                report = json.loads(run.out)
+                report = run.report
             except ValueError:
                 report = {}
             ds = list(report.get("summary", {}).get("diagnostics", []))
             ds += [d for h in report.get("hosts", []) for d in h.get("diagnostics", [])]
             run.err += "".join(f"\n{d['source']}:{d['line']}:{d['column']}: {d['level']}: {d['message']}" for d in ds)
+    except InProcessTimeout:
+        run.timed_out = True
     except subprocess.TimeoutExpired as exc:
         run.timed_out = True
         run.out = (exc.stdout or b"").decode("utf-8", "replace") if isinstance(exc.stdout, bytes) else (exc.stdout or "")
@@ -282,11 +322,32 @@ def corpus_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Case]:
             src = d / Path(name).name
         case.path = src
         case.runs = _plan(case, work)
+        for run in case.runs:
+            run.subprocess = key in SUBPROCESS
         cases[key] = case
     every = [r for c in cases.values() for r in c.runs]
-    with ThreadPoolExecutor(max_workers=max(2, min(4, os.cpu_count() or 2))) as pool:
-        list(pool.map(_execute, every))
+    # The few subprocesses run in the background while this thread runs the rest
+    # in-process, one at a time (the in-process runner swaps sys.stdout).
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        pending = [pool.submit(_execute, r) for r in every if r.subprocess]
+        for r in every:
+            if not r.subprocess:
+                _execute(r)
+        for f in pending:
+            f.result()
     return cases
+
+
+@pytest.fixture(scope="session")
+def witness_runs(corpus_runs: dict[str, Case]) -> list[tuple[Run, Run]]:
+    """(in-process run, the same run as a real subprocess) for each witness case."""
+    pairs = []
+    for key, command in WITNESSES:
+        run = next(r for r in corpus_runs[key].runs if r.command == command)
+        pairs.append((run, Run(run.command, list(run.args), subprocess=True)))
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(_execute, [t for _, t in pairs]))
+    return pairs
 
 
 def _as_list(v: object) -> list[str]:
@@ -320,7 +381,7 @@ def test_corpus_file(key: str, corpus_runs: dict[str, Case]) -> None:
             else:
                 assert run.code in (0, 1), f"{key}: {run.command} loads this input: exit 0 or 1, not {run.code}\n{run.describe()}"
         if run.command == "check" and (case.kind != "policies" or run.code != 2):
-            report = json.loads(run.out)
+            report = run.report
             if len(report["hosts"]) <= 50:  # jsonschema on a 10,000-host report costs half a minute
                 jsonschema.Draft202012Validator(_report_schema()).validate(report)
             assert report["summary"]["exit_code"] == run.code
@@ -334,6 +395,34 @@ def test_corpus_file(key: str, corpus_runs: dict[str, Case]) -> None:
 @lru_cache(maxsize=None)
 def _report_schema() -> dict[str, object]:
     return json.loads((REPO / "schemas" / "report.v1.schema.json").read_text(encoding="utf-8"))
+
+
+def test_in_process_runs_match_real_subprocesses(witness_runs: list[tuple[Run, Run]]) -> None:
+    """The in-process runner is only a faster way to run the same command: for the
+    witness cases a real subprocess gives the same exit code, the same report and
+    the same messages on stderr."""
+    assert len(witness_runs) == len(WITNESSES)
+    for inproc, real in witness_runs:
+        assert not inproc.subprocess and real.subprocess
+        assert real.code == inproc.code, f"in-process {inproc.describe()}\nsubprocess {real.describe()}"
+        assert "Traceback" not in real.text, real.describe()
+        if inproc.out.lstrip().startswith("{"):
+            a, b = json.loads(inproc.out), json.loads(real.out)
+            for report in (a, b):  # the clock is the one thing two runs may not share
+                report["summary"].pop("finished_at")
+            assert a["summary"] == b["summary"], real.describe()
+            assert a["hosts"] == b["hosts"], real.describe()
+        else:
+            assert inproc.out == real.out, f"in-process {inproc.describe()}\nsubprocess {real.describe()}"
+        assert inproc.err.splitlines() == real.err.splitlines(), f"in-process {inproc.describe()}\nsubprocess {real.describe()}"
+
+
+def test_memory_bounded_cases_run_as_subprocesses(corpus_runs: dict[str, Case]) -> None:
+    """The big inputs are held to RLIMIT_AS, which only a separate process can have."""
+    for key in SUBPROCESS:
+        assert key in MANIFEST, key
+        assert corpus_runs[key].runs and all(r.subprocess for r in corpus_runs[key].runs), key
+    assert sum(1 for c in corpus_runs.values() for r in c.runs if not r.subprocess) > 200
 
 
 def test_manifest_covers_the_corpus() -> None:
@@ -353,7 +442,7 @@ def test_one_corrupt_host_in_10000_costs_only_itself(corpus_runs: dict[str, Case
     """The corrupt host is named with file:line (JSONL) or pointer (JSON); 9,999 hosts are evaluated."""
     for key in ("facts/fleet-10000-one-corrupt.jsonl", "facts/fleet-10000-one-corrupt.json"):
         run = next(r for r in corpus_runs[key].runs if r.command == "check")
-        report = json.loads(run.out)
+        report = run.report
         s = report["summary"]
         assert (s["hosts_read"], s["hosts_evaluated"], s["hosts_rejected"]) == (10_000, 9_999, 1)
         (bad,) = [h for h in report["hosts"] if h["rejected"]]
