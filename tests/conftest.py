@@ -43,6 +43,18 @@ def cli():
     return invoke
 
 
+@pytest.fixture(scope="session")
+def sitegate_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A wheel built from this checkout, once per session, offline (no build isolation)."""
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out), str(REPO)],
+        check=True, timeout=300,
+    )
+    (wheel,) = out.glob("sitegate-*.whl")
+    return wheel
+
+
 def run_sitegate(*args: str, cwd: Path | None = None, timeout: int = 120, input: bytes | None = None) -> subprocess.CompletedProcess[str]:
     """Run the real console entry point in a subprocess (tracebacks would show here)."""
     return subprocess.run(

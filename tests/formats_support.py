@@ -28,7 +28,9 @@ REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"
 DATA = Path(__file__).resolve().parent / "data"
 VENDOR = REPO / "schemas" / "vendor"
-SHARED_SCHEMAS = Path("/work/shared/format-schemas")
+# ../shared beside the checkout (/work/main -> /work/shared; a worktree /work/wt/NAME
+# has /work/wt/shared beside it): never an absolute path.
+SHARED_SCHEMAS = REPO.parent / "shared" / "format-schemas"
 
 FIXED_START = datetime(2026, 11, 20, 9, 30, 0, tzinfo=timezone.utc)
 AUDIT_DATE = "2026-11-20"

@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import zipfile
 from importlib import resources
 from pathlib import Path
@@ -14,7 +12,7 @@ import pytest
 from sitegate.engine.render import Format, RENDERERS, available_formats
 from sitegate.facts.models import build_schema
 
-from .conftest import EXAMPLES, REPO, run_sitegate
+from .conftest import EXAMPLES, run_sitegate
 
 
 def schema(name: str) -> dict:
@@ -114,10 +112,8 @@ def test_output_file_written_and_not_over_input(tmp_path: Path, cli) -> None:
     assert json.loads(facts.read_text())["hosts"]
 
 
-def test_wheel_installs_only_the_sitegate_namespace(tmp_path: Path) -> None:
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(REPO)], check=True, timeout=300)
-    (wheel,) = tmp_path.glob("sitegate-*.whl")
-    names = zipfile.ZipFile(wheel).namelist()
+def test_wheel_installs_only_the_sitegate_namespace(sitegate_wheel: Path) -> None:
+    names = zipfile.ZipFile(sitegate_wheel).namelist()
     tops = {n.split("/")[0] for n in names if not n.split("/")[0].endswith((".dist-info", ".data"))}
     assert tops == {"sitegate"}, tops
     for needed in ("sitegate/engine/__init__.py", "sitegate/cli/main.py", "sitegate/policies/itms-base.yaml", "sitegate/schemas/facts.v1.schema.json", "sitegate/schemas/__init__.py", "sitegate/policies/__init__.py"):

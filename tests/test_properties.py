@@ -246,7 +246,7 @@ def _report_validator() -> jsonschema.Draft202012Validator:
 def _sarif_validator() -> Any:
     path = REPO / "schemas" / "vendor" / "sarif-schema-2.1.0.json"
     if not path.exists():
-        path = Path("/work/shared/format-schemas/sarif-schema-2.1.0.json")
+        path = REPO.parent / "shared" / "format-schemas" / "sarif-schema-2.1.0.json"
     schema = json.loads(path.read_text(encoding="utf-8"))
     return jsonschema.validators.validator_for(schema)(schema)
 
