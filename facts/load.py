@@ -13,7 +13,7 @@ import json
 import os
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from importlib import resources
 from typing import Any, Iterable, Iterator, NamedTuple
 
@@ -37,6 +37,12 @@ def facts_schema() -> dict[str, Any]:
 
 _HOST_CHECK = None
 _HOST_FAST = None
+
+
+@lru_cache(maxsize=1)
+def _host_properties() -> frozenset[str]:
+    """The top-level fields of a host object (HostFacts in the facts schema)."""
+    return frozenset(facts_schema()["$defs"]["HostFacts"]["properties"])
 
 
 def host_check() -> Any:
@@ -259,6 +265,19 @@ def _check_record(
         )
     name = value.get("name")
     host = name if type(name) is str and name else None
+    if "hosts" in value:
+        # A host that carries 'hosts' may be a fleet document with a 'name' (fleet-2026):
+        # reading it as one host would drop every host inside. Never a guess: an error.
+        pos = (line or 1, 1)
+        if doc is not None and doc.pm is not None:
+            pos = doc.pm.locate(base + "/hosts") or pos
+        inner = value["hosts"]
+        what = f"{len(inner)} entr{'y' if len(inner) == 1 else 'ies'}" if type(inner) is list else type(inner).__name__
+        return Rejected(source, index, [Diagnostic(
+            source,
+            f"ambiguous shape: a host object that also carries 'hosts' ({what}); a fleet is"
+            " {\"hosts\": [...]} without 'name' or other host fields, a host has no 'hosts': nothing in it was read",
+            pos[0], pos[1], base + "/hosts", host, code=Code.FACTS_SHAPE)], host)
     if host is not None and (_HOST_FAST or host_fast_check())(value) and (raw is None or _same_keys(raw, value)):
         # Fast path: certainly valid, nothing to warn about, and no hidden duplicate key.
         if want_locator:
@@ -644,6 +663,16 @@ def iter_document(text: str, source: str, *, locate: bool) -> Iterator[Item]:
     doc = _DocPositions(text, source, spared.pm if spared is not None else None)
     if type(value) is dict and "hosts" in value and "name" not in value:
         extra = sorted(set(value) - {"hosts", "$schema"})
+        host_keys = [k for k in extra if k in _host_properties()]
+        if host_keys:
+            # {"hosts": [...], "os": {...}}: a fleet or a host? Never a guess.
+            pos = (doc.pm.locate("/" + host_keys[0]) if doc.pm else None) or (1, 1)
+            yield Rejected(source, -1, [Diagnostic(
+                source,
+                f"ambiguous shape: an object with 'hosts' and the host field(s) {', '.join(map(repr, host_keys))};"
+                " a fleet is {\"hosts\": [...]} alone, a host has no 'hosts': nothing in it was read",
+                pos[0], pos[1], "/" + host_keys[0], code=Code.FACTS_SHAPE)])
+            return
         if extra:
             pm = doc.pm
             for k in extra:
