@@ -12,7 +12,7 @@ import pytest
 
 from sitegate.engine.baseline import load_baseline
 from sitegate.engine.render import Format
-from sitegate.engine.render.sarif import SarifRenderer, artifact_location
+from sitegate.engine.render.sarif import SarifRenderer, artifact_location, message_text
 from sitegate.engine.waivers import load_waivers
 
 from .formats_support import (
@@ -125,7 +125,8 @@ def test_results_are_failures_and_unknowns_with_the_rule_level(policies) -> None
         assert r["level"] == rules[r["ruleId"]]["defaultConfiguration"]["level"]
         p = r["properties"]
         assert {"host", "os", "roles", "observed", "expected", "confidence", "outcome"} <= set(p)
-        assert p["host"] in r["message"]["text"] and p["expected"] in r["message"]["text"]
+        # Brackets in message text are escaped (SARIF 3.11.6).
+        assert message_text(p["host"]) in r["message"]["text"] and message_text(p["expected"]) in r["message"]["text"]
         assert r["locations"][0]["logicalLocations"][0]["name"] == p["host"]
         assert r["locations"][0]["physicalLocation"]["artifactLocation"] == {"uri": "examples/fleet.json", "uriBaseId": "%SRCROOT%"}
     nyc = [r for r in results if r["properties"]["host"] == "TS-NYC-03"]

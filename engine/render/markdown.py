@@ -28,12 +28,20 @@ _SEVERITY_ORDER = {"error": 0, "warning": 1, "note": 2}
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~&$])")
 
 
+# What GitHub turns into a link or a notification even in escaped text: URL schemes and
+# www. (autolinks), '@' (mentions and e-mail autolinks), '#123' (issue references). A
+# zero-width space (as an entity) after the trigger keeps the text as it reads and inert.
+_LINKY = re.compile(r"(?i)@|\b(?:https?|ftp|mailto|xmpp|file|ssh|git)(?=:)|\bwww(?=\.)|\\#(?=\d)")
+_ZWSP = "&#8203;"
+
+
 def md(value: Any, limit: int = 300) -> str:
-    """Untrusted text as inert Markdown: one line, control characters shown, markup escaped."""
+    """Untrusted text as inert Markdown: one line, control characters shown, markup escaped,
+    no autolink, mention or issue reference (GitHub renders them even in escaped text)."""
     s = safe_text("" if value is None else str(value))
     if len(s) > limit:
         s = s[: limit - 3] + "..."
-    return _MD_SPECIAL.sub(r"\\\1", s)
+    return _LINKY.sub(lambda m: m.group() + _ZWSP, _MD_SPECIAL.sub(r"\\\1", s))
 
 
 def code(value: Any) -> str:

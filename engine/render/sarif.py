@@ -80,6 +80,16 @@ def _clean(text: Any) -> Any:
     return text
 
 
+_BRACKET = re.compile(r"\\+(?=[\[\]])|[\[\]]")
+
+
+def message_text(text: str) -> str:
+    """SARIF 3.11.6: a literal '[' or ']' in a message is escaped with a backslash, or a
+    consumer reads ``[text](url)`` from a host name as an embedded link (a backslash that
+    stands before one is doubled, so it stays a backslash: a run of n becomes 2n + 1)."""
+    return _BRACKET.sub(lambda m: m.group() * 2 if m.group()[0] == "\\" else "\\" + m.group(), text)
+
+
 def _text(text: str) -> str:
     """Display text: control characters and ANSI escapes shown, not obeyed."""
     return _clean(safe_text(text))
@@ -137,9 +147,9 @@ def rule_descriptor(r: RuleInfo) -> dict[str, Any]:
     return {
         "id": r.id,
         "name": r.name[:255],
-        "shortDescription": {"text": _limit(r.title)},
-        "fullDescription": {"text": _limit(r.description or r.title)},
-        "help": {"text": help_text(r), "markdown": help_markdown(r)},
+        "shortDescription": {"text": message_text(_limit(r.title))},
+        "fullDescription": {"text": message_text(_limit(r.description or r.title))},
+        "help": {"text": message_text(help_text(r)), "markdown": help_markdown(r)},
         "helpUri": r.source,
         "defaultConfiguration": {"level": LEVEL.get(r.severity, "warning")},
         "properties": props,
@@ -156,7 +166,7 @@ def notification(d: Diagnostic, uri_base_id: str) -> dict[str, Any]:
     msg = d.message + (f" (at {d.pointer})" if d.pointer else "") + (f" [host {d.host}]" if d.host else "")
     n: dict[str, Any] = {
         "level": "error" if d.level is Level.ERROR else "warning",
-        "message": {"text": _text(msg)},
+        "message": {"text": message_text(_text(msg))},
         "descriptor": {"id": d.code or "input"},
     }
     if d.source:
@@ -214,7 +224,7 @@ class SarifRenderer:
             },
             "automationDetails": {
                 "id": category,
-                "description": {"text": f"sitegate readiness gate, target ITMS {header.target or 'current version of each host'}"},
+                "description": {"text": message_text(f"sitegate readiness gate, target ITMS {header.target or 'current version of each host'}")},
             },
             "columnKind": "unicodeCodePoints",
         }
@@ -263,7 +273,7 @@ class SarifRenderer:
         if hidden > 0:
             notes.append({"level": "warning", "message": {"text": f"{hidden} more input problem(s) are not listed (only the first {len(summary.diagnostics)} are kept)"}, "descriptor": {"id": "diagnostics-truncated"}})
         for n in summary.notices:
-            notes.append({"level": "warning", "message": {"text": _text(n)}, "descriptor": {"id": "notice"}})
+            notes.append({"level": "warning", "message": {"text": message_text(_text(n))}, "descriptor": {"id": "notice"}})
         if self.dropped:
             notes.append({
                 "level": "warning",
@@ -358,7 +368,7 @@ class SarifRenderer:
             res["ruleIndex"] = self.rule_index[f.rule_id]
         res["kind"] = "fail"
         res["level"] = LEVEL.get(f.severity, "warning")
-        res["message"] = {"text": text}
+        res["message"] = {"text": message_text(text)}
         res["locations"] = [{
             "physicalLocation": {
                 "artifactLocation": artifact_location(loc.source or r.source, self.base),
@@ -407,7 +417,7 @@ class SarifRenderer:
             res["ruleIndex"] = self.rule_index[rule_id]
         res["kind"] = kind
         res["level"] = "none"
-        res["message"] = {"text": text}
+        res["message"] = {"text": message_text(text)}
         res["locations"] = [{
             "physicalLocation": {"artifactLocation": artifact_location(r.source, self.base), "region": _region(r.line, 1)},
             "logicalLocations": self._logical(r),

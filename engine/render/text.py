@@ -3,14 +3,22 @@ from __future__ import annotations
 
 import re
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
+# C0/C1 controls, line/paragraph separators, and the bidirectional controls (U+202A-U+202E,
+# U+2066-U+2069, marks U+200E, U+200F, U+061C) that can make a terminal show text in an
+# order other than the one it has ("Trojan Source").
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?")
+
+
+def _escape_char(m: re.Match[str]) -> str:
+    n = ord(m.group())
+    return f"\\x{n:02x}" if n <= 0xFF else f"\\u{n:04x}"
 
 
 def safe_text(text: str, *, keep_newlines: bool = False) -> str:
     """Escape control characters and ANSI sequences so they are shown, not obeyed."""
     text = _ANSI.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
-    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    text = _CONTROL.sub(_escape_char, text)
     if not keep_newlines:
         text = text.replace("\r", "\\r").replace("\n", "\\n").replace("\t", " ")
     return text
