@@ -49,6 +49,7 @@ class Overlay:
     path: str
     digest: str  # sha256 of the file's bytes
     tables: tuple[str, ...]  # "table@pack" for every pack table it changed
+    rules: tuple[str, ...] = ()  # ids of the rules that read a table it changed (report provenance)
     doc: YamlDoc | None = field(default=None, repr=False, compare=False)
 
 
@@ -113,6 +114,16 @@ def _table_refs(cond: Condition | None) -> list[TableRef]:
     return []
 
 
+def _rules_reading(loaded: dict[str, "LoadedPack"], table: str) -> set[str]:
+    """Ids of the rules, in every loaded pack, whose conditions read ``table``."""
+    return {
+        rule.id
+        for lp in loaded.values()
+        for rule in lp.pack.rules
+        if any(ref.table == table for ref in _table_refs(rule.when) + _table_refs(rule.assert_))
+    }
+
+
 def _columns_read(loaded: dict[str, "LoadedPack"]) -> dict[str, dict[str, str]]:
     """table -> {column: id of a rule that reads it} across every loaded pack."""
     out: dict[str, dict[str, str]] = {}
@@ -171,6 +182,16 @@ def _check_overlay(doc: YamlDoc, loaded: dict[str, "LoadedPack"]) -> tuple[list[
         needed = dict(reads.get(name, {}))
         for k in key:
             needed.setdefault(k, "the table's key")
+        readers = sorted(_rules_reading(loaded, name))
+        if mode == "replace" and not entry["rows"] and readers and entry.get("allow_empty") is not True:
+            # "contains all of" an empty table passes: an empty table would switch rules off
+            # without a word. Only an overlay that says so may do it.
+            diags.append(doc.diag(
+                f"{tp}/rows",
+                f"replaces table {name!r} with no rows, which switches off what rule(s) {', '.join(readers)} check"
+                " (a rule reading an empty table passes or does not apply); if that is meant, add allow_empty: true",
+                code=Code.DATA_SEMANTIC,
+            ))
         seen_keys: dict[tuple[Any, ...], int] = {}
         for i, row in enumerate(entry["rows"]):
             rp = f"{tp}/rows/{i}"
@@ -250,7 +271,8 @@ def load_overlay(path: str, loaded: dict[str, "LoadedPack"]) -> tuple[Overlay, l
         raise InputError(diags)
     with open(path, "rb") as fh:
         digest = hashlib.sha256(fh.read()).hexdigest()
-    return Overlay(path, digest, tuple(f"{name}@{pid}" for name, pid, _ in plan), doc), plan
+    rules = sorted({r for name in {name for name, _, _ in plan} for r in _rules_reading(loaded, name)})
+    return Overlay(path, digest, tuple(f"{name}@{pid}" for name, pid, _ in plan), tuple(rules), doc), plan
 
 
 def apply_overlays(paths: Iterable[str], loaded: dict[str, "LoadedPack"]) -> tuple[dict[str, "LoadedPack"], list[Overlay], list[Diagnostic]]:

@@ -190,3 +190,35 @@ def test_data_schema_is_printed_and_documented(cli) -> None:
     assert code == 0 and json.loads(out) == data_schema()
     jsonschema.Draft202012Validator.check_schema(data_schema())
     # Titles and descriptions on every property: tests/test_cli.py checks every schema.
+
+
+EMPTY_IIS = """\
+schema: sitegate/data/v1
+tables:
+  task_iis_features:
+    mode: replace
+    confirmed_by: someone
+    rows: []
+"""
+
+
+def test_an_overlay_that_empties_a_table_a_rule_reads_is_an_error(tmp_path: Path) -> None:
+    """'contains all of' an empty table passes: an overlay must not switch a rule off silently."""
+    (d,) = errors_of(tmp_path, EMPTY_IIS)
+    assert d.pointer == "/tables/task_iis_features/rows" and d.line == 6
+    assert "switches off" in d.message and "ITMS-PREREQ-IIS-CONFIGURED" in d.message and "allow_empty: true" in d.message
+
+
+def test_an_overlay_may_empty_a_table_when_it_says_so_and_the_report_names_the_rules(tmp_path: Path, cli) -> None:
+    p = overlay(tmp_path, EMPTY_IIS.replace("    rows: []\n", "    rows: []\n    allow_empty: true\n"))
+    ps, _ = load_policies(overlays=[str(p)])
+    (ov,) = ps.overlays
+    assert ov.rules == ("ITMS-PREREQ-IIS-CONFIGURED",)
+    host = {"iis": {"installed": True, "features": []}, "site_services": {"planned": ["task"]}, "os": {"caption": "Windows Server 2019", "build": 17763, "product_type": "server"}}
+    assert outcome(ps, host, "ITMS-PREREQ-IIS-CONFIGURED") == "pass"  # what allow_empty means: the list is switched off
+    jsonschema.Draft202012Validator(data_schema()).validate(__import__("yaml").safe_load(p.read_text()))
+
+
+def test_a_merge_with_no_rows_changes_nothing_and_is_allowed(tmp_path: Path) -> None:
+    p = overlay(tmp_path, EMPTY_IIS.replace("mode: replace", "mode: merge").replace("task_iis_features:", "site_server_os:"))
+    load_policies(overlays=[str(p)])
