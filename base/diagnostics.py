@@ -36,6 +36,7 @@ class Code(StrEnum):
     CSV_VALUE = "csv-value"
     DATA_SCHEMA = "data-schema"
     DATA_SEMANTIC = "data-semantic"
+    DUPLICATE_HOST = "duplicate-host"
     DUPLICATE_KEY = "duplicate-key"
     DUPLICATE_PACK = "duplicate-pack"
     DUPLICATE_RULE = "duplicate-rule"

@@ -76,6 +76,23 @@ def _on_signal(signum: int, frame: object) -> None:
     raise Terminated(128 + signum)
 
 
+def _default_signals_in_child() -> None:
+    # A forked child (a --jobs worker) dies as SIGTERM says, at once, as it did before the
+    # handlers: a Python-level handler runs only between bytecodes, and a worker blocked on
+    # its queue when the pool terminates it must not outlive the run.
+    if _HANDLERS_PID is not None and os.getpid() != _HANDLERS_PID:
+        for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+            if sig is not None:
+                try:
+                    signal.signal(sig, signal.SIG_DFL)
+                except (ValueError, OSError):
+                    pass
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_default_signals_in_child)
+
+
 def install_signal_handlers() -> None:
     """Treat SIGTERM and SIGHUP like Ctrl-C: unwind (dropping temporary files), exit 143 / 129.
 
@@ -390,7 +407,9 @@ class Sink:
                 raise OutputError(f"--output {spec.path}: cannot make a temporary file: {_why(exc)}") from None
             self.fh = self.spool
         elif self.target.kind == "stdout":
-            self.fh = sys.stdout
+            if sys.stdout is None:
+                raise OutputError("standard output is closed: nothing can be written there (give -o FILE)")
+            self.fh = _stdout_for(spec.fmt)
         else:
             self._fd = _open_in_place(self.target)
             self.fh = open(self._fd, "w", encoding="utf-8", newline="\n", buffering=1 << 20, closefd=False)
@@ -446,12 +465,14 @@ class Sink:
             self.spool.seek(0)
             raw = self.spool.buffer  # type: ignore[attr-defined]
             if self.target.kind == "stdout":
+                if sys.stdout is None:
+                    raise OutputError("standard output is closed: nothing can be written there (give -o FILE)")
                 out = sys.stdout
                 out_raw = getattr(out, "buffer", None)
                 utf8 = (getattr(out, "encoding", "") or "").lower().replace("-", "") == "utf8"
                 out.flush()
                 while chunk := raw.read(1 << 20):
-                    if out_raw is not None and utf8:
+                    if out_raw is not None and (utf8 or self.spec.fmt is not Format.TABLE):
                         out_raw.write(chunk)
                     else:
                         out.write(chunk.decode("utf-8"))
@@ -513,6 +534,37 @@ class Sink:
                 pass
             os.close(self._fd)
             self._fd = None
+
+
+class _Utf8Stdout:
+    """Standard output for a machine-read format (JSON, SARIF, JUnit, Markdown, HTML): UTF-8
+    bytes whatever the console's encoding, so a cp1252 console cannot make a report
+    unwritable or change its bytes (the table goes through the console's encoding, with
+    what it cannot show escaped)."""
+
+    def __init__(self, text: IO[str]):
+        self._text = text
+        self.buffer = text.buffer  # type: ignore[attr-defined]
+        self.encoding = "utf-8"
+
+    def write(self, s: str) -> int:
+        self._text.flush()
+        return self.buffer.write(s.encode("utf-8", "replace"))
+
+    def flush(self) -> None:
+        self._text.flush()
+        self.buffer.flush()
+
+    def fileno(self) -> int:
+        return self._text.fileno()
+
+
+def _stdout_for(fmt: Format) -> IO[str]:
+    out = sys.stdout
+    enc = (getattr(out, "encoding", "") or "").lower().replace("-", "").replace("_", "")
+    if fmt is Format.TABLE or getattr(out, "buffer", None) is None or enc == "utf8":
+        return out
+    return _Utf8Stdout(out)  # type: ignore[return-value]
 
 
 def open_sinks(specs: list[OutputSpec], renderers: list[Renderer]) -> list[Sink]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import Counter
 from typing import Any
 
 import orjson
@@ -115,6 +116,12 @@ def _from_report(doc: dict[str, Any], probs: _Problems) -> dict[str, dict[str, A
                 probs.add(ptr + "/fingerprint", "each finding needs a 'fingerprint' (64 hex digits): is this a sitegate report?")
                 continue
             out[fp] = _entry(fp, h.get("name"), f.get("rule_id"), f.get("setting"), f.get("message"))
+    # Two hosts of one name in the earlier run: which one a finding belonged to is unknown,
+    # so no finding of that name is matched (each counts as new).
+    names = Counter(h.get("name") for h in hosts if isinstance(h, dict) and not h.get("rejected"))
+    twice = {n for n, c in names.items() if c > 1}
+    if twice:
+        out = {fp: e for fp, e in out.items() if e["host"] not in twice}
     return out
 
 

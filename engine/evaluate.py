@@ -602,6 +602,7 @@ class Tally(NamedTuple):
     rejected: bool
     counts: tuple[int, ...]
     findings: tuple[tuple[str, bool, str, bool], ...]  # (rule id, failed, severity, gating)
+    where: tuple[str, str, int] | None = None  # (host name, source, line) of an evaluated host
 
     @classmethod
     def of(cls, ev: Evaluated) -> "Tally":
@@ -610,7 +611,8 @@ class Tally(NamedTuple):
         if r is None:
             return cls(ev.notes, ev.read, False, False, _NO_COUNTS, ())
         return cls(ev.notes, ev.read, True, r.rejected, r.counts,
-                   tuple((f.rule_id, f.outcome is Outcome.FAIL, f.severity, f.gating) for f in r.findings))
+                   tuple((f.rule_id, f.outcome is Outcome.FAIL, f.severity, f.gating) for f in r.findings),
+                   None if r.rejected else (r.name, r.source, r.line))
 
 
 class HostEvaluator:
@@ -779,9 +781,30 @@ class Totals:
         self.by_rule: Counter[str] = Counter()
         self.hosts_read = self.hosts_evaluated = self.hosts_rejected = self.hosts_compliant = 0
         self.gating_total = self.waived_total = 0
+        # Names of the hosts evaluated, and those used more than once: (times, source, line
+        # of the second). Results of two hosts with one name cannot be told apart.
+        self.names: set[str] = set()
+        self.duplicates: dict[str, tuple[int, str, int]] = {}
+
+    def _seen(self, name: str, source: str, line: int) -> bool:
+        """Record a host name; True when an earlier host had it."""
+        if name in self.names:
+            n, s, l = self.duplicates.get(name, (1, source, line))
+            self.duplicates[name] = (n + 1, s, l)
+            return True
+        self.names.add(name)
+        return False
 
     def merge(self, other: "Totals") -> None:
         """Add the counts of the hosts that came after these (``other`` has no waivers or baseline)."""
+        for name in other.names:
+            self._seen(name, *other.duplicates.get(name, (0, "", 0))[1:])
+        for name, (n, s, l) in other.duplicates.items():
+            if name in self.duplicates:
+                t, s0, l0 = self.duplicates[name]
+                self.duplicates[name] = (t + n - 1, s0, l0)
+            else:
+                self.duplicates[name] = (n, s, l)
         self.note(other.diagnostics)
         self.diag_total += other.diag_total - len(other.diagnostics)  # those it counted but did not keep
         ot, oo = self.outcome_totals, other.outcome_totals
@@ -815,10 +838,11 @@ class Totals:
         if result.rejected:
             self.hosts_rejected += 1
             return result
+        duplicate = self._seen(result.name, result.source, result.line)
         waivers = self.waivers
         baseline = self.baseline
         if result.findings and (waivers is not None or baseline is not None):
-            result = self._annotate(result)
+            result = self._annotate(result, duplicate)
         by_rule = self.by_rule
         gating_any = False
         fail = Outcome.FAIL
@@ -843,6 +867,8 @@ class Totals:
         if tally.rejected:
             self.hosts_rejected += 1
             return
+        if tally.where is not None:
+            self._seen(*tally.where)
         by_rule = self.by_rule
         gating_any = False
         for rule_id, failed, severity, gating in tally.findings:
@@ -854,9 +880,19 @@ class Totals:
                 gating_any = True
         self._totals(tally.counts, gating_any)
 
-    def _annotate(self, result: HostResult) -> HostResult:
+    def _annotate(self, result: HostResult, duplicate: bool = False) -> HostResult:
         """Waivers and baseline marks: only a :class:`SummaryBuilder` has any to apply."""
         return result
+
+    def duplicate_diagnostics(self) -> list[Diagnostic]:
+        """A warning per host name used more than once (the first MAX_KEPT_DIAGNOSTICS)."""
+        out = []
+        for name, (n, source, line) in list(self.duplicates.items())[:MAX_KEPT_DIAGNOSTICS]:
+            out.append(Diagnostic(
+                source, f"host name {name!r} is used by {n} hosts: their results cannot be told apart, and a baseline matches none of them",
+                line, 1 if line else 0, host=name, level=Level.WARNING, code=Code.DUPLICATE_HOST,
+            ))
+        return out
 
     def _totals(self, c: tuple[int, ...], gating_any: bool) -> None:
         ot = self.outcome_totals
@@ -881,11 +917,16 @@ class SummaryBuilder(Totals):
         self.waivers = options.waivers
         self.baseline = options.baseline
         self.seen_fingerprints: set[str] = set()
+        # Findings matched to the baseline per host name: when the name turns up again,
+        # those matches were unsafe (which host was in the baseline?) and gate after all.
+        self.matched: dict[str, int] = {}
 
-    def _annotate(self, result: HostResult) -> HostResult:
+    def _annotate(self, result: HostResult, duplicate: bool = False) -> HostResult:
         waivers = self.waivers
         baseline = self.baseline
         name = result.name
+        if duplicate and baseline is not None:
+            self.gating_total += self.matched.pop(name, 0)
         out = []
         for finding in result.findings:
             if waivers is not None:
@@ -895,10 +936,13 @@ class SummaryBuilder(Totals):
                     self.waived_total += 1
             if baseline is not None:
                 fp = finding.fingerprint(name)
-                if fp in baseline:
+                if fp in baseline and not duplicate:
                     self.seen_fingerprints.add(fp)
+                    if finding.gating:
+                        self.matched[name] = self.matched.get(name, 0) + 1
                     finding = _replace(finding, baseline="unchanged", gating=False)
                 else:
+                    # A second host of one name is never matched to the baseline.
                     finding = _replace(finding, baseline="new")
             out.append(finding)
         return _replace(result, findings=tuple(out))
@@ -909,6 +953,10 @@ class SummaryBuilder(Totals):
         diagnostics = self.diagnostics
         waivers = self.waivers
         baseline = self.baseline
+        for d in self.duplicate_diagnostics():
+            self.diag_total += 1
+            if len(diagnostics) < MAX_KEPT_DIAGNOSTICS:
+                diagnostics.append(d)
         waiver_report: tuple[dict[str, Any], ...] = tuple(waivers.report()) if waivers is not None else ()
         expired = sum(1 for w in waiver_report if w.get("status") == "expired")
         for w in waiver_report:

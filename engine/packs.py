@@ -201,10 +201,23 @@ def policy_dir_files(directory: str) -> tuple[list[tuple[str, str]], list[Diagno
             if outside(full):
                 diags.append(Diagnostic(full, f"symbolic link out of the policy directory ({os.path.realpath(full)}): skipped, so the pack is not evaluated; copy the file into {directory}", code=Code.SKIPPED))
                 continue
+            if not _regular_file(full):
+                # A FIFO would wait for a writer forever; a skipped pack is never a green run.
+                diags.append(Diagnostic(full, "not a regular file (a FIFO, device or socket): skipped, so the pack is not evaluated", code=Code.SKIPPED))
+                continue
             files.append((full, full))
     if not files and not any(d.level is Level.ERROR for d in diags):
         diags.append(Diagnostic(directory, f"no policy files in {directory} (a pack is a .yaml or .yml file)", code=Code.NO_POLICIES))
     return files, diags
+
+
+def _regular_file(path: str) -> bool:
+    import stat
+
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return True  # reading it names the problem
 
 
 def _best_error(err: jsonschema.ValidationError) -> jsonschema.ValidationError:

@@ -824,7 +824,7 @@ def iter_file(
                 else:
                     yield from iter_jsonl(text, source, locate=locate, raw_lines=raw_lines, meter=meter)
             return
-        raw = fh.read(MAX_DOCUMENT_BYTES + 1)
+        raw = _read_document(fh, MAX_DOCUMENT_BYTES)
     if meter is not None:
         meter[0] += len(raw)
     if len(raw) > MAX_DOCUMENT_BYTES:
@@ -901,6 +901,16 @@ def iter_paths(
     for p in paths:
         if p != "-" and os.path.isdir(p):
             found = sorted(os.path.join(dp, f) for dp, _, fs in os.walk(p) for f in fs)
+            # Only regular files are read from a folder: a FIFO named x.json would wait for a
+            # writer forever, a device would stream without end. They are named and skipped.
+            odd = [(f, what) for f in found if (what := _not_regular(f))]
+            if odd:
+                skipped_odd = {f for f, _ in odd}
+                found = [f for f in found if f not in skipped_odd]
+                yield Rejected(p, -1, [
+                    Diagnostic(_display(f), f"{what}, not a regular file: skipped", level=Level.WARNING, code=Code.SKIPPED)
+                    for f, what in odd
+                ])
             files = [f for f in found if f.lower().endswith(_FACTS_SUFFIXES)]
             # Nothing in a facts directory is passed over silently (a CSV export there is
             # not read unless --input-format csv says how).
@@ -918,6 +928,44 @@ def iter_paths(
                 yield from iter_file(f, _display(f), locate=locate, fmt=fmt, raw_lines=raw_lines, meter=meter, raw_blocks=raw_blocks)
         else:
             yield from iter_file(p, _display(p) if p != "-" else "<stdin>", locate=locate, fmt=fmt, raw_lines=raw_lines, meter=meter, raw_blocks=raw_blocks)
+
+
+def _not_regular(path: str) -> str | None:
+    """What ``path`` is when it is not a regular file (following links), else None."""
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None  # a dangling link: reading it says "no such file"
+    if stat.S_ISREG(mode):
+        return None
+    for test, what in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"), (stat.S_ISDIR, "a directory")):
+        if test(mode):
+            return what
+    return "a special file"
+
+
+def _read_document(fh: Any, limit: int) -> bytes:
+    """At most ``limit + 1`` bytes, in chunks, stopping at the first chunk that shows the
+    input is binary (NUL bytes in UTF-8 text): ``check /dev/zero`` is refused at once,
+    not after a gigabyte."""
+    parts: list[bytes] = []
+    total = 0
+    first = True
+    while total <= limit:
+        chunk = fh.read(min(1 << 22, limit + 1 - total))
+        if not chunk:
+            break
+        parts.append(chunk)
+        total += len(chunk)
+        if first:
+            first = False
+            encoding, _ = sniff_encoding(chunk[:4])
+            utf8 = encoding == "utf-8"
+        if utf8 and b"\x00" in chunk:
+            break  # decode/NUL checks below name the position; the rest is not needed
+    return b"".join(parts)
 
 
 def _display(path: str) -> str:

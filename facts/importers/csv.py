@@ -43,6 +43,9 @@ from . import _columns as cols
 from ._common import MapLocator, finish, nearest
 
 MAX_CSV_BYTES = 512 * 1024 * 1024
+# Console and CMDB exports have tens of columns, a few hundred at most; a header far wider is
+# a wrong delimiter or not a CSV file, and every column costs work per row.
+MAX_CSV_COLUMNS = 2000
 IMPORTER_NAME = "sitegate-import-csv"
 IMPORTER_VERSION = "1.0.0"
 DELIMITERS = (",", ";", "\t", "|")
@@ -271,6 +274,21 @@ class _LineFeed:
         return line
 
 
+def _columns_at(raw: str, offsets: list[int]) -> list[int]:
+    """The 1-based column of each offset (ascending) in ``raw``: one pass over the text,
+    where :func:`_position` per offset would rescan it (quadratic in the field count)."""
+    out: list[int] = []
+    line_start = 0
+    scanned = 0
+    for o in offsets:
+        nl = max(raw.rfind("\n", scanned, o), raw.rfind("\r", scanned, o))
+        if nl >= 0:
+            line_start = nl + 1
+        scanned = max(scanned, o)
+        out.append(o - line_start + 1)
+    return out
+
+
 def _position(raw: str, start_line: int, offset: int) -> tuple[int, int]:
     line = start_line + raw.count("\n", 0, offset) + raw.count("\r", 0, offset) - raw.count("\r\n", 0, offset)
     nl = max(raw.rfind("\n", 0, offset), raw.rfind("\r", 0, offset))
@@ -335,8 +353,13 @@ def _iter_file(path: str, m: Mapping | None, *, strict: bool, locate: bool) -> I
     except (_csv.Error, StopIteration) as exc:
         yield Rejected(source, -1, [Diagnostic(source, f"cannot read the header: {exc}", 1, 1, code=Code.CSV)])
         return
+    if len(header) > MAX_CSV_COLUMNS:
+        yield Rejected(source, -1, [Diagnostic(
+            source, f"the header has {len(header):,} columns: more than {MAX_CSV_COLUMNS:,} is not an inventory export (wrong delimiter or not a CSV file?)",
+            1, 1, code=Code.CSV_HEADER)])
+        return
     header_raw = "".join(feed.buffer)
-    header_cols = [_position(header_raw, 1, o)[1] for o in field_starts(header_raw, delimiter)]
+    header_cols = _columns_at(header_raw, field_starts(header_raw, delimiter))
     plan, file_diags = _plan(header, header_cols, source, m)
     if file_diags:
         yield Rejected(source, -1, file_diags)

@@ -32,7 +32,10 @@ from __future__ import annotations
 
 import json
 import os
+import lzma
+import stat
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
@@ -48,8 +51,35 @@ from ._common import finish, nearest
 
 IMPORTER_NAME = "sitegate-import-powershell"
 IMPORTER_VERSION = "1.0.0"
-MAX_FILE_BYTES = 64 * 1024 * 1024
+# An export file is a few KB (a feature or service list); 16 MiB of JSON already takes
+# hundreds of MB once parsed. Zips are bounded by what they inflate to, counted while
+# inflating (the sizes in a zip's directory are the writer's claim, not a fact).
+MAX_FILE_BYTES = 16 * 1024 * 1024
 MAX_ZIP_MEMBERS = 10_000
+MAX_ZIP_BYTES = 64 * 1024 * 1024  # inflated bytes read from one archive
+MAX_RUN_ZIP_BYTES = 256 * 1024 * 1024  # inflated bytes read from all archives of one import
+_CHUNK = 1 << 20
+# What inflating a damaged member raises (bad deflate/bzip2/LZMA data, CRC, truncation,
+# encryption, an unknown method): it costs that member's host, never the import.
+_MEMBER_ERRORS: tuple[type[BaseException], ...] = (
+    zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError, OSError, RuntimeError, NotImplementedError, ValueError,
+    MemoryError,  # a damaged LZMA header can ask for a dictionary of gigabytes: refused at once
+)
+
+
+class _Budget:
+    """Inflated bytes left for the archives of one import."""
+
+    def __init__(self, total: int | None = None):
+        self.left = MAX_RUN_ZIP_BYTES if total is None else total
+
+
+class _Over(Exception):
+    """A member inflates past a limit (``why`` says which)."""
+
+    def __init__(self, why: str):
+        super().__init__(why)
+        self.why = why
 
 #: File stem (lower case) -> the raw section it fills (see collector.parse).
 FILE_NAMES: dict[str, str] = {
@@ -158,8 +188,9 @@ class _Host:
 def iter_powershell(paths: list[str], *, strict: bool = False, locate: bool = False) -> Iterator[Item]:
     """Hosts of PowerShell exports: each path is a host folder or zip, or a folder of them."""
     index = 0
+    budget = _Budget()
     for path in paths:
-        for host in _hosts(path):
+        for host in _hosts(path, budget):
             if isinstance(host, Rejected):
                 yield host
                 continue
@@ -167,9 +198,10 @@ def iter_powershell(paths: list[str], *, strict: bool = False, locate: bool = Fa
             index += 1
 
 
-def _hosts(path: str) -> Iterator[_Host | Rejected]:
+def _hosts(path: str, budget: _Budget | None = None) -> Iterator[_Host | Rejected]:
+    budget = budget or _Budget()
     if os.path.isfile(path) and zipfile.is_zipfile(path):
-        yield from _zip_hosts(path)
+        yield from _zip_hosts(path, budget)
         return
     if not os.path.isdir(path):
         what = "no such file or folder" if not os.path.exists(path) else "is neither a folder nor a zip file of PowerShell exports"
@@ -182,6 +214,10 @@ def _hosts(path: str) -> Iterator[_Host | Rejected]:
         for f in sorted(fs):
             full = os.path.join(dp, f)
             low = f.lower()
+            if low.endswith((".zip", ".json", ".config", ".xml")) and not _regular(full):
+                # A FIFO would wait for a writer forever, a device stream without end.
+                yield Rejected(full, -1, [Diagnostic(full, "not a regular file (a FIFO, device or socket): skipped", level=Level.WARNING, code=Code.SKIPPED)])
+                continue
             if low.endswith(".zip"):
                 zips.append(full)
             elif low.endswith((".json", ".config", ".xml")):
@@ -193,20 +229,48 @@ def _hosts(path: str) -> Iterator[_Host | Rejected]:
         host = _Host(d, os.path.basename(os.path.normpath(d)))
         for f in groups[d]:
             try:
-                size = os.path.getsize(f)
-                if size > MAX_FILE_BYTES:
-                    yield Rejected(f, -1, [Diagnostic(f, "file larger than 64 MiB: not a PowerShell export", code=Code.TOO_LARGE)])
-                    continue
                 with open(f, "rb") as fh:
-                    host.files.append((f, fh.read()))
+                    data = fh.read(MAX_FILE_BYTES + 1)  # the limit holds while reading
+                if len(data) > MAX_FILE_BYTES:
+                    yield Rejected(f, -1, [Diagnostic(f, f"file larger than {MAX_FILE_BYTES >> 20} MiB: not a PowerShell export", code=Code.TOO_LARGE)])
+                    continue
+                host.files.append((f, data))
             except OSError as exc:
                 yield Rejected(f, -1, [Diagnostic(f, f"cannot read: {exc.strerror or exc}", code=Code.IO)])
         yield host
     for z in zips:
-        yield from _zip_hosts(z)
+        yield from _zip_hosts(z, budget)
 
 
-def _zip_hosts(path: str) -> Iterator[_Host | Rejected]:
+def _regular(path: str) -> bool:
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return True  # let the read say what is wrong
+
+
+def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, archive_left: int, budget: _Budget) -> bytes:
+    """A member's bytes, inflated a chunk at a time and counted as they come (a zip's
+    directory may claim any size): stops at the first byte past a limit."""
+    limit = min(MAX_FILE_BYTES, archive_left, budget.left)
+    parts: list[bytes] = []
+    n = 0
+    with zf.open(info) as fh:
+        while chunk := fh.read(_CHUNK):
+            n += len(chunk)
+            if n > limit:
+                if limit == MAX_FILE_BYTES:
+                    raise _Over(f"member larger than {MAX_FILE_BYTES >> 20} MiB: not a PowerShell export")
+                if limit == archive_left:
+                    raise _Over(f"the zip inflates to more than {MAX_ZIP_BYTES >> 20} MiB: the rest of it is not read")
+                raise _Over(f"the zips of this import inflate to more than {MAX_RUN_ZIP_BYTES >> 20} MiB: the rest is not read")
+            parts.append(chunk)
+    budget.left -= n
+    return b"".join(parts)
+
+
+def _zip_hosts(path: str, budget: _Budget | None = None) -> Iterator[_Host | Rejected]:
+    budget = budget or _Budget()
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
@@ -225,18 +289,34 @@ def _zip_hosts(path: str) -> Iterator[_Host | Rejected]:
             yield Rejected(path, -1, [Diagnostic(path, "the zip holds no .json exports", code=Code.IO)])
             return
         stem = os.path.splitext(os.path.basename(path))[0]
+        archive_left = MAX_ZIP_BYTES
         for d in sorted(groups):
             host = _Host(f"{path}!{d}" if d else path, os.path.basename(d) if d else stem)
+            lost: Diagnostic | None = None
             for info in sorted(groups[d], key=lambda i: i.filename):
                 display = f"{path}!{info.filename}"
-                # Sizes come from the zip directory; refuse bombs before inflating.
+                # The directory's claim first (cheap), then the count while inflating.
                 if info.file_size > MAX_FILE_BYTES:
-                    yield Rejected(display, -1, [Diagnostic(display, "member larger than 64 MiB: not a PowerShell export", code=Code.TOO_LARGE)])
+                    yield Rejected(display, -1, [Diagnostic(display, f"member larger than {MAX_FILE_BYTES >> 20} MiB: not a PowerShell export", code=Code.TOO_LARGE)])
                     continue
                 try:
-                    host.files.append((display, zf.read(info)))
-                except (zipfile.BadZipFile, OSError, RuntimeError) as exc:
-                    yield Rejected(display, -1, [Diagnostic(display, f"cannot read from the zip: {exc}", code=Code.IO)])
+                    data = _read_member(zf, info, archive_left, budget)
+                except _Over as over:
+                    if over.why.startswith("member"):
+                        yield Rejected(display, -1, [Diagnostic(display, over.why, code=Code.TOO_LARGE)])
+                        continue
+                    yield Rejected(display, -1, [Diagnostic(display, over.why, code=Code.TOO_LARGE)])
+                    return
+                except _MEMBER_ERRORS as exc:
+                    # A damaged member: its host is not imported (its facts would be partial);
+                    # the other hosts of the archive are.
+                    lost = Diagnostic(display, f"cannot read from the zip: {exc}; host {host.default_name!r} of this archive is not imported", code=Code.IO)
+                    break
+                archive_left -= len(data)
+                host.files.append((display, data))
+            if lost is not None:
+                yield Rejected(lost.source, -1, [lost])
+                continue
             yield host
 
 

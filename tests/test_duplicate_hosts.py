@@ -1,0 +1,111 @@
+"""Duplicate host names (issue 16, item 1): a warning in every output, and a baseline never
+matches a finding across two hosts of one name."""
+from __future__ import annotations
+
+import copy
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from .conftest import EXAMPLES
+
+DATE = "2026-11-25"
+
+
+def _fleet() -> dict:
+    return json.loads((EXAMPLES / "fleet.json").read_text(encoding="utf-8"))
+
+
+def _with_twin(tmp_path: Path, first: bool = False) -> Path:
+    """The example fleet plus a second host named PS-PAR-02 with the same failing facts."""
+    doc = _fleet()
+    twin = copy.deepcopy(next(h for h in doc["hosts"] if h["name"] == "PS-PAR-02"))
+    twin.setdefault("identity", {})["site"] = "Elsewhere"
+    doc["hosts"].insert(0, twin) if first else doc["hosts"].append(twin)
+    p = tmp_path / "fleet-twin.json"
+    p.write_text(json.dumps(doc), encoding="utf-8")
+    return p
+
+
+def test_duplicate_names_are_warned_in_every_output(cli, tmp_path: Path) -> None:
+    facts = _with_twin(tmp_path)
+    out = {f: tmp_path / f"r.{f}" for f in ("json", "sarif", "junit", "markdown", "html")}
+    code, table, err = cli("check", str(facts), "--target", "8.7.3", "--audit-date", DATE, "--show-passing",
+                           *[a for f, p in out.items() for a in ("-o", f"{f}={p}")], "-o", "table=-")
+    assert code == 1, err
+    needle = "host name 'PS-PAR-02' is used by 2 hosts"
+    report = json.loads(out["json"].read_text())
+    (d,) = [d for d in report["summary"]["diagnostics"] if d["code"] == "duplicate-host"]
+    assert needle in d["message"] and d["level"] == "warning"
+    sarif = json.loads(out["sarif"].read_text())
+    notes = sarif["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+    assert any(needle in n["message"]["text"] for n in notes)
+    assert needle in out["markdown"].read_text()
+    assert needle.replace("'", "&#x27;") in out["html"].read_text() or needle in out["html"].read_text()
+    junit = out["junit"].read_text()
+    ET.fromstring(junit)
+    assert "PS-PAR-02" in junit and "used by 2 hosts" in junit
+    assert needle in table
+
+
+def _baseline(cli, tmp_path: Path) -> Path:
+    base = tmp_path / "baseline.json"
+    code, _, err = cli("check", str(EXAMPLES / "fleet.json"), "--target", "8.7.3", "--audit-date", DATE, "-o", f"json={base}")
+    assert code == 1, err
+    return base
+
+
+@pytest.mark.parametrize("first", [False, True], ids=["twin-after", "twin-before"])
+def test_a_baseline_never_matches_across_two_hosts_of_one_name(cli, tmp_path: Path, first: bool) -> None:
+    base = _baseline(cli, tmp_path)
+    # The same fleet against its own baseline: nothing new, the gate passes.
+    code, _, err = cli("check", str(EXAMPLES / "fleet.json"), "--target", "8.7.3", "--audit-date", DATE, "--baseline", str(base), "-f", "json")
+    assert code == 0, err
+    # A second PS-PAR-02 with the same failure: its finding is not the baselined one.
+    out = tmp_path / "r.json"
+    code, _, err = cli("check", str(_with_twin(tmp_path, first)), "--target", "8.7.3", "--audit-date", DATE, "--baseline", str(base), "-o", f"json={out}")
+    report = json.loads(out.read_text())
+    assert code == 1 and report["summary"]["exit_code"] == 1, err
+    assert report["summary"]["gating_findings"] >= 1
+    assert any(d["code"] == "duplicate-host" for d in report["summary"]["diagnostics"])
+    twins = [h for h in report["hosts"] if h["name"] == "PS-PAR-02"]
+    assert len(twins) == 2
+    later = twins[1]
+    assert later["findings"] and all(f["baseline"] == "new" for f in later["findings"])
+
+
+def test_a_baseline_with_two_hosts_of_one_name_matches_neither(cli, tmp_path: Path) -> None:
+    base = tmp_path / "baseline.json"
+    code, _, _ = cli("check", str(_with_twin(tmp_path)), "--target", "8.7.3", "--audit-date", DATE, "-o", f"json={base}")
+    assert code == 1
+    out = tmp_path / "r.json"
+    code, _, err = cli("check", str(EXAMPLES / "fleet.json"), "--target", "8.7.3", "--audit-date", DATE, "--baseline", str(base), "-o", f"json={out}")
+    report = json.loads(out.read_text())
+    assert code == 1, err
+    (par,) = [h for h in report["hosts"] if h["name"] == "PS-PAR-02"]
+    assert par["findings"] and all(f["baseline"] == "new" for f in par["findings"])
+    others = [f for h in report["hosts"] if h["name"] != "PS-PAR-02" for f in h["findings"]]
+    assert others and all(f["baseline"] == "unchanged" for f in others)
+
+
+def test_duplicates_are_found_across_worker_blocks(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    host = _fleet()["hosts"][0]
+    lines = []
+    for i in range(3000):
+        h = dict(host, name=f"H{i:05d}")
+        lines.append(json.dumps(h))
+    lines.append(json.dumps(dict(host, name="H00007")))
+    facts = tmp_path / "fleet.jsonl"
+    facts.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "r.json"
+    proc = subprocess.run([sys.executable, "-m", "sitegate.cli.main", "audit", str(facts), "--target", "8.7.3", "--jobs", "2",
+                           "--no-progress", "-o", f"json={out}"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode in (0, 1), proc.stderr
+    report = json.loads(out.read_text())
+    (d,) = [d for d in report["summary"]["diagnostics"] if d["code"] == "duplicate-host"]
+    assert "'H00007' is used by 2 hosts" in d["message"]
