@@ -781,30 +781,40 @@ class Totals:
         self.by_rule: Counter[str] = Counter()
         self.hosts_read = self.hosts_evaluated = self.hosts_rejected = self.hosts_compliant = 0
         self.gating_total = self.waived_total = 0
-        # Names of the hosts evaluated, and those used more than once: (times, source, line
-        # of the second). Results of two hosts with one name cannot be told apart.
-        self.names: set[str] = set()
-        self.duplicates: dict[str, tuple[int, str, int]] = {}
+        # Names of the hosts evaluated: name -> (source, line, position in input order) of
+        # its first host; and those used more than once: name -> [hosts, source, line,
+        # position] of its second. Results of two hosts with one name cannot be told apart.
+        self.names: dict[str, tuple[str, int, int]] = {}
+        self.duplicates: dict[str, list[Any]] = {}
+        self._named = 0
 
-    def _seen(self, name: str, source: str, line: int) -> bool:
+    def _seen(self, name: str, source: str, line: int, pos: int | None = None) -> bool:
         """Record a host name; True when an earlier host had it."""
-        if name in self.names:
-            n, s, l = self.duplicates.get(name, (1, source, line))
-            self.duplicates[name] = (n + 1, s, l)
-            return True
-        self.names.add(name)
-        return False
+        if pos is None:
+            pos = self._named
+            self._named += 1
+        if name not in self.names:
+            self.names[name] = (source, line, pos)
+            return False
+        dup = self.duplicates.get(name)
+        if dup is None:
+            self.duplicates[name] = [2, source, line, pos]
+        else:
+            dup[0] += 1
+        return True
 
     def merge(self, other: "Totals") -> None:
         """Add the counts of the hosts that came after these (``other`` has no waivers or baseline)."""
-        for name in other.names:
-            self._seen(name, *other.duplicates.get(name, (0, "", 0))[1:])
-        for name, (n, s, l) in other.duplicates.items():
-            if name in self.duplicates:
-                t, s0, l0 = self.duplicates[name]
-                self.duplicates[name] = (t + n - 1, s0, l0)
+        offset = self._named
+        for name, (source, line, pos) in other.names.items():
+            self._seen(name, source, line, offset + pos)
+        for name, (n, source, line, pos) in other.duplicates.items():
+            dup = self.duplicates.get(name)
+            if dup is None:
+                self.duplicates[name] = [n, source, line, offset + pos]
             else:
-                self.duplicates[name] = (n, s, l)
+                dup[0] += n - 1
+        self._named += other._named
         self.note(other.diagnostics)
         self.diag_total += other.diag_total - len(other.diagnostics)  # those it counted but did not keep
         ot, oo = self.outcome_totals, other.outcome_totals
@@ -887,7 +897,8 @@ class Totals:
     def duplicate_diagnostics(self) -> list[Diagnostic]:
         """A warning per host name used more than once (the first MAX_KEPT_DIAGNOSTICS)."""
         out = []
-        for name, (n, source, line) in list(self.duplicates.items())[:MAX_KEPT_DIAGNOSTICS]:
+        ordered = sorted(self.duplicates.items(), key=lambda kv: kv[1][3])  # input order, as one process sees it
+        for name, (n, source, line, _) in ordered[:MAX_KEPT_DIAGNOSTICS]:
             out.append(Diagnostic(
                 source, f"host name {name!r} is used by {n} hosts: their results cannot be told apart, and a baseline matches none of them",
                 line, 1 if line else 0, host=name, level=Level.WARNING, code=Code.DUPLICATE_HOST,
