@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from json.decoder import scanstring
+from json.decoder import scanstring  # type: ignore[attr-defined]  # present at run time; typeshed leaves it out
 from typing import Any
 
 from .diagnostics import Code, Diagnostic, InputError, pointer_join

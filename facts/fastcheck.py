@@ -117,7 +117,7 @@ class Compiler:
                     return inner(v, p, w)
             else:
 
-                def any_of(v: Any, p: str, w: Walk, alts: list[Check] = alts) -> bool:
+                def any_of(v: Any, p: str, w: Walk, alts: list[Check] = alts) -> bool:  # type: ignore[misc]  # the variants bind different defaults
                     for c in alts:
                         probe = Walk()
                         if c(v, p, probe):
@@ -557,19 +557,19 @@ class _FastGen:
             else:
                 out.append(f"(type({v}) is int or type({v}) is float) and ({conds})")
         if "minLength" in s or "maxLength" in s or "pattern" in s:
-            conds = []
+            sconds: list[str] = []
             lo, hi = s.get("minLength"), s.get("maxLength")
             if lo is not None and hi is not None:
-                conds.append(f"not {int(lo)} <= len({v}) <= {int(hi)}")
+                sconds.append(f"not {int(lo)} <= len({v}) <= {int(hi)}")
             elif lo is not None:
-                conds.append(f"len({v}) < {int(lo)}")
+                sconds.append(f"len({v}) < {int(lo)}")
             elif hi is not None:
-                conds.append(f"len({v}) > {int(hi)}")
+                sconds.append(f"len({v}) > {int(hi)}")
             if "pattern" in s:
                 memo = self.const(set(), "_ok")
                 match = self.const(_memo_search(re.compile(s["pattern"]), self.consts[memo]), "_re")
-                conds.append(f"({v} not in {memo} and not {match}({v}))")
-            out.append(_or(conds) if t == "string" else f"type({v}) is str and ({_or(conds)})")
+                sconds.append(f"({v} not in {memo} and not {match}({v}))")
+            out.append(_or(sconds) if t == "string" else f"type({v}) is str and ({_or(sconds)})")
         if "properties" in s or "additionalProperties" in s or "required" in s:
             out.extend(self.obj(s, v, t == "object"))
         if "items" in s:
@@ -653,5 +653,5 @@ def compile_fast(root: dict[str, Any], ref: str) -> Callable[[Any], bool]:
     ns: dict[str, Any] = dict(gen.consts)
     exec(compile(src, f"<fastcheck {ref}>", "exec"), ns)  # noqa: S102 - generated from the shipped schema
     fn = ns[entry]
-    fn.source = src  # type: ignore[attr-defined]
-    return fn  # type: ignore[no-any-return]
+    fn.source = src
+    return fn

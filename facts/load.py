@@ -114,11 +114,11 @@ class LineLocator(Locator):
                 self.text = text.decode("utf-8", "replace")
                 which = 1
             self._which = which
-        keys = keys[which]
+        forms: tuple[Any, ...] = keys[which]
         text = self.text
         at = 0
-        for key in keys:
-            found = text.find(key, at)  # type: ignore[arg-type]
+        for key in forms:
+            found = text.find(key, at)
             if found < 0:
                 break
             at = found
@@ -184,7 +184,7 @@ class HostRecord:
     name: str
     facts: dict[str, Any]
     source: str
-    index: int
+    index: int  # the record's position in its file
     line: int
     locator: Locator | None = None
     warnings: list[Diagnostic] = field(default_factory=list)
@@ -201,7 +201,7 @@ class Rejected:
     """A record (or a whole file, index -1) that could not be used, and why."""
 
     source: str
-    index: int
+    index: int  # the record's position in its file
     diagnostics: list[Diagnostic]
     host: str | None = None
 
@@ -340,7 +340,7 @@ class RawLine(NamedTuple):
     """One non-blank JSON Lines record, not parsed yet (what a worker process is sent)."""
 
     source: str
-    index: int
+    index: int  # type: ignore[assignment]  # a record field; shadows tuple.index on purpose
     line: int
     data: bytes | str
 
@@ -374,9 +374,9 @@ def _parse_line(source: str, index: int, lineno: int, stripped: bytes | str, loc
                 return Rejected(source, index, [Diagnostic(source, msg, lineno, col, f"/{index}", code=Code.ENCODING)])
         else:
             text = stripped
-            bad = find_bad_text(text)  # bytes a UTF-16/32 stream could not decode (textio.MARK_ERRORS)
-            if bad is not None:
-                return Rejected(source, index, [Diagnostic(source, bad[1], lineno, bad[0] + 1, f"/{index}", code=Code.ENCODING)])
+            marked = find_bad_text(text)  # bytes a UTF-16/32 stream could not decode (textio.MARK_ERRORS)
+            if marked is not None:
+                return Rejected(source, index, [Diagnostic(source, marked[1], lineno, marked[0] + 1, f"/{index}", code=Code.ENCODING)])
             step = find_out_of_step(text)
             if step is not None:
                 msg = "not valid UTF-16 text: from about here the bytes are out of step (a byte is missing or extra), so the rest of the file cannot be read"
@@ -431,7 +431,7 @@ def iter_jsonl(
             # The last line of a text (UTF-16/32) stream: a truncated file leaves its
             # undecodable end here, after the last record. That record is kept; the
             # broken end is reported on its own, at its line and column.
-            tail = _undecodable_tail(stripped)
+            tail = _undecodable_tail(stripped)  # type: ignore[arg-type]  # a str here: the line came from a text stream
             if tail is not None:
                 cut, message = tail
                 stripped = stripped[:cut].rstrip()
@@ -467,7 +467,7 @@ class RawBlock(NamedTuple):
     in another encoding."""
 
     source: str
-    index: int
+    index: int  # type: ignore[assignment]  # a record field; shadows tuple.index on purpose
     line: int
     data: bytes | str
 
@@ -475,7 +475,7 @@ class RawBlock(NamedTuple):
 def block_items(block: RawBlock, *, locate: bool) -> Iterator[Item]:
     """The records of a block, parsed and checked, exactly as :func:`iter_jsonl` reads them."""
     data = block.data
-    fh = io.BytesIO(data) if type(data) is bytes else io.StringIO(data, newline="\n")  # no second translation
+    fh = io.BytesIO(data) if type(data) is bytes else io.StringIO(data, newline="\n")  # type: ignore[arg-type]  # no second translation
     return iter_jsonl(fh, block.source, locate=locate, start=(block.index, block.line))  # type: ignore[return-value]
 
 
@@ -485,10 +485,10 @@ def _records_and_lines(body: bytes | str) -> tuple[int, int]:
     # newlines and searching for blank lines in separate passes.
     if type(body) is bytes:
         parts: list[Any] = body.split(b"\n")
-        stripped = list(map(bytes.strip, parts))
+        stripped: list[Any] = list(map(bytes.strip, parts))
     else:
         parts = body.split("\n")  # type: ignore[arg-type]
-        stripped = list(map(str.strip, parts))
+        stripped = [part.strip() for part in parts]
     # split leaves one empty piece after the final newline: that one is no line.
     return len(parts) - stripped.count(body[:0]), len(parts) - 1
 
@@ -517,7 +517,7 @@ def iter_jsonl_blocks(
         body, last = data[:cut], data[cut:]
         too_long = False
         if last:
-            last += fh.readline(MAX_RECORD_BYTES + 1 - len(last))
+            last += fh.readline(MAX_RECORD_BYTES + 1 - len(last))  # type: ignore[operator]  # same kind as data
             too_long = _over_long(last, fh)
         records, lines = _records_and_lines(body)
         if last:
@@ -525,7 +525,7 @@ def iter_jsonl_blocks(
             records += 1 if too_long or last.strip() else 0
         if meter is not None:
             meter[0] += len(body) + len(last)
-        yield RawBlock(source, index, lineno, body + last if last else body)
+        yield RawBlock(source, index, lineno, body + last if last else body)  # type: ignore[operator]  # same kind as data
         index += records
         lineno += lines
 
@@ -649,7 +649,7 @@ def iter_document(text: str, source: str, *, locate: bool) -> Iterator[Item]:
         value = orjson.loads(text)
     except orjson.JSONDecodeError as exc:
         if _looks_like_jsonl(text):
-            yield from iter_jsonl(io.StringIO(text, newline=None), source, locate=locate)  # CR, LF or CRLF
+            yield from iter_jsonl(io.StringIO(text, newline=None), source, locate=locate)  # type: ignore[misc]  # CR, LF or CRLF; no raw_lines, so no RawLine
             return
         spared = _spare_numbers(text, source)
         if spared is None:
@@ -734,7 +734,7 @@ def iter_document(text: str, source: str, *, locate: bool) -> Iterator[Item]:
             name = rec.get("name") if type(rec) is dict else None
             host = name if type(name) is str and name else None
             pm = spared.pm  # type: ignore[union-attr]
-            item: Item = Rejected(source, i, [_number_diag(source, lit, *pm.locate_offset(off), p, host) for p, off, lit in numbers], host)
+            item: Item = Rejected(source, i, [_number_diag(source, lit, l, c, p, host) for p, off, lit in numbers for l, c in (pm.locate_offset(off),)], host)
         else:
             item = _check_record(rec, source, i, 0, None, None, doc, ptr, locate)
         extra_dups = dup_by_record.get(i if base is not None else 0) or []
@@ -810,7 +810,7 @@ def iter_file(
                 if hasattr(fh, "peek") and _bare_cr(fh.peek(1 << 20)[: 1 << 20]):
                     # Old Mac line ends (CR): read through a layer that makes every line end LF.
                     # Decided once per file, by its first line end; LF and CRLF files never take it.
-                    lines = io.BufferedReader(_CRLinesAsLF(fh), 1 << 20)  # type: ignore[arg-type]
+                    lines = io.BufferedReader(_CRLinesAsLF(fh), 1 << 20)
                 if raw_blocks:
                     yield from iter_jsonl_blocks(lines, source, meter=meter)
                 else:
@@ -834,15 +834,15 @@ def iter_file(
         yield Rejected(source, -1, [Diagnostic(source, "the file is empty: no hosts", 1, 1, code=Code.EMPTY)])
         return
     try:
-        text = decode(raw, source)
+        document = decode(raw, source)
     except InputError as exc:
         yield Rejected(source, -1, exc.diagnostics)
         return
-    if "\x00" in text:
-        l, c = line_col(text, text.index("\x00"))
+    if "\x00" in document:
+        l, c = line_col(document, document.index("\x00"))
         yield Rejected(source, -1, [Diagnostic(source, "contains a NUL character: not a text file", l, c, code=Code.BINARY)])
         return
-    yield from iter_document(text, source, locate=locate)
+    yield from iter_document(document, source, locate=locate)
 
 
 def _bare_cr(head: bytes) -> bool:

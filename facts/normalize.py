@@ -207,7 +207,7 @@ def derive(host: dict[str, Any]) -> dict[str, Any]:
         pt = osf.get("product_type")
         build = osf.get("build")
         key = (pt, build) if type(pt) is str and type(build) is int else None
-        got = _OS_MEMO.get(key) if key is not None else None  # type: ignore[arg-type]
+        got = _OS_MEMO.get(key) if key is not None else None
         if got is None:
             fam = os_family(pt)
             got = (fam, os_name(build, fam) if fam else None)
@@ -241,16 +241,16 @@ def derive(host: dict[str, Any]) -> dict[str, Any]:
     if iis:
         feats = iis.get("features")
         if feats is not None:
-            fkey = tuple(feats)
+            fkey: tuple[Any, ...] | None = tuple(feats)
             try:
-                names = _IIS_MEMO.get(fkey)
+                feature_names = _IIS_MEMO.get(fkey)  # type: ignore[arg-type]  # a tuple here
             except TypeError:  # unhashable items: not from a validated record
-                fkey, names = None, None  # type: ignore[assignment]
-            if names is None:
-                names = sorted({feature_name(f) for f in feats})
+                fkey, feature_names = None, None
+            if feature_names is None:
+                feature_names = sorted({feature_name(f) for f in feats})
                 if fkey is not None:
-                    _memo_put(_IIS_MEMO, fkey, names)
-            d["iis_features"] = list(names)
+                    _memo_put(_IIS_MEMO, fkey, feature_names)
+            d["iis_features"] = list(feature_names)
     return d
 
 

@@ -413,12 +413,13 @@ def _plan(header: list[str], header_cols: list[int], source: str, m: Mapping | N
             t = Target(std) if std else None
             if t is None and h:
                 diags.append(Diagnostic(source, f"column {h!r} is neither a standard column nor mapped: ignored", 1, col, level=Level.WARNING, code=Code.CSV_COLUMN))
-        if t is not None and t.column is not None:
-            if t.column in taken:
-                diags.append(Diagnostic(source, f"column {h!r} feeds {t.column!r} like column {taken[t.column] + 1}: the first one wins", 1, col, level=Level.WARNING, code=Code.CSV_COLUMN))
+        fed = t.column if t is not None else None
+        if fed is not None:
+            if fed in taken:
+                diags.append(Diagnostic(source, f"column {h!r} feeds {fed!r} like column {taken[fed] + 1}: the first one wins", 1, col, level=Level.WARNING, code=Code.CSV_COLUMN))
                 t = None
             else:
-                taken[t.column] = i
+                taken[fed] = i
         plan.append(t)
     if m is not None:
         present = {cols.header_key(h) for h in header}

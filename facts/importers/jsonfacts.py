@@ -13,9 +13,9 @@ from ..load import Item, iter_paths
 
 def iter_json(paths: list[str], *, locate: bool = False) -> Iterator[Item]:
     """Hosts of JSON facts documents (a folder is expanded to its .json/.jsonl files)."""
-    return iter_paths(paths, locate=locate, fmt="json")
+    return iter_paths(paths, locate=locate, fmt="json")  # type: ignore[return-value]  # without raw_lines no RawLine or RawBlock is made
 
 
 def iter_jsonl(paths: list[str], *, locate: bool = False) -> Iterator[Item]:
     """Hosts of JSON Lines facts files, one host per line."""
-    return iter_paths(paths, locate=locate, fmt="jsonl")
+    return iter_paths(paths, locate=locate, fmt="jsonl")  # type: ignore[return-value]  # without raw_lines no RawLine or RawBlock is made
