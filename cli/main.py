@@ -6,22 +6,22 @@ usage. No traceback ever reaches the user: input problems are printed as
 """
 from __future__ import annotations
 
-import gc
 import os
-import re
 import sys
+from dataclasses import replace
 from enum import Enum
 from importlib import resources
-from typing import Any, Iterable, Iterator, List, Optional
+from typing import Iterable, List, Optional
 
 import typer
 
 from ..engine import __version__
-from ..base.diagnostics import Code, Diagnostic, InputError, Level
-from ..engine.evaluate import Options, evaluate_stream
+from ..base.diagnostics import Diagnostic, InputError, Level
 from ..engine.model import FailOn
 from ..engine.packs import PolicySet, load_policies
-from ..engine.render import Format, RenderOptions, available_formats, can_fragment, make_renderer
+from ..engine.render import Format, RenderOptions, available_formats
+from ..engine.run import RunOptions, load_for_run
+from ..engine.run import run as start_run
 from .logging import configure, get_logger
 from .output import OutputError, Sink, check_not_inputs, parse_outputs, write_atomic
 
@@ -82,55 +82,12 @@ def _print_diagnostics(diags: Iterable[Diagnostic]) -> None:
         typer.echo(safe_text(d.format()), err=True)
 
 
-def _usage_errors(target: str | None, audit_date: str | None, input_format: str | None) -> list[Diagnostic]:
-    """Options that are wrong on their face (checked before any file is read)."""
-    errors: list[Diagnostic] = []
-    if target is not None:
-        from packaging.version import InvalidVersion, Version
-
-        try:
-            Version(target)
-        except InvalidVersion:
-            errors.append(Diagnostic("--target", f"{target!r} is not a version (e.g. 8.7.3)", code=Code.USAGE))
-    if audit_date is not None:
-        from datetime import date
-
-        try:
-            ok = bool(_ISO_DATE.fullmatch(audit_date)) and bool(date.fromisoformat(audit_date))
-        except ValueError:
-            ok = False
-        if not ok:
-            errors.append(Diagnostic("--audit-date", f"{audit_date!r} is not a date: write YYYY-MM-DD", code=Code.USAGE))
-    if input_format is not None and input_format not in ("json", "jsonl"):
-        from ..facts.importers import ALIASES, IMPORTERS
-
-        if ALIASES.get(input_format.lower(), input_format.lower()) not in IMPORTERS:
-            names = ", ".join(sorted({"json", "jsonl", *IMPORTERS}))
-            errors.append(Diagnostic("--input-format", f"unknown input format {input_format!r} (formats: {names})", code=Code.USAGE))
-    return errors
-
-
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 JUNIT_GITLAB_LIMIT = 30 * 1000 * 1000  # bytes: GitLab's documented maximum for a JUnit report
-
-
-def _load_for_run(policy_dirs: list[str], data: list[str]) -> tuple[PolicySet, list[Diagnostic], list[Diagnostic]]:
-    """(policies, warnings, errors): no policy at all when the packs do not load."""
-    try:
-        if data:
-            policies, warnings = load_policies(policy_dirs, overlays=data)  # type: ignore[call-arg]
-        else:
-            policies, warnings = load_policies(policy_dirs)
-        return policies, warnings, []
-    except InputError as exc:
-        errors = [d for d in exc.diagnostics if d.level is Level.ERROR]
-        others = [d for d in exc.diagnostics if d.level is not Level.ERROR]
-        return PolicySet([], {}), others, errors
 
 
 def _load(policy_dirs: list[str], data: list[str] | None = None) -> tuple[PolicySet, list[Diagnostic]]:
     """Policies for the commands that need them loaded (list, show, explain): exit 2 otherwise."""
-    policies, warnings, errors = _load_for_run(policy_dirs, data or [])
+    policies, warnings, errors = load_for_run(policy_dirs, data or [])
     if errors:
         _print_diagnostics([*errors, *warnings])
         typer.echo(f"sitegate: {len(errors)} policy error(s): nothing was evaluated", err=True)
@@ -138,48 +95,12 @@ def _load(policy_dirs: list[str], data: list[str] | None = None) -> tuple[Policy
     return policies, warnings
 
 
-def _facts_items(
-    paths: list[str], input_format: str | None, mapping: str | None, locate: bool,
-    meter: list[int] | None = None, raw_blocks: bool = False,
-) -> Iterator[Any]:
-    if input_format in (None, "json", "jsonl"):
-        from ..facts.load import iter_paths
-
-        return iter_paths(paths, locate=locate, fmt=input_format if input_format == "jsonl" else None, meter=meter, raw_blocks=raw_blocks)
-    from ..facts.importers import import_inputs
-
-    return import_inputs(input_format, paths, mapping=mapping, locate=locate)
-
-
-def run_gate(
-    facts: list[str],
-    *,
-    target: str | None,
-    policy_dirs: list[str],
-    fmt: Format,
-    outputs: list[str],
-    fail_on: FailOn,
-    allow_unknown: bool,
-    category: str | None,
-    sarif_profile: str,
-    input_format: str | None,
-    mapping: str | None,
-    audit_date: str | None,
-    verbose_hosts: bool,
-    data: list[str] | None = None,
-    waivers: str | None = None,
-    baseline: str | None = None,
-    jobs: int = 1,
-    progress: bool = False,
-    capacity: bool = False,
-) -> int:
-    """Evaluate once and write every requested output; returns the exit code."""
+def _gate(facts: list[str], outputs: list[str], fmt: Format, options: RunOptions, render: RenderOptions, *, progress: bool = False) -> int:
+    """`check` and `audit`: one library run with its outputs written; returns the exit code."""
     log = get_logger()
-    data = data or []
-    facts_given = list(facts)
     try:
         specs = parse_outputs(outputs, fmt)
-        check_not_inputs(specs, [*facts, *policy_dirs, *data, *([waivers] if waivers else []), *([baseline] if baseline else [])])
+        check_not_inputs(specs, [*facts, *options.policy_dirs, *options.data, *([options.waivers] if options.waivers else []), *([options.baseline] if options.baseline else [])])
     except OutputError as exc:
         typer.echo(f"sitegate: {exc}", err=True)
         return 2
@@ -187,114 +108,30 @@ def run_gate(
         if s.fmt not in available_formats():
             typer.echo(f"sitegate: format {s.fmt.value} is not available in this version", err=True)
             return 2
-    # Everything that can be wrong before a host is read is collected, all of it, and
-    # then written into every requested output: a report left over from an earlier
-    # run must never be published as this run's verdict.
-    setup_errors: list[Diagnostic] = _usage_errors(target, audit_date, input_format)
-    policies, warnings, policy_errors = _load_for_run(policy_dirs, data)
-    setup_errors += policy_errors
-    extra_inputs: list[tuple[str, str]] = [("data", f"{o.path}@sha256:{o.digest}") for o in getattr(policies, "overlays", [])]
-    date_ok = not any(d.source == "--audit-date" for d in setup_errors)
-    waiver_set = baseline_set = None
-    try:
-        waiver_set = _load_waivers(waivers, audit_date) if waivers and date_ok else None
-    except InputError as exc:
-        setup_errors += exc.diagnostics
-    try:
-        baseline_set = _load_baseline(baseline) if baseline else None
-    except InputError as exc:
-        setup_errors += exc.diagnostics
-    if waiver_set is not None:
-        extra_inputs.append(("waivers", f"{waivers}@sha256:{waiver_set.digest}"))
-    if baseline_set is not None:
-        extra_inputs.append(("baseline", f"{baseline}@sha256:{baseline_set.digest}"))
-    target_ok = target is None or not any(d.source == "--target" for d in setup_errors)
-    if target is not None and target_ok and not policy_errors and not policies.select(target):
-        setup_errors.append(Diagnostic("--target", f"no policy pack applies to ITMS {target} (see: sitegate policies list)", code=Code.USAGE))
-    # Locations are cheap for JSON Lines (the record's line) and computed once per
-    # JSON document, so every format gets them.
-    needs_location = True
-    needs_full = any(s.fmt is Format.JUNIT for s in specs) or (sarif_profile == "full" and any(s.fmt in (Format.SARIF, Format.JSON) for s in specs))
-    if setup_errors:
-        # Nothing is read or evaluated; every output records the errors and exit code 2
-        # (they reach stderr with the other input errors at the end).
-        facts = []
-        input_format = None
-        policies = PolicySet([], {})
-        audit_date = audit_date if date_ok else None
-        warnings = [*warnings, *setup_errors]
-    options = Options(
-        target=target,
-        fail_on=fail_on,
-        allow_unknown=allow_unknown,
-        locate=needs_location,
-        full_outcomes=needs_full,
-        capacity=capacity or any(s.fmt is Format.HTML for s in specs),
-        audit_date=audit_date,
-        category=category,
-        inputs=tuple(facts_given),
-        extra_inputs=tuple(extra_inputs),
-        waivers=waiver_set,
-        baseline=baseline_set,
-        preload_diagnostics=tuple(warnings),
-    )
-    # Everything loaded so far (policies, compiled rules, schemas) lives for the
-    # whole run; hosts are freed by reference counting as they stream past. So the
-    # cyclic collector leaves the former alone and runs rarely (measured: ~6% of a
-    # 250,000-host audit went to it with the default thresholds).
-    gc.freeze()
-    gc.set_threshold(100_000, 50, 100)
-    meter = [0]
     color = any(s.path == "-" for s in specs) and sys.stdout.isatty()
-    render_options = [RenderOptions(color=color and s.fmt is Format.TABLE, sarif_profile=sarif_profile, verbose=verbose_hosts, capacity=capacity) for s in specs]
-    renderers = [make_renderer(s.fmt, o) for s, o in zip(specs, render_options)]
-    # Workers render too when every output can be made per host and nothing is
-    # applied in input order afterwards (waivers, baseline).
-    in_workers = jobs > 1 and waiver_set is None and baseline_set is None and all(can_fragment(r) for r in renderers)
-    # With --jobs, JSON Lines go to the workers as blocks of whole lines: the main
-    # process neither splits lines nor parses, it counts newlines and writes text.
-    items = _facts_items(facts, input_format, mapping, needs_location, meter=meter, raw_blocks=jobs > 1)
-    if in_workers:
-        from ..engine.parallel import RenderedBlock, evaluate_rendered_parallel
-
-        stream = evaluate_rendered_parallel(items, policies, options, jobs, tuple((s.fmt, o) for s, o in zip(specs, render_options)))
-    elif jobs > 1:
-        from ..engine.parallel import evaluate_stream_parallel
-
-        stream = evaluate_stream_parallel(items, policies, options, jobs)
-    else:
-        stream = evaluate_stream(items, policies, options)
+    outs = tuple((s.fmt, replace(render, color=color and s.fmt is Format.TABLE)) for s in specs)
+    gate = start_run(facts, replace(options, outputs=outs, tune_gc=True))
     bar = None
     if progress:
         from .progress import Progress
 
-        bar = Progress(total_bytes=_total_size(facts), meter=meter)
+        bar = Progress(total_bytes=_total_size(facts), meter=gate.meter)
     sinks: list[Sink] = []
     try:
-        for s, renderer in zip(specs, renderers):
-            sinks.append(Sink(s, renderer))
-        for sink in sinks:
-            sink.write(sink.renderer.start(stream.header))
+        for s in specs:
+            sinks.append(Sink(s))
         done = 0
-        for host in stream.hosts:
-            if in_workers and type(host) is RenderedBlock:
-                for sink, block in zip(sinks, host.fragments):
-                    sink.write(sink.renderer.place(""))  # type: ignore[attr-defined]
-                    sink.write_bytes(block)
-            elif in_workers:
-                for sink, fragment in zip(sinks, host.fragments):
-                    sink.write(sink.renderer.place(fragment))  # type: ignore[attr-defined]
-            else:
-                for sink in sinks:
-                    sink.write(sink.renderer.host(host))
-            if bar is not None:
-                done += host.count if in_workers else 1  # type: ignore[union-attr]
+        for item in gate:
+            for sink, part in zip(sinks, item.parts):
+                if type(part) is str:
+                    sink.write(part)
+                else:
+                    sink.write_bytes(part)  # type: ignore[arg-type]
+            if bar is not None and item.hosts:
+                done += item.hosts
                 bar.update(done)
         if bar is not None:
             bar.close()
-        summary = stream.summary
-        for sink in sinks:
-            sink.write(sink.renderer.finish(summary))
         for sink in sinks:
             sink.commit()
     except OutputError as exc:
@@ -306,35 +143,22 @@ def run_gate(
         for sink in sinks:
             sink.abort()
         raise
+    summary = gate.summary
     for sp in specs:
         if sp.fmt is Format.JUNIT and sp.path != "-" and os.path.getsize(sp.path) > JUNIT_GITLAB_LIMIT:
             # GitLab drops a JUnit report over 30 MB without a word; Jenkins and Azure DevOps take it.
             typer.echo(f"sitegate: warning: {sp.path} is {os.path.getsize(sp.path) / 1e6:.0f} MB; GitLab ignores JUnit reports over 30 MB"
                        " (split the inventory, or publish SARIF or Markdown there)", err=True)
-    if setup_errors:
+    if gate.setup_errors:
         # Errors of the invocation itself go to stderr whatever the outputs are.
-        _print_diagnostics(setup_errors)
-        n = sum(1 for d in policy_errors if d.level is Level.ERROR)
+        _print_diagnostics(gate.setup_errors)
+        n = sum(1 for d in gate.policy_errors if d.level is Level.ERROR)
         typer.echo(f"sitegate: {n} policy error(s): nothing was evaluated" if n else "sitegate: nothing was evaluated", err=True)
     elif not any(s.path == "-" and s.fmt is Format.TABLE for s in specs):
         # Input problems always reach the user, even when stdout carries JSON or SARIF.
         _print_diagnostics(d for d in summary.diagnostics if d.level is Level.ERROR)
     log.info("done", hosts=summary.hosts_evaluated, rejected=summary.hosts_rejected, exit_code=summary.exit_code)
     return summary.exit_code
-
-
-def _load_waivers(path: str, audit_date: str | None) -> Any:
-    """Waivers file -> matcher (sitegate.engine.waivers); InputError on bad input."""
-    from ..engine.waivers import load_waivers  # type: ignore[import-not-found]
-
-    return load_waivers(path, today=audit_date)
-
-
-def _load_baseline(path: str) -> Any:
-    """Previous JSON report or SARIF -> fingerprints (sitegate.engine.baseline)."""
-    from ..engine.baseline import load_baseline  # type: ignore[import-not-found]
-
-    return load_baseline(path)
 
 
 FACTS_ARG = typer.Argument(..., help="Facts files (JSON, JSON Lines) or directories; '-' reads stdin.")
@@ -379,13 +203,12 @@ def check(
     if sarif_profile not in ("github", "full"):
         typer.echo("sitegate: --sarif-profile must be github or full", err=True)
         raise typer.Exit(2)
-    code = run_gate(
-        facts, target=target, policy_dirs=policy_dir, fmt=fmt, outputs=output, fail_on=fail_on,
-        allow_unknown=allow_unknown, category=category, sarif_profile=sarif_profile,
-        input_format=input_format, mapping=mapping, audit_date=audit_date, verbose_hosts=show_passing,
-        data=data, waivers=waivers, baseline=baseline,
+    options = RunOptions(
+        target=target, policy_dirs=tuple(policy_dir), data=tuple(data), waivers=waivers, baseline=baseline,
+        fail_on=fail_on, allow_unknown=allow_unknown, category=category, input_format=input_format,
+        mapping=mapping, audit_date=audit_date,
     )
-    raise typer.Exit(code)
+    raise typer.Exit(_gate(facts, output, fmt, options, RenderOptions(sarif_profile=sarif_profile, verbose=show_passing)))
 
 
 def _total_size(paths: list[str]) -> int | None:
@@ -396,15 +219,6 @@ def _total_size(paths: list[str]) -> int | None:
             return None
         total += os.path.getsize(p)
     return total
-
-
-def _cpus() -> int:
-    """CPUs this process may run on (its affinity, as in a container), at most --jobs' 64."""
-    try:
-        n = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        n = os.cpu_count() or 1
-    return max(1, min(64, n))
 
 
 @app.command()
@@ -433,13 +247,13 @@ def audit(
     if sarif_profile not in ("github", "full"):
         typer.echo("sitegate: --sarif-profile must be github or full", err=True)
         raise typer.Exit(2)
-    code = run_gate(
-        facts, target=target, policy_dirs=policy_dir, fmt=fmt, outputs=output, fail_on=fail_on,
-        allow_unknown=allow_unknown, category=category, sarif_profile=sarif_profile,
-        input_format=input_format, mapping=mapping, audit_date=audit_date, verbose_hosts=show_passing,
-        data=data, waivers=waivers, baseline=baseline, jobs=jobs or _cpus(), progress=progress, capacity=capacity,
+    options = RunOptions(
+        target=target, policy_dirs=tuple(policy_dir), data=tuple(data), waivers=waivers, baseline=baseline,
+        fail_on=fail_on, allow_unknown=allow_unknown, category=category, input_format=input_format,
+        mapping=mapping, audit_date=audit_date, jobs=jobs, capacity=capacity,
     )
-    raise typer.Exit(code)
+    render = RenderOptions(sarif_profile=sarif_profile, verbose=show_passing, capacity=capacity)
+    raise typer.Exit(_gate(facts, output, fmt, options, render, progress=progress))
 
 
 @policies_app.command("list")

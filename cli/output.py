@@ -388,9 +388,9 @@ class Sink:
     file copied out when every output is complete (:func:`publish`).
     """
 
-    def __init__(self, spec: OutputSpec, renderer: Renderer, *, spool: bool = False):
+    def __init__(self, spec: OutputSpec, renderer: Renderer | None = None, *, spool: bool = False):
         self.spec = spec
-        self.renderer = renderer
+        self.renderer = renderer  # None when the caller renders (the CLI writes an engine run's text)
         self.target = resolve_target(spec.path)
         self.tmp: str | None = None
         self.spool: IO[str] | None = None

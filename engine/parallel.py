@@ -41,15 +41,11 @@ _RENDERERS: tuple[Any, ...] = ()
 
 
 class Rendered(NamedTuple):
-    """One item evaluated and rendered in a worker: its tally and one text per output."""
+    """One item evaluated and rendered in a worker: its tally and one text per output
+    (none when the item has no host result, e.g. a file-level warning)."""
 
     tally: Tally
     fragments: tuple[str, ...]
-
-    @property
-    def count(self) -> int:
-        """Host results placed in the report (rejected records included)."""
-        return 1 if self.tally.has_result else 0
 
 
 class RenderedBlock(NamedTuple):
@@ -59,7 +55,7 @@ class RenderedBlock(NamedTuple):
 
     totals: Totals
     fragments: tuple[bytes, ...]
-    count: int
+    hosts: int  # host results in the block (rejected records included)
 
 
 def _init_worker(policies: PolicySet, settings: EvalSettings, formats: tuple[tuple[Format, RenderOptions], ...] = ()) -> None:
@@ -138,7 +134,7 @@ def start_method() -> str:
     wanted = os.environ.get("SITEGATE_MP_START")
     methods = multiprocessing.get_all_start_methods()
     if wanted in methods:
-        return wanted  # type: ignore[return-value]
+        return wanted
     return "fork" if "fork" in methods else "spawn"
 
 
@@ -240,7 +236,7 @@ def _tallied(results: Iterable[Rendered | RenderedBlock], options: Options, stre
     for item in results:
         if type(item) is RenderedBlock:
             builder.merge(item.totals)
-            if item.count:
+            if item.hosts:
                 yield item
             continue
         add(item.tally)  # type: ignore[union-attr]

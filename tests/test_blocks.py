@@ -242,12 +242,18 @@ def test_jobs_0_means_one_worker_per_cpu(fleet: Path, tmp_path: Path, cli, monke
     import os
 
     from sitegate.cli import main as cli_main
+    from sitegate.engine import run as run_mod
 
-    assert cli_main._cpus() == max(1, min(64, len(os.sched_getaffinity(0))))
+    assert run_mod.available_cpus() == max(1, min(64, len(os.sched_getaffinity(0))))
     seen: list[int] = []
-    real = cli_main.run_gate
-    monkeypatch.setattr(cli_main, "run_gate", lambda *a, **kw: seen.append(kw["jobs"]) or real(*a, **kw))
-    monkeypatch.setattr(cli_main, "_cpus", lambda: 3)
+    real = cli_main.start_run
+
+    def spy(*a, **kw):
+        r = real(*a, **kw)
+        seen.append(r.jobs)
+        return r
+    monkeypatch.setattr(cli_main, "start_run", spy)
+    monkeypatch.setattr(run_mod, "available_cpus", lambda: 3)
     outs = []
     for jobs in ("0", "1"):
         out = tmp_path / f"j{jobs}.json"
