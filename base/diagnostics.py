@@ -93,8 +93,12 @@ class Diagnostic:
             cut = self.message[: MAX_MESSAGE - 60]
             object.__setattr__(self, "message", f"{cut}... ({len(self.message) - len(cut):,} more characters)")
 
-    def format(self) -> str:
-        """Render as ``file:line:col: level: message [at pointer] [host]``."""
+    def format(self, *, with_code: bool = False) -> str:
+        """Render as ``file:line:col: level: message [at pointer] [host]``.
+
+        With ``with_code`` the diagnostic's code follows in brackets (``[json-syntax]``), as the
+        CLI prints it on stderr; reports carry the code in a field of their own.
+        """
         where = self.source
         if self.line:
             where += f":{self.line}:{self.column or 1}"
@@ -103,6 +107,8 @@ class Diagnostic:
             text += f" (at {self.pointer})"
         if self.host:
             text += f" [host {self.host}]"
+        if with_code:
+            text += f" [{self.code}]"
         return text
 
     def to_dict(self) -> dict[str, object]:

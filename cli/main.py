@@ -79,7 +79,7 @@ def _print_diagnostics(diags: Iterable[Diagnostic]) -> None:
     from ..engine.render.text import safe_text
 
     for d in diags:
-        typer.echo(safe_text(d.format()), err=True)
+        typer.echo(safe_text(d.format(with_code=True)), err=True)
 
 
 JUNIT_GITLAB_LIMIT = 30 * 1000 * 1000  # bytes: GitLab's documented maximum for a JUnit report
@@ -405,7 +405,7 @@ def import_cmd(
         typer.echo(safe_text(line), err=True)
     if strict:
         for d in stats.warning_diagnostics:
-            typer.echo(safe_text(d.format()), err=True)
+            typer.echo(safe_text(d.format(with_code=True)), err=True)
     typer.echo(f"sitegate import: {stats.summary()}", err=True)
     # A rejected record is bad input: the good ones are written, but the exit code says
     # the file is incomplete, so `import && check` cannot pass a host that was dropped.

@@ -58,3 +58,17 @@ def test_every_diagnostic_code_is_documented() -> None:
     text = (REPO / "docs" / "diagnostics.md").read_text(encoding="utf-8")
     documented = set(re.findall(r"^\| `([a-z0-9-]+)` \|", text, re.M))
     assert documented == {c.value for c in Code}
+
+
+def test_cli_prints_each_diagnostic_with_its_code(tmp_path: Path) -> None:
+    """stderr names the code of every diagnostic, so a user can look it up in docs/diagnostics.md."""
+    from typer.testing import CliRunner
+
+    from sitegate.cli.main import app
+
+    waivers = tmp_path / "waivers.yaml"
+    waivers.write_text("schema: sitegate/waivers/v1\nwaivers: [\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["check", str(REPO / "examples" / "fleet.json"), "--target", "8.7.3", "--waivers", str(waivers)])
+    assert result.exit_code == 2
+    lines = [line for line in result.stderr.splitlines() if "waivers.yaml:" in line]
+    assert lines and all(line.endswith("[yaml-syntax]") for line in lines), result.stderr
