@@ -37,7 +37,8 @@ sys.path.insert(0, str(HERE))
 
 import baseline_loop  # noqa: E402 - the yardstick lives next to this script
 
-from sitegate.engine.evaluate import EvalSettings, HostEvaluator, Options  # noqa: E402
+from sitegate.engine.evaluate import HostEvaluator  # noqa: E402
+from sitegate.engine.options import EvalSettings, Options  # noqa: E402
 from sitegate.engine.packs import load_policies  # noqa: E402
 from sitegate.engine.render import RenderOptions  # noqa: E402
 from sitegate.engine.render.json_report import JsonRenderer  # noqa: E402

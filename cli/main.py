@@ -19,9 +19,10 @@ from ..engine import __version__
 from ..base.diagnostics import Diagnostic, InputError, Level
 from ..engine.model import FailOn
 from ..engine.packs import PolicySet, load_policies
-from ..engine.render import Format, RenderOptions, available_formats
+from ..engine.render import Format, RenderOptions, available_formats, renderer_class
 from ..engine.run import RunOptions, load_for_run
 from ..engine.run import run as start_run
+from ..facts.formats import format_list_text
 from .logging import configure, get_logger
 from .output import OutputError, Sink, check_not_inputs, parse_outputs, write_atomic
 
@@ -109,8 +110,7 @@ def _gate(facts: list[str], outputs: list[str], fmt: Format, options: RunOptions
             typer.echo(f"sitegate: format {s.fmt.value} is not available in this version", err=True)
             return 2
     color = any(s.path == "-" for s in specs) and sys.stdout.isatty()
-    outs = tuple((s.fmt, replace(render, color=color and s.fmt is Format.TABLE)) for s in specs)
-    gate = start_run(facts, replace(options, outputs=outs, tune_gc=True))
+    gate = start_run(facts, replace(options, outputs=tuple((s.fmt, replace(render, color=color)) for s in specs), tune_gc=True))
     bar = None
     if progress:
         from .progress import Progress
@@ -154,7 +154,7 @@ def _gate(facts: list[str], outputs: list[str], fmt: Format, options: RunOptions
         _print_diagnostics(gate.setup_errors)
         n = sum(1 for d in gate.policy_errors if d.level is Level.ERROR)
         typer.echo(f"sitegate: {n} policy error(s): nothing was evaluated" if n else "sitegate: nothing was evaluated", err=True)
-    elif not any(s.path == "-" and s.fmt is Format.TABLE for s in specs):
+    elif not any(s.path == "-" and renderer_class(s.fmt).shows_input_errors for s in specs):
         # Input problems always reach the user, even when stdout carries JSON or SARIF.
         _print_diagnostics(d for d in summary.diagnostics if d.level is Level.ERROR)
     log.info("done", hosts=summary.hosts_evaluated, rejected=summary.hosts_rejected, exit_code=summary.exit_code)
@@ -171,7 +171,7 @@ FAIL_ON_OPT = typer.Option(FailOn.ERROR, "--fail-on", help="Lowest severity that
 ALLOW_UNKNOWN_OPT = typer.Option(False, "--allow-unknown", help="Do not fail the gate on unknown outcomes (missing facts).")
 CATEGORY_OPT = typer.Option(None, "--category", help="SARIF automationDetails.id (default from the target).")
 SARIF_PROFILE_OPT = typer.Option("github", "--sarif-profile", help="github (failures and unknowns) or full (every outcome, in SARIF and in the JSON report's hosts[].outcomes).")
-INPUT_FORMAT_OPT = typer.Option(None, "--input-format", help="json, jsonl, powershell or csv (default: by file name).")
+INPUT_FORMAT_OPT = typer.Option(None, "--input-format", help=f"{format_list_text()} (default: by file name).")
 MAPPING_OPT = typer.Option(None, "--mapping", help="Column-mapping YAML for --input-format csv.")
 AUDIT_DATE_OPT = typer.Option(None, "--audit-date", help="Date for lifecycle rules, YYYY-MM-DD (default: today).")
 SHOW_PASSING_OPT = typer.Option(False, "--show-passing", help="Table: list compliant hosts too.")
@@ -250,7 +250,7 @@ def audit(
     options = RunOptions(
         target=target, policy_dirs=tuple(policy_dir), data=tuple(data), waivers=waivers, baseline=baseline,
         fail_on=fail_on, allow_unknown=allow_unknown, category=category, input_format=input_format,
-        mapping=mapping, audit_date=audit_date, jobs=jobs, capacity=capacity,
+        mapping=mapping, audit_date=audit_date, jobs=jobs,
     )
     render = RenderOptions(sarif_profile=sarif_profile, verbose=show_passing, capacity=capacity)
     raise typer.Exit(_gate(facts, output, fmt, options, render, progress=progress))
@@ -367,7 +367,7 @@ def _click_exceptions() -> tuple[tuple[type, ...], tuple[type, ...]]:
 @app.command("import")
 def import_cmd(
     inputs: List[str] = typer.Argument(..., help="Inputs: files, folders or zips (per format)."),
-    from_fmt: str = typer.Option(..., "--from", help="Input format: json, jsonl, csv, powershell."),
+    from_fmt: str = typer.Option(..., "--from", help=f"Input format: {format_list_text()}."),
     output: str = typer.Option("-", "--output", "-o", help="Facts JSON Lines to write ('-' is stdout)."),
     mapping: Optional[str] = typer.Option(None, "--mapping", help="Column-mapping YAML (csv only)."),
     strict: bool = typer.Option(False, "--strict", help="Also reject records with a value that could not be read (a warning otherwise)."),

@@ -8,28 +8,12 @@ collect evidence, so the cost of evidence is paid only where there is some.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable
 
 from ..facts.normalize import DERIVED_SOURCES
 from .operators import OPERATORS, Operand, OperatorError, describe_expected
+from .model import ERROR, FAIL, MISSING, OUTCOME_NAMES, PASS, UNKNOWN, Evidence
 from .policy import AllOf, AnyOf, Condition, FactRef, Leaf, NotOf, Table, TableRef
-
-PASS, FAIL, UNKNOWN, ERROR, NOT_APPLICABLE = 0, 1, 2, 3, 4
-OUTCOME_NAMES = ("pass", "fail", "unknown", "error", "not_applicable")
-
-
-class _Missing:
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "<missing>"
-
-    def __reduce__(self) -> str:
-        # Unpickled (worker processes) as the one module-level sentinel, so `is MISSING` holds.
-        return "MISSING"
-
-
-MISSING: Any = _Missing()
 
 Facts = dict[str, Any]
 Getter = Callable[[Facts], Any]
@@ -88,36 +72,6 @@ def make_getter(path: str) -> Getter:
                 return MISSING
         return o
     return gn
-
-
-class Evidence(NamedTuple):
-    """Why a comparison did not pass: the fact, what was seen, what was expected.
-
-    A typed NamedTuple like the other per-host records (engine.model): cheap to
-    build and, for --jobs, to pickle and unpickle.
-    """
-
-    fact: str
-    pointer: str
-    observed: Any
-    expected: str
-    op: str
-    outcome: str  # an OUTCOME_NAMES entry: the report's spelling
-    detail: str = ""
-    label: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready mapping in a stable key order."""
-        return {
-            "fact": self.fact,
-            "pointer": self.pointer,
-            "observed": None if self.observed is MISSING else self.observed,
-            "expected": self.expected,
-            "op": self.op,
-            "outcome": self.outcome,
-            "detail": self.detail,
-            "label": self.label,
-        }
 
 
 class Node:

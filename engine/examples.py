@@ -4,9 +4,9 @@ from __future__ import annotations
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from ..facts.load import HostRecord, _check_record
-from .compiler import OUTCOME_NAMES
-from .evaluate import CompiledRule
+from ..facts.load import HostRecord, check_host
+from .model import OUTCOME_NAMES
+from .rules import CompiledRule
 from .packs import EffectivePack, PolicySet
 from .policy import Example, Rule
 
@@ -27,7 +27,7 @@ def representative_target(pack: EffectivePack) -> str:
 def example_outcome(rule: Rule, pack: EffectivePack, example: Example) -> str:
     """The outcome the rule gives for the example's facts ('invalid: ...' if they do not validate)."""
     facts = {"name": "example-host", **example.facts}
-    item = _check_record(facts, "<example>", 0, 0, None, None, None, "", False)
+    item = check_host(facts, "<example>")
     if not isinstance(item, HostRecord):
         return "invalid: " + "; ".join(d.message + (f" at {d.pointer}" if d.pointer else "") for d in item.diagnostics)
     f = item.facts
@@ -38,7 +38,7 @@ def example_outcome(rule: Rule, pack: EffectivePack, example: Example) -> str:
 def iter_examples(rule: Rule) -> list[tuple[str, int, Example]]:
     """(expected outcome, index, example) for every example of a rule."""
     ex = rule.examples
-    out = []
+    out: list[tuple[str, int, Example]] = []
     for expected, items in (("pass", ex.pass_), ("fail", ex.fail), ("unknown", ex.unknown), ("not_applicable", ex.not_applicable)):
         out.extend((expected, i, e) for i, e in enumerate(items))
     return out

@@ -1,10 +1,10 @@
-"""`sitegate explain`: a rule's documentation from the rule itself (also SARIF help)."""
+"""`sitegate explain`: a rule's documentation from the rule itself (the help texts that
+reports carry are the model's: ``model.help_text`` and ``model.help_markdown``)."""
 from __future__ import annotations
 
 import json
 
 from .examples import example_outcome, iter_examples
-from .model import RuleInfo
 from .packs import EffectivePack
 from .policy import Rule
 
@@ -13,32 +13,6 @@ CONFIDENCE_TEXT = {
     "medium": "primary source seen in part, or community source",
     "low": "inference or unconfirmed data: confirm it before relying on it",
 }
-
-
-def _v(x: object) -> str:
-    """An enum's value, or the string itself (Rule has enums, model.RuleInfo plain strings)."""
-    return str(getattr(x, "value", x))
-
-
-def help_markdown(rule: "Rule | RuleInfo") -> str:
-    """The rule's help in Markdown (SARIF help.markdown, Markdown reports)."""
-    parts = [f"**{rule.title}** ({_v(rule.severity)}, confidence {_v(rule.confidence)})", "", rule.description.strip()]
-    if rule.rationale:
-        parts += ["", f"*Why:* {rule.rationale.strip()}"]
-    parts += ["", f"**Remediation:** {rule.remediation.strip()}", "", f"**Source:** <{rule.source}>"]
-    for ref in rule.references:
-        parts.append(f"- <{ref}>")
-    if rule.roles:
-        parts += ["", "Applies to roles: " + ", ".join(rule.roles)]
-    return "\n".join(parts)
-
-
-def help_text(rule: "Rule | RuleInfo") -> str:
-    """Plain-text help (SARIF help.text)."""
-    text = f"{rule.description.strip()}\nRemediation: {rule.remediation.strip()}\nSource: {rule.source} (confidence {_v(rule.confidence)})"
-    for ref in rule.references:
-        text += f"\nSee also: {ref}"
-    return text
 
 
 def explain_text(rule: Rule, pack: EffectivePack) -> str:

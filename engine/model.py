@@ -16,12 +16,82 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Iterator, NamedTuple
 
-from .compiler import OUTCOME_NAMES, Evidence
 from ..base.diagnostics import Diagnostic
 
 TOOL_NAME = "sitegate"
 TOOL_FULL_NAME = "sitegate ITMS site-server readiness gate"
 INFORMATION_URI = "https://github.com/sitegate/sitegate"
+
+# The outcome of a (host, rule) pair as the compiled rules return it (an int, for
+# speed), and its spelling in reports.
+PASS, FAIL, UNKNOWN, ERROR, NOT_APPLICABLE = 0, 1, 2, 3, 4
+OUTCOME_NAMES = ("pass", "fail", "unknown", "error", "not_applicable")
+
+
+class _Missing:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<missing>"
+
+    def __reduce__(self) -> str:
+        # Unpickled (worker processes) as the one module-level sentinel, so `is MISSING` holds.
+        return "MISSING"
+
+
+MISSING: Any = _Missing()
+
+
+class Evidence(NamedTuple):
+    """Why a comparison did not pass: the fact, what was seen, what was expected.
+
+    A typed NamedTuple like the other per-host records (engine.model): cheap to
+    build and, for --jobs, to pickle and unpickle.
+    """
+
+    fact: str
+    pointer: str
+    observed: Any
+    expected: str
+    op: str
+    outcome: str  # an OUTCOME_NAMES entry: the report's spelling
+    detail: str = ""
+    label: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready mapping in a stable key order."""
+        return {
+            "fact": self.fact,
+            "pointer": self.pointer,
+            "observed": None if self.observed is MISSING else self.observed,
+            "expected": self.expected,
+            "op": self.op,
+            "outcome": self.outcome,
+            "detail": self.detail,
+            "label": self.label,
+        }
+
+
+def show(v: Any) -> str:
+    """A fact value as messages and reports show it (missing, true, a list joined)."""
+    if v is MISSING or v is None:
+        return "missing"
+    if isinstance(v, bool):
+        return str(v).lower()
+    if isinstance(v, (list, tuple, frozenset, set)):
+        items = [str(x) for x in v]
+        return ", ".join(items[:20]) + (", ..." if len(items) > 20 else "") if items else "none"
+    return str(v)
+
+
+def fingerprint(rule_id: str, host: str, setting: str) -> str:
+    """A finding's stable identity: sha256 of rule, host and setting (not value, not line).
+
+    Encoded as UTF-8 with lone surrogates (valid JSON escapes in a facts file) kept
+    as they are, so every host name has one; for any other text this is plain UTF-8.
+    Baselines, the JSON report and SARIF all use this one function.
+    """
+    return hashlib.sha256(f"{rule_id}|{host}|{setting}".encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class Outcome(str, Enum):
@@ -35,7 +105,7 @@ class Outcome(str, Enum):
 
     @classmethod
     def from_code(cls, code: int) -> "Outcome":
-        """From the compiler's int code."""
+        """From the int code compiled rules return."""
         return cls(OUTCOME_NAMES[code])
 
 
@@ -90,8 +160,8 @@ class Finding(NamedTuple):
     baseline: str | None = None  # "new" or "unchanged" when a baseline was given
 
     def fingerprint(self, host: str) -> str:
-        """Stable identity of the finding: rule, host and setting (not value, not line)."""
-        return hashlib.sha256(f"{self.rule_id}|{host}|{self.setting}".encode()).hexdigest()
+        """Stable identity of the finding: rule, host and setting (:func:`fingerprint`)."""
+        return fingerprint(self.rule_id, host, self.setting)
 
 
 class HostResult(NamedTuple):
@@ -140,6 +210,43 @@ class RuleInfo:
     roles: tuple[str, ...] | None
     pack: str
     pack_version: str
+
+    @property
+    def help_text(self) -> str:
+        """Plain-text help (SARIF help.text)."""
+        return help_text(self)
+
+    @property
+    def help_markdown(self) -> str:
+        """Help in Markdown (SARIF help.markdown)."""
+        return help_markdown(self)
+
+
+def _v(x: object) -> str:
+    """An enum's value, or the string itself (Rule has enums, model.RuleInfo plain strings)."""
+    return str(getattr(x, "value", x))
+
+
+def help_markdown(rule: Any) -> str:
+    """A rule's help in Markdown (SARIF help.markdown), from its own documentation: a
+    policy Rule or a RuleInfo (anything with their documentation fields)."""
+    parts = [f"**{rule.title}** ({_v(rule.severity)}, confidence {_v(rule.confidence)})", "", rule.description.strip()]
+    if rule.rationale:
+        parts += ["", f"*Why:* {rule.rationale.strip()}"]
+    parts += ["", f"**Remediation:** {rule.remediation.strip()}", "", f"**Source:** <{rule.source}>"]
+    for ref in rule.references:
+        parts.append(f"- <{ref}>")
+    if rule.roles:
+        parts += ["", "Applies to roles: " + ", ".join(rule.roles)]
+    return "\n".join(parts)
+
+
+def help_text(rule: Any) -> str:
+    """Plain-text help (SARIF help.text)."""
+    text = f"{rule.description.strip()}\nRemediation: {rule.remediation.strip()}\nSource: {rule.source} (confidence {_v(rule.confidence)})"
+    for ref in rule.references:
+        text += f"\nSee also: {ref}"
+    return text
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -28,6 +27,8 @@ from pydantic import ValidationError
 
 from ..facts.normalize import DERIVED_FACTS
 from ..base.diagnostics import Code, Diagnostic, InputError, Level
+from .messages import PLACEHOLDER as _PLACEHOLDER
+from .messages import STANDARD_PLACEHOLDERS as _PLACEHOLDER_NAMES
 from .operators import OPERATORS, Operand, OperatorError, compile_regex, parse_specifier
 from .policy import VERSION_COLUMN, AllOf, AnyOf, Condition, Leaf, NotOf, Pack, Rule, Table, TableRef
 from ..base.yamlload import YamlDoc, load_yaml_file
@@ -94,9 +95,6 @@ _KIND_OK = {
     "object": set(),
     "any": {"string", "version", "number", "boolean", "list"},
 }
-
-_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
-_PLACEHOLDER_NAMES = {"host", "observed", "expected", "detail", "target", "rule", "fact", "label"}
 
 
 @dataclass(frozen=True)

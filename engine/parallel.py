@@ -9,7 +9,7 @@ once and turns every item into an :class:`~sitegate.engine.evaluate.Evaluated`
 (a HostResult and the diagnostics to note). The main process takes the chunks
 back strictly in submission order, so the report is the same, byte for byte,
 as with one process; waivers, baselines and totals are applied there too
-(:class:`~sitegate.engine.evaluate.SummaryBuilder`), so they need not be
+(:class:`~sitegate.engine.summary.SummaryBuilder`), so they need not be
 picklable. At most ``window`` chunks are in flight: memory stays flat however
 large the inventory is.
 
@@ -19,7 +19,7 @@ the workers render too and send back only the text and a small tally for the
 summary (:func:`evaluate_rendered_parallel`): unpickling whole host results
 cost the main process more than rendering them, so --jobs 2 gained nothing.
 For a block that is one UTF-8 text per output and the block's
-:class:`~sitegate.engine.evaluate.Totals`, merged in input order: the main
+:class:`~sitegate.engine.summary.Totals`, merged in input order: the main
 process splits no lines, parses nothing and transcodes nothing.
 """
 from __future__ import annotations
@@ -30,9 +30,13 @@ from collections import deque
 from typing import Any, Iterable, Iterator, NamedTuple
 
 from ..facts.load import HostRecord, LineLocator, RawBlock, RawLine, Rejected, block_items
-from .evaluate import EvalSettings, Evaluated, HostEvaluator, Options, ReportStream, SummaryBuilder, Tally, Totals, _as_items, _iso, build_header, run_results
+from .evaluate import Evaluated, HostEvaluator, as_items, run_results
+from .header import build_header, iso_utc
+from .model import ReportStream
+from .options import EvalSettings, Options
 from .packs import PolicySet
 from .render import Format, RenderOptions, make_renderer
+from .summary import SummaryBuilder, Tally, Totals
 
 DEFAULT_CHUNK = 250
 
@@ -204,9 +208,9 @@ def evaluate_stream_parallel(items: Iterable[Any], policies: PolicySet, options:
         from .evaluate import evaluate_stream
 
         return evaluate_stream(items, policies, options)
-    header = build_header(policies, options, _iso(options.now()))
+    header = build_header(policies, options, iso_utc(options.now()))
     stream = ReportStream(header, iter(()))
-    results = parallel_results(_as_items(items), policies, EvalSettings.from_options(options), jobs, **kw)
+    results = parallel_results(as_items(items), policies, EvalSettings.from_options(options), jobs, **kw)
     stream.hosts = run_results(results, options, stream)
     return stream
 
@@ -223,16 +227,16 @@ def evaluate_rendered_parallel(
     """
     if options.waivers is not None or options.baseline is not None:
         raise ValueError("waivers and baselines are applied in the main process: use evaluate_stream_parallel")
-    header = build_header(policies, options, _iso(options.now()))
+    header = build_header(policies, options, iso_utc(options.now()))
     stream = ReportStream(header, iter(()))
-    results = parallel_results(_as_items(items), policies, EvalSettings.from_options(options), jobs, formats=formats, **kw)
+    results = parallel_results(as_items(items), policies, EvalSettings.from_options(options), jobs, formats=formats, **kw)
     stream.hosts = _tallied(results, options, stream)  # type: ignore[assignment]
     return stream
 
 
 def _tallied(results: Iterable[Rendered | RenderedBlock], options: Options, stream: ReportStream) -> Iterator[Rendered | RenderedBlock]:
     builder = SummaryBuilder(options)
-    add = builder.add_tally
+    add = builder.add
     for item in results:
         if type(item) is RenderedBlock:
             builder.merge(item.totals)
@@ -240,6 +244,6 @@ def _tallied(results: Iterable[Rendered | RenderedBlock], options: Options, stre
                 yield item
             continue
         add(item.tally)  # type: ignore[union-attr]
-        if item.tally.has_result:  # type: ignore[union-attr]
+        if item.tally.result is not None:  # type: ignore[union-attr]
             yield item
     stream._summary.append(builder.finish())

@@ -29,14 +29,14 @@ from datetime import date, datetime, timezone
 from typing import Any, Callable, Iterator, NamedTuple, cast
 
 from ..base.diagnostics import Code, Diagnostic, InputError, Level
-from .evaluate import Options, evaluate_stream
+from ..facts.formats import NATIVE_FORMATS, InputFormat
+from .evaluate import evaluate_stream
 from .model import FailOn, HostResult, ReportHeader, ReportStream, Summary
+from .options import Options
 from .packs import PolicySet, load_policies
-from .render import Format, FragmentRenderer, RenderOptions, Renderer, can_fragment, make_renderer
+from .render import Format, FragmentRenderer, RenderOptions, Renderer, can_fragment, make_renderer, needs
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-#: The formats ``--input-format`` takes without an importer (the facts loader reads them).
-NATIVE_INPUT_FORMATS = ("json", "jsonl")
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ class RunOptions:
     audit_date: str | None = None  # YYYY-MM-DD; None: today (UTC)
     outputs: tuple[tuple[Format, RenderOptions], ...] = ()
     full_outcomes: bool = False  # keep every (host, rule) outcome even when no output needs them
-    capacity: bool = False  # carry capacity records on the results
+    capacity: bool = False  # carry capacity records on the results even when no output needs them
     jobs: int = 1  # worker processes; 0: one per CPU
     #: Freeze the objects loaded so far and make the cyclic collector run rarely: a
     #: process-wide setting, right for a command that exits after one run.
@@ -105,11 +105,11 @@ def usage_errors(target: str | None, audit_date: str | None, input_format: str |
             ok = False
         if not ok:
             errors.append(Diagnostic("--audit-date", f"{audit_date!r} is not a date: write YYYY-MM-DD", code=Code.USAGE))
-    if input_format is not None and input_format not in NATIVE_INPUT_FORMATS:
+    if input_format is not None:
         from ..facts.importers import ALIASES, IMPORTERS
 
-        if ALIASES.get(input_format.lower(), input_format.lower()) not in IMPORTERS:
-            names = ", ".join(sorted({*NATIVE_INPUT_FORMATS, *IMPORTERS}))
+        if input_format not in NATIVE_FORMATS and ALIASES.get(input_format.lower(), input_format.lower()) not in IMPORTERS:
+            names = ", ".join(sorted(IMPORTERS))
             errors.append(Diagnostic("--input-format", f"unknown input format {input_format!r} (formats: {names})", code=Code.USAGE))
     return errors
 
@@ -133,17 +133,16 @@ def read_inputs(
     meter: list[int] | None = None, raw_blocks: bool = False,
 ) -> Iterator[Any]:
     """The input items of facts files (JSON, JSON Lines) or of an importer's format."""
-    if input_format in (None, *NATIVE_INPUT_FORMATS):
-        from ..facts.load import iter_paths
+    from ..facts.load import iter_paths
 
-        return iter_paths(paths, locate=locate, fmt=input_format if input_format == "jsonl" else None, meter=meter, raw_blocks=raw_blocks)
+    if input_format is None:
+        return iter_paths(paths, locate=locate, meter=meter, raw_blocks=raw_blocks)
+    if input_format in NATIVE_FORMATS:
+        # The loader reads these itself (streamed, with --jobs blocks and the byte meter).
+        return iter_paths(paths, locate=locate, fmt=input_format if input_format == InputFormat.JSONL else None, meter=meter, raw_blocks=raw_blocks)
     from ..facts.importers import import_inputs
 
     return import_inputs(input_format, paths, mapping=mapping, locate=locate)
-
-
-def _needs_full_outcomes(outputs: tuple[tuple[Format, RenderOptions], ...]) -> bool:
-    return any(f is Format.JUNIT or (o.sarif_profile == "full" and f in (Format.SARIF, Format.JSON)) for f, o in outputs)
 
 
 class Run:
@@ -196,6 +195,8 @@ class Run:
         self.policy_errors: tuple[Diagnostic, ...] = tuple(policy_errors)
         self.policies = policies
         outputs = options.outputs
+        # What the outputs' renderers declare they need the evaluation to keep.
+        wanted = needs(outputs)
         # Locations are cheap for JSON Lines (the record's line) and computed once per
         # JSON document, so every format gets them.
         locate = True
@@ -204,8 +205,8 @@ class Run:
             fail_on=options.fail_on,
             allow_unknown=options.allow_unknown,
             locate=locate,
-            full_outcomes=options.full_outcomes or _needs_full_outcomes(outputs),
-            capacity=options.capacity or any(f is Format.HTML for f, _ in outputs),
+            full_outcomes=options.full_outcomes or wanted.full_outcomes,
+            capacity=options.capacity or wanted.capacity,
             audit_date=audit_date,
             category=options.category,
             inputs=tuple(self.inputs),

@@ -242,6 +242,17 @@ def _raw_colons(raw: bytes | str) -> int:
     return n + raw.count("\\u003a") + raw.count("\\u003A") if "\\u003" in raw else n
 
 
+def check_host(value: Any, source: str = "<memory>", index: int = 0, *, line: int = 0, pointer: str = "") -> Item:
+    """Validate one host's facts as a record of a facts file is validated: its
+    :class:`HostRecord` (derived facts added to ``value``, which is changed: pass a
+    copy to keep yours) or its :class:`Rejected` with ``file:line:col`` diagnostics.
+
+    ``source``, ``index`` and ``line`` say where the record came from; ``pointer``
+    is its JSON pointer in that source (diagnostics point below it).
+    """
+    return _check_record(value, source, index, line, None, None, None, pointer, False)
+
+
 def _check_record(
     value: Any,
     source: str,

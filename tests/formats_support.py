@@ -19,7 +19,8 @@ import jsonschema
 import xmlschema
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
-from sitegate.engine.evaluate import Options, evaluate_stream
+from sitegate.engine.evaluate import evaluate_stream
+from sitegate.engine.options import Options
 from sitegate.engine.model import FailOn
 from sitegate.engine.render import Format, RenderOptions, make_renderer
 from sitegate.facts.load import iter_file

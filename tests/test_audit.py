@@ -14,8 +14,9 @@ import orjson
 import pytest
 
 from sitegate.cli.progress import Progress
-from sitegate.engine.compiler import MISSING
-from sitegate.engine.evaluate import EvalSettings, HostEvaluator, Options, evaluate_stream
+from sitegate.engine.evaluate import HostEvaluator, evaluate_stream
+from sitegate.engine.model import MISSING
+from sitegate.engine.options import EvalSettings, Options
 from sitegate.engine.parallel import evaluate_stream_parallel
 from sitegate.engine.render import Format, render
 from sitegate.facts.fastcheck import Walk

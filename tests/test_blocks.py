@@ -21,8 +21,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sitegate.engine import evaluate as evaluate_mod
-from sitegate.engine.evaluate import EvalSettings, HostEvaluator, Options, SummaryBuilder, Totals, evaluate_stream
+from sitegate.engine import summary as summary_mod
+from sitegate.engine.evaluate import HostEvaluator, evaluate_stream
+from sitegate.engine.options import EvalSettings, Options
+from sitegate.engine.summary import SummaryBuilder, Totals
 from sitegate.engine.parallel import RenderedBlock, evaluate_rendered_parallel, evaluate_stream_parallel
 from sitegate.engine.render import Format, RenderOptions, make_renderer, render
 from sitegate.facts import load
@@ -170,7 +172,7 @@ def test_blocks_evaluated_by_workers_come_back_as_the_host_results_of_one_proces
 
 def test_totals_merged_in_order_equal_one_builder(fleet: Path, policies, monkeypatch: pytest.MonkeyPatch) -> None:
     """Counts add up and the first MAX_KEPT_DIAGNOSTICS diagnostics are kept, whatever the cuts."""
-    monkeypatch.setattr(evaluate_mod, "MAX_KEPT_DIAGNOSTICS", 7)
+    monkeypatch.setattr(summary_mod, "MAX_KEPT_DIAGNOSTICS", 7)
     opts = Options(target="8.7.3", locate=True, now=NOW, audit_date="2026-11-25")
     ev = HostEvaluator(policies, EvalSettings.from_options(opts))
     evaluated = [ev.evaluate(i) for i in iter_paths([str(fleet)], locate=True)]

@@ -15,8 +15,10 @@ from typing import Any
 
 import pytest
 
-from sitegate.engine import evaluate as evaluate_mod
-from sitegate.engine.evaluate import Options, evaluate, rule_reads
+from sitegate.engine import rules as rules_mod
+from sitegate.engine.evaluate import evaluate
+from sitegate.engine.options import Options
+from sitegate.engine.rules import rule_reads
 from sitegate.engine.packs import PolicySet
 from sitegate.engine.render import Format, render
 
@@ -28,7 +30,7 @@ OPTIONS = Options(target="8.7.3", locate=True, full_outcomes=True, audit_date="2
 
 
 def _report(items: Any, policies: PolicySet, memo: bool, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setattr(evaluate_mod, "MEMO_LIMIT", evaluate_mod.MEMO_LIMIT if memo else 0)
+    monkeypatch.setattr(rules_mod, "MEMO_LIMIT", rules_mod.MEMO_LIMIT if memo else 0)
     text = render(Format.JSON, evaluate(items, policies, OPTIONS))
     return STAMP.sub(r'"\1": "T"', text)
 
@@ -71,8 +73,8 @@ def test_messages_carry_their_own_host_and_odd_fact_text(policies: PolicySet, mo
     engine's split marker, or the host's own name, must still come out verbatim."""
     base = next(h for h in _hosts() if "package" in json.dumps(h.get("site_services")))
     hosts = []
-    paths = ("C:\\Users\\Public\\store", f"C:\\x{evaluate_mod._HOST_MARK}y", "C:\\HOSTA\\HOSTA", "C:\\Users\\Public\\store",
-             "C:\\x\x00y", evaluate_mod._HOST_MARK[:-1], evaluate_mod._HOST_MARK[1:])
+    paths = ("C:\\Users\\Public\\store", f"C:\\x{rules_mod._HOST_MARK}y", "C:\\HOSTA\\HOSTA", "C:\\Users\\Public\\store",
+             "C:\\x\x00y", rules_mod._HOST_MARK[:-1], rules_mod._HOST_MARK[1:])
     for i, path in enumerate(paths):
         h = copy.deepcopy(base)
         h["name"] = ("HOSTA", "HOSTB", "HOSTA2", "HOSTC", "HOSTD", "HOSTE", "HOSTF")[i]
@@ -108,7 +110,8 @@ def test_memo_stays_within_its_budget_across_target_versions(policies: PolicySet
     """A fleet of many ITMS versions compiles a rule set per version; the entries of all
     of them together stay within MEMO_BUDGET, each rule's within MEMO_LIMIT, and the
     report is the one made without a memo."""
-    from sitegate.engine.evaluate import EvalSettings, HostEvaluator
+    from sitegate.engine.evaluate import HostEvaluator
+    from sitegate.engine.options import EvalSettings
     from sitegate.facts.load import iter_paths
 
     source = generate(tmp_path / "one-version.jsonl", 1500, seed=5, broken=0.0)
@@ -120,8 +123,8 @@ def test_memo_stays_within_its_budget_across_target_versions(policies: PolicySet
             host.setdefault("platform", {})["itms_version"] = versions[i % len(versions)]
             out.write(json.dumps(host) + "\n")
     options = Options(target=None, locate=True, full_outcomes=True, audit_date="2026-11-25")
-    monkeypatch.setattr(evaluate_mod, "MEMO_BUDGET", 40)
-    monkeypatch.setattr(evaluate_mod, "MEMO_LIMIT", 6)
+    monkeypatch.setattr(rules_mod, "MEMO_BUDGET", 40)
+    monkeypatch.setattr(rules_mod, "MEMO_LIMIT", 6)
     ev = HostEvaluator(policies, EvalSettings.from_options(options))
     for item in iter_paths([str(fleet)], locate=True):
         ev.evaluate(item)
@@ -130,6 +133,6 @@ def test_memo_stays_within_its_budget_across_target_versions(policies: PolicySet
     sizes = [len(cr._memo) for rs in rulesets for cr in rs.rules]
     assert sum(sizes) == 40 and max(sizes) <= 6
     budgeted = STAMP.sub(r'"\1": "T"', render(Format.JSON, evaluate(iter_paths([str(fleet)], locate=True), policies, options)))
-    monkeypatch.setattr(evaluate_mod, "MEMO_LIMIT", 0)
+    monkeypatch.setattr(rules_mod, "MEMO_LIMIT", 0)
     plain = STAMP.sub(r'"\1": "T"', render(Format.JSON, evaluate(iter_paths([str(fleet)], locate=True), policies, options)))
     assert budgeted == plain

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from sitegate.engine.evaluate import Options, evaluate
+from sitegate.engine.evaluate import evaluate
 from sitegate.engine.model import FailOn, decide_exit_code
+from sitegate.engine.options import Options
 
 from .conftest import EXAMPLES
 

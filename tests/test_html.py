@@ -86,7 +86,8 @@ def test_large_fleet_html_is_bounded_and_says_so(tmp_path: Path) -> None:
     old = (h.MAX_DETAIL_HOSTS, h.MAX_TABLE_ROWS)
     h.MAX_DETAIL_HOSTS, h.MAX_TABLE_ROWS = 10, 20
     try:
-        from sitegate.engine.evaluate import Options, evaluate
+        from sitegate.engine.evaluate import evaluate
+        from sitegate.engine.options import Options
         from sitegate.engine.packs import load_policies
         from sitegate.engine.render import Format, render
         from sitegate.facts.load import iter_paths

@@ -74,7 +74,7 @@ def _kind(tc: ET.Element) -> str:
 
 
 def test_one_suite_per_host_one_case_per_rule_counts_from_children(policies) -> None:
-    from sitegate.engine.evaluate import build_header
+    from sitegate.engine.header import build_header
 
     n_rules = len(build_header(policies, options(), "x").rules)
     suites = _suites(render_one(Format.JUNIT, policies))

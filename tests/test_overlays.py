@@ -8,9 +8,10 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from sitegate.engine.compiler import OUTCOME_NAMES
+from sitegate.engine.model import OUTCOME_NAMES
 from sitegate.base.diagnostics import InputError
-from sitegate.engine.evaluate import Options, evaluate
+from sitegate.engine.evaluate import evaluate
+from sitegate.engine.options import Options
 from sitegate.engine.overlays import data_schema
 from sitegate.engine.packs import load_policies
 

@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sitegate.engine.compiler import OUTCOME_NAMES
-from sitegate.engine.evaluate import Options, evaluate
+from sitegate.engine.evaluate import evaluate
+from sitegate.engine.model import OUTCOME_NAMES
+from sitegate.engine.options import Options
 from sitegate.engine.examples import example_outcome, iter_examples
 from sitegate.engine.packs import load_policies
 

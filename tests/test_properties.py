@@ -21,7 +21,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sitegate.engine.evaluate import Options, evaluate
+from sitegate.engine.evaluate import evaluate
+from sitegate.engine.options import Options
 from sitegate.engine.model import Report
 from sitegate.engine.render import Format, available_formats, render
 from sitegate.facts.fastcheck import Walk

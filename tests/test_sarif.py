@@ -137,7 +137,7 @@ def test_results_are_failures_and_unknowns_with_the_rule_level(policies) -> None
 def test_every_rule_is_listed_with_precision_from_confidence(policies) -> None:
     doc = json.loads(render_one(Format.SARIF, policies))
     rules = doc["runs"][0]["tool"]["driver"]["rules"]
-    from sitegate.engine.evaluate import build_header
+    from sitegate.engine.header import build_header
 
     header = build_header(policies, options(), "x")
     assert [r["id"] for r in rules] == [r.id for r in header.rules]

@@ -4,13 +4,14 @@ A renderer is fed the header, then each host result, then the summary, and
 returns text for each; it opens no file, reads no clock and looks at no
 environment. Streaming this way lets an audit of 250,000 hosts be written as it
 is evaluated, and lets several formats be produced from one evaluation.
-Every format is listed in :class:`Format`; a test checks each is wired.
+Every format is listed in :class:`Format` and has its renderer in
+:func:`renderer_class` (an exhaustive match; a test checks every member).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import Callable, Protocol
+from typing import Callable, Iterable, Protocol, assert_never
 
 from ..model import HostResult, Report, ReportHeader, Summary
 
@@ -30,15 +31,38 @@ class Format(str, Enum):
 class RenderOptions:
     """Presentation choices made by the caller (the CLI decides them, not the renderer)."""
 
-    color: bool = False
+    color: bool = False  # the table's ANSI colours (the other formats have none)
     sarif_profile: str = "github"  # or "full"
     uri_base_id: str = "%SRCROOT%"
     verbose: bool = False
     capacity: bool = False  # JSON and table: add the capacity view (engine.capacity)
 
 
+@dataclass(frozen=True)
+class Needs:
+    """What a renderer needs the evaluation to keep beyond the findings (its ``needs``)."""
+
+    full_outcomes: bool = False  # every (host, rule) outcome, passes and not-applicable included
+    capacity: bool = False  # each result's capacity record (engine.capacity)
+
+
 class Renderer(Protocol):
-    """The one interface: start, one call per host, finish. Each returns text to write."""
+    """The one interface: start, one call per host, finish. Each returns text to write.
+
+    A renderer class also declares, for given options, what it needs the
+    evaluation to keep (:meth:`needs`), and whether its text lists the input
+    errors itself (``shows_input_errors``: the CLI then does not repeat them on
+    stderr when that text goes to the terminal).
+    """
+
+    shows_input_errors: bool
+
+    @classmethod
+    def needs(cls, options: RenderOptions) -> Needs:
+        """What this renderer, with these options, needs the evaluation to keep."""
+
+    def __init__(self, options: RenderOptions) -> None:
+        """A fresh renderer for one output."""
 
     def start(self, header: ReportHeader) -> str:
         """Text before the first host."""
@@ -78,26 +102,38 @@ def can_fragment(renderer: object) -> bool:
     return bool(getattr(renderer, "fragments", False)) and callable(getattr(renderer, "fragment", None)) and callable(getattr(renderer, "join", None))
 
 
-def _registry() -> dict[Format, Callable[[RenderOptions], Renderer]]:
-    from . import json_report, table
+def renderer_class(fmt: Format) -> type[Renderer]:
+    """The renderer of a format: the one registry, exhaustive over :class:`Format`."""
+    match fmt:
+        case Format.TABLE:
+            from .table import TableRenderer
+            return TableRenderer
+        case Format.JSON:
+            from .json_report import JsonRenderer
+            return JsonRenderer
+        case Format.SARIF:
+            from .sarif import SarifRenderer
+            return SarifRenderer
+        case Format.JUNIT:
+            from .junit import JunitRenderer
+            return JunitRenderer
+        case Format.MARKDOWN:
+            from .markdown import MarkdownRenderer
+            return MarkdownRenderer
+        case Format.HTML:
+            from .html import HtmlRenderer
+            return HtmlRenderer
+        case _:
+            assert_never(fmt)
 
-    reg: dict[Format, Callable[[RenderOptions], Renderer]] = {
-        Format.TABLE: table.TableRenderer,
-        Format.JSON: json_report.JsonRenderer,
-    }
-    # Formats contributed by their own modules register here as they land.
-    for name, fmt in (("sarif", Format.SARIF), ("junit", Format.JUNIT), ("markdown", Format.MARKDOWN), ("html", Format.HTML)):
-        try:
-            mod = __import__(f"{__name__}.{name}", fromlist=["RENDERER"])
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__name__}.{name}":
-                raise
-            continue
-        reg[fmt] = mod.RENDERER
-    return reg
+
+RENDERERS: dict[Format, Callable[[RenderOptions], Renderer]] = {f: renderer_class(f) for f in Format}
 
 
-RENDERERS = _registry()
+def needs(outputs: Iterable[tuple[Format, RenderOptions]]) -> Needs:
+    """What the evaluation must keep for these outputs: what their renderers declare."""
+    wanted = [renderer_class(f).needs(o) for f, o in outputs]
+    return Needs(full_outcomes=any(n.full_outcomes for n in wanted), capacity=any(n.capacity for n in wanted))
 
 
 def available_formats() -> list[Format]:

@@ -18,9 +18,8 @@ from collections import Counter
 from typing import Any
 
 from ..capacity import CapacityAccumulator, CapacityReport, GroupView
-from ..compiler import MISSING
-from ..model import HostResult, ReportHeader, RuleInfo, Summary
-from . import RenderOptions
+from ..model import MISSING, HostResult, ReportHeader, RuleInfo, Summary
+from . import Needs, RenderOptions
 
 MAX_DETAIL_HOSTS = 5000
 MAX_TABLE_ROWS = 5000
@@ -103,6 +102,13 @@ RED, GREEN, GREY, AMBER = "#cf222e", "#1a7f37", "#8c959f", "#bf8700"
 
 class HtmlRenderer:
     """Collects bounded per-host summaries and writes the document at the end."""
+
+    shows_input_errors = False
+
+    @classmethod
+    def needs(cls, options: RenderOptions) -> Needs:
+        """Capacity records: the report always has its capacity section."""
+        return Needs(capacity=True)
 
     def __init__(self, options: RenderOptions):
         self.options = options

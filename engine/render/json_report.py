@@ -5,14 +5,12 @@ hosts array is streamed and the summary (with the exit code) comes last.
 """
 from __future__ import annotations
 
-from hashlib import sha256 as _sha256
 from typing import Any
 
 import orjson
 
-from ..compiler import OUTCOME_NAMES, MISSING
-from ..model import Finding, HostResult, ReportHeader, Summary
-from . import RenderOptions
+from ..model import MISSING, OUTCOME_NAMES, Finding, HostResult, ReportHeader, Summary, fingerprint
+from . import Needs, RenderOptions
 
 REPORT_SCHEMA = "sitegate/report/v1"
 
@@ -70,7 +68,7 @@ def finding_dict(f: Finding, host: str, evidence: Any = None) -> dict[str, Any]:
         "gating": gating,
         "message": message,
         "setting": setting,
-        "fingerprint": _sha256(f"{rule_id}|{host}|{setting}".encode()).hexdigest(),
+        "fingerprint": fingerprint(rule_id, host, setting),
         "location": {"source": loc[0], "line": loc[1], "column": loc[2], "pointer": loc[3]},
         "evidence": [e.to_dict() for e in ev] if evidence is None else evidence,
         "waived": None if w is None else {"waiver": w.waiver_id, "reason": w.reason, "owner": w.owner, "expires": w.expires},
@@ -133,6 +131,13 @@ _HOST_SEPARATOR = ",\n    "
 
 class JsonRenderer:
     """Streams the JSON report."""
+
+    shows_input_errors = False
+
+    @classmethod
+    def needs(cls, options: RenderOptions) -> Needs:
+        """Every outcome in the full profile (hosts[].outcomes); capacity records for the capacity view."""
+        return Needs(full_outcomes=options.sarif_profile == "full", capacity=options.capacity)
 
     def __init__(self, options: RenderOptions):
         self.first = True

@@ -31,9 +31,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ..compiler import ERROR, FAIL, NOT_APPLICABLE, OUTCOME_NAMES, UNKNOWN
-from ..model import Finding, HostResult, ReportHeader, RuleInfo, Summary
-from . import RenderOptions
+from ..model import ERROR, FAIL, NOT_APPLICABLE, OUTCOME_NAMES, UNKNOWN, Finding, HostResult, ReportHeader, RuleInfo, Summary, show
+from . import Needs, RenderOptions
 from .text import xml_safe
 
 MAX_TEXT = 4000  # GitLab skips huge text nodes; evidence stays short
@@ -106,6 +105,13 @@ def _outcome_element(tag: str, message: str, body: str = "", type_: str | None =
 class JunitRenderer:
     """Streams one JUnit XML document: a suite per host, a case per rule."""
 
+    shows_input_errors = False
+
+    @classmethod
+    def needs(cls, options: RenderOptions) -> Needs:
+        """Every outcome: a test case per (host, rule), passes included."""
+        return Needs(full_outcomes=True)
+
     def __init__(self, options: RenderOptions):
         self.header: ReportHeader | None = None
         self.rules: dict[str, RuleInfo] = {}
@@ -153,9 +159,7 @@ class JunitRenderer:
         title = rule.title if rule else f.rule_id
         case = _Case(f"{f.rule_id} {title}", f"{host_c}.{rule_family(f.rule_id, rule)}")
         ev = f.evidence[0] if f.evidence else None
-        from ..evaluate import _show
-
-        observed = _clip(_show(ev.observed), 300) if ev else "missing"
+        observed = _clip(show(ev.observed), 300) if ev else "missing"
         expected = _clip(ev.expected, 300) if ev else ""
         where = f"{f.location.source}:{f.location.line}" if f.location.line else f.location.source
         body_lines = [

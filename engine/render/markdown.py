@@ -15,7 +15,7 @@ import re
 from typing import Any
 
 from ..model import Finding, HostResult, ReportHeader, RuleInfo, Summary
-from . import RenderOptions
+from . import Needs, RenderOptions
 from .table import packs_used_text, selected_packs_text
 from .text import safe_text
 
@@ -51,6 +51,13 @@ def code(value: Any) -> str:
 
 class MarkdownRenderer:
     """Buffers at most 2 x MAX_HOSTS hosts with findings and MAX_LIST waived findings."""
+
+    shows_input_errors = False
+
+    @classmethod
+    def needs(cls, options: RenderOptions) -> Needs:
+        """Findings and counts only."""
+        return Needs()
 
     def __init__(self, options: RenderOptions):
         self.header: ReportHeader | None = None

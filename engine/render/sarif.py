@@ -37,18 +37,28 @@ Mapping (see docs/ci.md and reference/output-formats.md section 6.1):
 """
 from __future__ import annotations
 
-import hashlib
 import re
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
 import orjson
 
-from ..compiler import NOT_APPLICABLE, PASS
 from ...base.diagnostics import Diagnostic, Level
-from ..explain import help_markdown, help_text
-from ..model import INFORMATION_URI, TOOL_FULL_NAME, TOOL_NAME, Finding, HostResult, ReportHeader, RuleInfo, Summary
-from . import RenderOptions
+from ..model import (
+    INFORMATION_URI,
+    NOT_APPLICABLE,
+    PASS,
+    TOOL_FULL_NAME,
+    TOOL_NAME,
+    Finding,
+    HostResult,
+    ReportHeader,
+    RuleInfo,
+    Summary,
+    fingerprint,
+    show,
+)
+from . import Needs, RenderOptions
 from .json_report import summary_dict
 from .text import safe_text
 
@@ -105,8 +115,6 @@ def _short(text: str, limit: int = MAX_VALUE_CHARS) -> str:
 
 
 def _show(v: Any) -> str:
-    from ..evaluate import _show as show
-
     return _short(show(v))
 
 
@@ -149,16 +157,11 @@ def rule_descriptor(r: RuleInfo) -> dict[str, Any]:
         "name": r.name[:255],
         "shortDescription": {"text": message_text(_limit(r.title))},
         "fullDescription": {"text": message_text(_limit(r.description or r.title))},
-        "help": {"text": message_text(help_text(r)), "markdown": help_markdown(r)},
+        "help": {"text": message_text(r.help_text), "markdown": r.help_markdown},
         "helpUri": r.source,
         "defaultConfiguration": {"level": LEVEL.get(r.severity, "warning")},
         "properties": props,
     }
-
-
-def fingerprint(rule_id: str, host: str, setting: str) -> str:
-    """sha256(rule|host|setting): the same as Finding.fingerprint."""
-    return hashlib.sha256(f"{rule_id}|{host}|{setting}".encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def notification(d: Diagnostic, uri_base_id: str) -> dict[str, Any]:
@@ -186,6 +189,13 @@ OCCURRENCE_LIMIT = 200_000
 
 class SarifRenderer:
     """Streams one SARIF 2.1.0 log with one run."""
+
+    shows_input_errors = False
+
+    @classmethod
+    def needs(cls, options: RenderOptions) -> Needs:
+        """Every outcome in the full profile (pass and notApplicable results)."""
+        return Needs(full_outcomes=options.sarif_profile == "full")
 
     max_results = GITHUB_MAX_RESULTS
 
@@ -359,7 +369,7 @@ class SarifRenderer:
             msg = f"{_text(r.name)}: {msg}"
         detail = f"Setting {setting}: observed {_text(observed)}; expected {_text(expected)}." if setting else f"Observed {_text(observed)}; expected {_text(expected)}."
         text = f"{msg}{'' if msg.endswith('.') else '.'} {detail}"
-        fp = f.fingerprint(r.name) if not _SURROGATE.search(r.name) else fingerprint(f.rule_id, r.name, f.setting)
+        fp = fingerprint(f.rule_id, r.name, f.setting)
         loc = f.location
         res: dict[str, Any] = {
             "ruleId": f.rule_id,

@@ -1,8 +1,8 @@
 """The terminal table: one line per finding, rejected records, a summary line last."""
 from __future__ import annotations
 
-from ..model import HostResult, ReportHeader, Summary
-from . import RenderOptions
+from ..model import HostResult, ReportHeader, Summary, show
+from . import Needs, RenderOptions
 from .text import safe_text
 
 _COLORS = {"error": "\x1b[31m", "warning": "\x1b[33m", "note": "\x1b[36m", "ok": "\x1b[32m", "dim": "\x1b[2m", "bold": "\x1b[1m"}
@@ -11,6 +11,14 @@ _RESET = "\x1b[0m"
 
 class TableRenderer:
     """Human-readable output for a terminal or a CI log."""
+
+    #: Rejected records and input errors are lines of the table.
+    shows_input_errors = True
+
+    @classmethod
+    def needs(cls, options: RenderOptions) -> Needs:
+        """Findings and counts only."""
+        return Needs()
 
     def __init__(self, options: RenderOptions):
         self.color = options.color
@@ -88,9 +96,7 @@ class TableRenderer:
 
 
 def _short(v: object) -> str:
-    from ..evaluate import _show
-
-    text = _show(v)
+    text = show(v)
     return text if len(text) <= 120 else text[:117] + "..."
 
 

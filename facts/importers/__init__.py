@@ -17,11 +17,12 @@ Formats (``sitegate import --from FORMAT``):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import IO, Callable, Iterable, Iterator
+from typing import IO, Callable, Iterable, Iterator, assert_never
 
 import orjson
 
 from ...base.diagnostics import Code, Diagnostic
+from ..formats import ALIASES, InputFormat
 from ..load import HostRecord, Item, Rejected
 from ._common import ImportStats, strip_derived
 from .csv import STANDARD_COLUMNS, iter_csv, load_mapping
@@ -31,6 +32,8 @@ from .powershell import iter_powershell
 __all__ = [
     "IMPORTERS",
     "ALIASES",
+    "InputFormat",
+    "importer",
     "Importer",
     "ImportStats",
     "UnknownFormat",
@@ -69,14 +72,22 @@ def _read_ps(paths: list[str], *, mapping: str | None, strict: bool, locate: boo
     return iter_powershell(paths, strict=strict, locate=locate)
 
 
-IMPORTERS: dict[str, Importer] = {
-    "json": Importer("json", "sitegate facts documents (JSON), including the collector's output", _read_json, converts=False),
-    "jsonl": Importer("jsonl", "sitegate facts as JSON Lines, one host per line", _read_jsonl, converts=False),
-    "csv": Importer("csv", "CSV from an SMP console report or CMDB query (standard columns or --mapping)", _read_csv, takes_mapping=True),
-    "powershell": Importer("powershell", "raw PowerShell ConvertTo-Json exports, one folder or zip per host", _read_ps),
-}
+def importer(fmt: InputFormat) -> Importer:
+    """The importer of a format: exhaustive over :class:`InputFormat`."""
+    match fmt:
+        case InputFormat.JSON:
+            return Importer("json", "sitegate facts documents (JSON), including the collector's output", _read_json, converts=False)
+        case InputFormat.JSONL:
+            return Importer("jsonl", "sitegate facts as JSON Lines, one host per line", _read_jsonl, converts=False)
+        case InputFormat.CSV:
+            return Importer("csv", "CSV from an SMP console report or CMDB query (standard columns or --mapping)", _read_csv, takes_mapping=True)
+        case InputFormat.POWERSHELL:
+            return Importer("powershell", "raw PowerShell ConvertTo-Json exports, one folder or zip per host", _read_ps)
+        case _:
+            assert_never(fmt)
 
-ALIASES: dict[str, str] = {"collector": "json", "ndjson": "jsonl", "ps": "powershell", "pwsh": "powershell"}
+
+IMPORTERS: dict[str, Importer] = {f.value: importer(f) for f in InputFormat}
 
 
 class UnknownFormat(ValueError):

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
 from ...base.diagnostics import Diagnostic, Level, nearest_position
-from ..load import HostRecord, Item, Locator, Rejected, _check_record
+from ..load import HostRecord, Item, Locator, Rejected, check_host
 
 Origin = Callable[[str], "tuple[str, int, int] | None"]
 """facts pointer -> (file, line, column) of the value it was built from."""
@@ -49,13 +49,13 @@ def finish(
     """Run the facts schema check on a built record and say where any problem came from.
 
     Every importer ends here, so imported facts pass exactly the check that a
-    facts file passes (``facts.load._check_record``). Schema diagnostics point
+    facts file passes (``facts.load.check_host``). Schema diagnostics point
     at facts (``/os/build``); ``origin`` turns that pointer into the file, line
     and column of the source value. ``problems`` (values that could not be
     normalised and were left out) ride along as warnings; with ``strict`` any
     warning rejects the record.
     """
-    item = _check_record(facts, source, index, line, None, None, None, "", False)
+    item = check_host(facts, source, index, line=line)
     extra = list(problems)
 
     def relocate(d: Diagnostic) -> Diagnostic:

@@ -1,0 +1,80 @@
+"""The report header: the packs and rules a run can evaluate, known before the first host."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from packaging.version import InvalidVersion
+
+from . import __version__
+from .model import PackInfo, ReportHeader, RuleInfo
+from .options import Options
+from .packs import EffectivePack, PolicySet
+from .policy import Rule
+
+
+def rule_info(rule: Rule, pack: EffectivePack, versions: dict[str, str] | None = None) -> RuleInfo:
+    """A rule's documentation for reports. ``pack`` is the pack the rule was selected
+    through; ``versions`` (pack id -> version) gives the version of the pack that
+    defines the rule, which may be an ancestor with a version of its own."""
+    defined_in = pack.rule_pack.get(rule.id, pack.id)
+    return RuleInfo(
+        id=rule.id,
+        name=rule.pascal_name,
+        title=rule.title,
+        description=rule.description.strip(),
+        rationale=(rule.rationale or "").strip(),
+        severity=rule.severity.value,
+        confidence=rule.confidence.value,
+        source=rule.source,
+        references=rule.references,
+        remediation=rule.remediation.strip(),
+        tags=rule.tags,
+        roles=rule.roles,
+        pack=defined_in,
+        pack_version=(versions or {}).get(defined_in, pack.version),
+    )
+
+
+def build_header(policies: PolicySet, options: Options, started_at: str) -> ReportHeader:
+    """The header: packs and rules that can be evaluated under these options."""
+    if options.target:
+        try:
+            packs = policies.select(options.target)
+        except InvalidVersion:
+            packs = []
+    else:
+        # Without a target each host is checked for its own version: list every leaf pack.
+        extended = {a for e in policies.effective.values() for a in e.chain[1:]}
+        packs = sorted((e for e in policies.effective.values() if e.id not in extended), key=lambda e: e.id)
+        if not packs:
+            packs = sorted(policies.effective.values(), key=lambda e: e.id)
+    infos: dict[str, RuleInfo] = {}
+    used: dict[str, EffectivePack] = {}
+    versions = {pid: e.version for pid, e in policies.effective.items()}
+    for p in packs:
+        for r in p.rules:
+            infos.setdefault(r.id, rule_info(r, p, versions))
+        for pid in p.chain:
+            used[pid] = policies.effective[pid]
+    pack_infos = tuple(
+        PackInfo(e.id, e.version, e.title, e.applies_to, policies.by_id[e.id].path, policies.by_id[e.id].digest, policies.by_id[e.id].bundled, e.chain)
+        for e in sorted(used.values(), key=lambda e: e.id)
+    )
+    category = options.category or f"sitegate/itms-{options.target or 'current'}"
+    return ReportHeader(
+        tool_version=__version__,
+        started_at=started_at,
+        target=options.target,
+        fail_on=options.fail_on.value,
+        allow_unknown=options.allow_unknown,
+        inputs=options.inputs,
+        packs=pack_infos,
+        rules=tuple(infos[k] for k in sorted(infos)),
+        category=category,
+        extra_inputs=options.extra_inputs,
+    )
+
+
+def iso_utc(dt: datetime) -> str:
+    """A time as the reports write it: UTC, to the second, with a Z."""
+    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

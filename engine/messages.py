@@ -1,0 +1,91 @@
+"""Finding messages: the one formatter of a rule's message template, and the one
+list of the placeholders a template may use.
+
+A template's ``{name}`` is a standard placeholder (:data:`STANDARD_PLACEHOLDERS`)
+or a fact path, shown as a value is shown in reports (:func:`model.show`).
+Unknown and error outcomes get a standard text instead of the template.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Callable
+
+from .model import ERROR, MISSING, UNKNOWN, Evidence, show
+
+PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+
+#: Every standard placeholder and what it writes, from the first evidence, the host
+#: name, the target version and the rule id. Any other name is a fact path.
+STANDARD_PLACEHOLDERS: dict[str, Callable[[Evidence | None, str, str, str], str]] = {
+    "host": lambda first, host, target, rule: host,
+    "observed": lambda first, host, target, rule: show(first.observed) if first else "",
+    "expected": lambda first, host, target, rule: first.expected if first else "",
+    "detail": lambda first, host, target, rule: first.detail if first else "",
+    "target": lambda first, host, target, rule: target,
+    "rule": lambda first, host, target, rule: rule,
+    "fact": lambda first, host, target, rule: first.fact if first else "",
+    "label": lambda first, host, target, rule: (first.label or first.fact) if first else "",
+}
+
+
+def placeholder_facts(message: str) -> list[str]:
+    """The fact paths a template reads (its placeholders that are not standard), in order."""
+    return [m.group(1) for m in PLACEHOLDER.finditer(message) if m.group(1) not in STANDARD_PLACEHOLDERS]
+
+
+def lookup_path(f: dict[str, Any], path: str) -> Any:
+    """The value at a dotted path of a host's facts, or MISSING."""
+    o: Any = f
+    for p in path.split("."):
+        if not isinstance(o, dict):
+            return MISSING
+        o = o.get(p)
+        if o is None:
+            return MISSING
+    return o
+
+
+class MessageTemplate:
+    """A rule's message, parsed once: literal text and placeholders, in order."""
+
+    __slots__ = ("rule_id", "title", "parts", "_host_slots")
+
+    def __init__(self, rule_id: str, title: str, message: str):
+        self.rule_id = rule_id
+        self.title = title
+        parts: list[tuple[bool, str]] = []
+        at = 0
+        for m in PLACEHOLDER.finditer(message):
+            if m.start() > at:
+                parts.append((False, message[at:m.start()]))
+            parts.append((True, m.group(1)))
+            at = m.end()
+        if at < len(message):
+            parts.append((False, message[at:]))
+        self.parts = tuple(parts)
+        self._host_slots = sum(1 for is_name, text in parts if is_name and text == "host")
+
+    def host_slots(self, code: int) -> int:
+        """How many times ``format`` writes the host name for this outcome."""
+        if code == UNKNOWN or code == ERROR:
+            return 1  # the standard texts start with the host, once
+        return self._host_slots
+
+    def format(self, host: str, code: int, ev: list[Evidence] | tuple[Evidence, ...], f: dict[str, Any], target: str) -> str:
+        """The finding's message: the template for fails, a standard text otherwise."""
+        first = ev[0] if ev else None
+        if code == UNKNOWN:
+            why = first.detail if first and first.detail else "a fact it needs is missing"
+            return f"{host}: cannot check '{self.title}': {why} (unknown is not a pass)"
+        if code == ERROR:
+            why = first.detail if first else "evaluation failed"
+            return f"{host}: '{self.title}' could not be evaluated: {why}"
+        out = []
+        standard = STANDARD_PLACEHOLDERS
+        for is_name, text in self.parts:
+            if not is_name:
+                out.append(text)
+                continue
+            write = standard.get(text)
+            out.append(write(first, host, target, self.rule_id) if write is not None else show(lookup_path(f, text)))
+        return "".join(out)

@@ -1,0 +1,310 @@
+"""Compiled rules: a rule's condition and message made once, run per host.
+
+A :class:`CompiledRule` runs on a host's facts and gives an outcome code; for a
+non-passing one, :meth:`CompiledRule.finding_parts` gives the evidence and the
+message, memoised on the values of the facts the rule reads. A :class:`RuleSet`
+holds the rules of the packs selected for one target version and plans, per
+role set, which of them to run; an :class:`Evaluator` caches rule sets per target.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, NamedTuple
+
+import orjson
+from packaging.version import InvalidVersion
+
+from .compiler import Node, compile_condition, iter_leaves, operand_paths
+from .messages import MessageTemplate, placeholder_facts
+from .model import FAIL, MISSING, NOT_APPLICABLE, PASS, SEVERITY_RANK, UNKNOWN, Evidence
+from .packs import EffectivePack, PolicySet
+from .policy import Rule
+
+
+class CompiledRule:
+    """A rule compiled once: applicability and check as closures."""
+
+    __slots__ = ("rule", "id", "roles", "when", "check", "severity_rank", "pack", "run", "body", "template", "severity", "confidence", "reads", "_memo", "_budget")
+
+    def __init__(self, rule: Rule, pack: EffectivePack, budget: list[int] | None = None):
+        self.rule = rule
+        self.id = rule.id
+        self.roles = frozenset(rule.roles) if rule.roles else None
+        self.when: Node | None = compile_condition(rule.when, pack.tables) if rule.when is not None else None
+        self.check: Node = compile_condition(rule.assert_, pack.tables)
+        self.severity_rank = SEVERITY_RANK[rule.severity.value]
+        self.severity: str = rule.severity.value
+        self.confidence: str = rule.confidence.value
+        self.pack = pack.rule_pack.get(rule.id, pack.id)
+        self.template = MessageTemplate(rule.id, rule.title, rule.message)
+        # Every fact the rule's outcome, evidence and message depend on: the key of
+        # the finding memo (hosts of one fleet repeat the same values again and again).
+        paths = rule_reads(rule, roles=False)
+        # The roles themselves matter only to a condition that reads them.
+        self.reads: Callable[[dict[str, Any]], list[Any]] = key_reader(paths, roles_known=bool(rule.roles) and "derived.roles" not in paths)
+        self._memo: dict[bytes, FindingParts] = {}
+        # Entries left for every rule of one Evaluator (all its target versions):
+        # MEMO_LIMIT bounds one rule, this bounds them all.
+        self._budget = budget if budget is not None else [MEMO_BUDGET]
+        roles = self.roles
+        when = self.when.fast if self.when is not None else None
+        check = self.check.fast
+        if when is None:
+            body = check
+        else:
+            def body(f: dict[str, Any]) -> int:
+                w = when(f)
+                if w == FAIL:
+                    return NOT_APPLICABLE
+                if w != PASS:
+                    return w
+                return check(f)
+        # ``body``: the rule once its roles apply (the evaluator decides roles per role set).
+        self.body = body
+
+        def run(f: dict[str, Any]) -> int:
+            if roles is not None:
+                hr = f["derived"].get("roles")
+                if hr is None:
+                    return UNKNOWN
+                if roles.isdisjoint(hr):
+                    return NOT_APPLICABLE
+            return body(f)
+        self.run = run
+
+    def explain(self, f: dict[str, Any]) -> tuple[int, list[Evidence]]:
+        """Outcome and evidence for a non-passing result (the slow path)."""
+        if self.roles is not None and f["derived"].get("roles") is None:
+            return UNKNOWN, [Evidence("derived.roles", "/site_services", MISSING, "roles " + ", ".join(sorted(self.roles)), "exists", "unknown", "site services (installed and planned) are unknown")]
+        if self.when is not None:
+            w, ev = self.when.explain(f)
+            if w not in (PASS, FAIL):
+                return w, ev
+        return self.check.explain(f)
+
+    def finding_parts(self, f: dict[str, Any], code: int, target: str) -> "FindingParts":
+        """Evidence, message (split around the host name), pointer and setting of a
+        non-passing outcome: memoised on the values of every fact the rule reads.
+
+        The key is the orjson serialisation of those values, which tells 1 from
+        1.0 and from true (a tuple of the values would not), and is exact for
+        strings; the host name is the one host-specific part, so the message is
+        kept as the pieces between its occurrences (written with a NUL-delimited
+        mark and split there, unless a NUL from elsewhere makes that ambiguous).
+        """
+        try:
+            key: bytes | None = _key_dumps(self.reads(f), default=_key_default)
+        except (TypeError, orjson.JSONEncodeError):
+            key = None  # e.g. an integer beyond 64 bits: explain it uncached
+        memo = self._memo
+        if key is not None:
+            hit = memo.get(key)
+            if hit is not None and hit.code == code:
+                return hit
+        _, evidence = self.explain(f)
+        ev = tuple(evidence)
+        first = ev[0] if ev else None
+        pointer = first.pointer if first else ""
+        setting = first.fact if first else ""
+        msg = self.message(_HOST_MARK, code, evidence, f, target)
+        slots = self.host_slots(code)
+        if msg.count(_HOST_MARK) != slots or msg.count("\x00") != 2 * slots:
+            # A NUL from a fact or the policy besides the marks: the split could be
+            # ambiguous, so this finding is neither split nor cached.
+            return FindingParts(code, ev, None, pointer, setting)
+        parts = FindingParts(code, ev, tuple(msg.split(_HOST_MARK)), pointer, setting)
+        budget = self._budget
+        if key is not None and len(memo) < MEMO_LIMIT and budget[0] > 0:
+            memo[key] = parts
+            budget[0] -= 1
+        return parts
+
+    def host_slots(self, code: int) -> int:
+        """How many times ``message`` writes the host name for this outcome."""
+        return self.template.host_slots(code)
+
+    def message(self, host: str, code: int, ev: list[Evidence] | tuple[Evidence, ...], f: dict[str, Any], target: str) -> str:
+        """The finding's message (:class:`~sitegate.engine.messages.MessageTemplate`)."""
+        return self.template.format(host, code, ev, f, target)
+
+
+
+
+# The memo's bounds, whatever the fleet's variety: an entry (evidence, message
+# parts, key) takes about 5 KB. A rule whose facts repeat needs few entries (most
+# bundled rules: 12 to 50 distinct findings in 100,000 hosts) and gets them
+# early; one keyed on a count of endpoints rarely hits and fills its share. The
+# budget caps all rules of all target versions together (a fleet of many
+# versions compiles a rule set per version): at most about 20 MB.
+MEMO_LIMIT = 512  # entries per rule
+MEMO_BUDGET = 4096  # entries per Evaluator, all rules and target versions together
+# Written where the host name goes, then split on: each mark brings exactly two
+# NULs, so a message with no other NUL splits unambiguously.
+_HOST_MARK = "\x00sitegate-host\x00"
+_key_dumps = orjson.dumps
+
+
+def key_reader(paths: list[str], *, roles_known: bool = False) -> Callable[[dict[str, Any]], list[Any]]:
+    """One closure reading the values of every dotted path (None where absent), for
+    the finding memo's key: a fixed permutation of ``[make_getter(p)(f) for p in
+    paths]`` with MISSING as None, so two hosts get the same key exactly when
+    those values agree.
+
+    Paths are grouped by their first part, so a rule reading four facts of
+    ``hardware`` looks ``hardware`` up once. ``roles_known`` puts first what a
+    rule's evidence takes from the roles: only whether they are known (the plan
+    has already decided whether the rule applies).
+    """
+    groups: dict[str, tuple[list[str], list[tuple[str, ...]]]] = {}
+    tops: list[str] = []
+    for path in paths:
+        parts = path.split(".")
+        if len(parts) == 1:
+            tops.append(parts[0])
+            continue
+        leaves, deep = groups.setdefault(parts[0], ([], []))
+        if len(parts) == 2:
+            leaves.append(parts[1])
+        else:
+            deep.append(tuple(parts[1:]))
+    plan = tuple((a, tuple(leaves), tuple(deep), (None,) * (len(leaves) + len(deep))) for a, (leaves, deep) in groups.items())
+    top_keys = tuple(tops)
+
+    def read(f: dict[str, Any]) -> list[Any]:
+        out: list[Any] = [f["derived"].get("roles") is not None] if roles_known else []
+        app = out.append
+        for a in top_keys:
+            app(f.get(a))
+        for a, leaves, deep, nones in plan:
+            o = f.get(a)
+            if type(o) is not dict:
+                out.extend(nones)
+                continue
+            for b in leaves:
+                app(o.get(b))
+            for rest in deep:
+                v: Any = o
+                for p in rest:
+                    if type(v) is not dict:
+                        v = None
+                        break
+                    v = v.get(p)
+                    if v is None:
+                        break
+                app(v)
+        return out
+    return read
+
+
+def _key_default(o: Any) -> Any:
+    if o is MISSING:
+        return None  # getters never return None, so null in a key means missing
+    raise TypeError(type(o).__name__)
+
+
+class FindingParts(NamedTuple):
+    """What a non-passing outcome reports, up to the host: see CompiledRule.finding_parts."""
+
+    code: int
+    evidence: tuple[Evidence, ...]
+    message_parts: tuple[str, ...] | None  # the message split at the host name; None: not splittable
+    pointer: str
+    setting: str
+
+
+def rule_reads(rule: Rule, *, roles: bool = True) -> list[str]:
+    """Every fact path a rule's outcome, evidence and message can depend on, in a stable order
+    (``roles=False``: leave out the roles the rule applies to, unless a condition reads them)."""
+    paths: list[str] = []
+    if rule.roles and roles:
+        paths.append("derived.roles")
+    for cond in (rule.when, rule.assert_):
+        for leaf in iter_leaves(cond):
+            paths.append(leaf.fact)
+            paths.extend(operand_paths(leaf.value))
+    paths.extend(placeholder_facts(rule.message))
+    return list(dict.fromkeys(paths))
+
+
+@dataclass
+class RuleSet:
+    """The compiled rules for one selection of packs."""
+
+    target: str
+    packs: tuple[EffectivePack, ...]
+    rules: tuple[CompiledRule, ...]
+
+    def __post_init__(self) -> None:
+        self._plans: dict[tuple[str, ...] | None, Plan] = {}
+        self.labels = tuple(f"{p.id}@{p.version}" for p in self.packs)
+        self.rule_ids = tuple(cr.id for cr in self.rules)
+
+    @property
+    def pack_labels(self) -> tuple[str, ...]:
+        """'id@version' of each pack."""
+        return self.labels
+
+    def plan(self, roles: list[str] | None) -> "Plan":
+        """What to run for a host with these roles (rules whose roles do not apply are left out)."""
+        key = tuple(roles) if roles is not None else None
+        p = self._plans.get(key)
+        if p is None:
+            funcs: list[Callable[[dict[str, Any]], int]] = []
+            rules: list[CompiledRule] = []
+            where: list[int] = []
+            for i, cr in enumerate(self.rules):
+                if cr.roles is None:
+                    funcs.append(cr.body)
+                elif roles is None:
+                    funcs.append(_unknown)  # roles unknown: the rule cannot be decided
+                elif cr.roles.isdisjoint(roles):
+                    continue
+                else:
+                    funcs.append(cr.body)
+                rules.append(cr)
+                where.append(i)
+            p = Plan(tuple(funcs), tuple(rules), tuple(where), len(self.rules) - len(funcs))
+            if len(self._plans) > 1024:
+                self._plans.clear()
+            self._plans[key] = p
+        return p
+
+
+class Plan(NamedTuple):
+    """The rules to run for one role set, in rule order, and how many do not apply."""
+
+    funcs: tuple[Callable[[dict[str, Any]], int], ...]
+    rules: tuple["CompiledRule", ...]
+    where: tuple[int, ...]  # each run rule's index in RuleSet.rules
+    not_applicable: int
+
+
+def _unknown(f: dict[str, Any]) -> int:
+    return UNKNOWN
+
+
+class Evaluator:
+    """Caches compiled rule sets per target version."""
+
+    def __init__(self, policies: PolicySet):
+        self.policies = policies
+        self._cache: dict[str, RuleSet | None] = {}
+        self._memo_budget = [MEMO_BUDGET]
+
+    def ruleset(self, target: str) -> RuleSet | None:
+        """Compiled rules for a target version, or None when no pack applies."""
+        if target not in self._cache:
+            try:
+                packs = self.policies.select(target)
+            except InvalidVersion:
+                packs = []
+            if not packs:
+                self._cache[target] = None
+            else:
+                rules: dict[str, CompiledRule] = {}
+                for p in packs:
+                    for r in p.rules:
+                        if r.id not in rules:
+                            rules[r.id] = CompiledRule(r, p, self._memo_budget)
+                self._cache[target] = RuleSet(target, tuple(packs), tuple(rules[k] for k in sorted(rules)))
+        return self._cache[target]
