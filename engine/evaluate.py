@@ -148,7 +148,7 @@ class HostEvaluator:
         derived = f["derived"]
         roles = derived.get("roles")
         plan = rs.plan(roles)
-        codes = [fn(f) for fn in plan.funcs]
+        codes = plan.run(f)
         n_pass = codes.count(PASS)
         n_na = codes.count(NOT_APPLICABLE)
         n_fail = codes.count(FAIL)
