@@ -147,12 +147,27 @@ def test_rejected_records_and_zero_hosts(policies, tmp_path: Path) -> None:
     gate = suites[-1]
     assert gate.get("name") == "sitegate"
     assert {p.get("name"): p.get("value") for p in gate.find("properties")}["exit_code"] == "2"
-    assert gate.find("testcase").find("error").get("type") == "InputError"
-    # No host at all: still a valid report with one test case (Jenkins fails on an empty report).
+    err = gate.find("testcase").find("error")
+    assert err.get("type") == "InputError" and "record(s) rejected" in err.get("message")
+    # No host at all: still a valid report with one test case (Jenkins fails on an empty report),
+    # and that case is an error: exit code 2 never shows as a green test view.
     empty = render_one(Format.JUNIT, policies, items=[])
     assert_valid_junit(empty)
     (only,) = _suites(empty)
-    assert only.get("tests") == "1" and only.find("testcase").get("name") == "inventory loaded"
+    assert only.get("tests") == "1" and only.get("errors") == "1" and only.get("failures") == "0"
+    (case,) = only.findall("testcase")
+    assert case.get("name") == "inventory loaded"
+    err = case.find("error")
+    assert err is not None and err.get("type") == "InputError" and err.get("message") == "no host was evaluated"
+    assert {p.get("name"): p.get("value") for p in only.find("properties")}["exit_code"] == "2"
+    assert "(exit code 2)" in only.find("system-out").text
+
+
+def test_inventory_loaded_is_green_only_when_every_record_was_read(policies) -> None:
+    suites = _suites(render_one(Format.JUNIT, policies))
+    gate = suites[-1]
+    (case,) = [tc for tc in gate.findall("testcase") if tc.get("name") == "inventory loaded"]
+    assert list(case) == [] and gate.get("errors") == "0"
 
 
 def test_hostile_host_names_give_valid_junit(policies) -> None:
@@ -176,7 +191,13 @@ def test_library_use_without_full_outcomes_still_valid(policies) -> None:
     assert_valid_junit(text)
     suites = {s.get("name"): s for s in _suites(text)}
     names = [tc.get("name") for tc in suites["TS-LON-01"].findall("testcase")]
-    assert len(names) == 1 and names[0].startswith("other rules (")
+    assert names == ["other rules (15 passed, 12 not applicable)"]
+    par = [tc.get("name") for tc in suites["PS-PAR-02"].findall("testcase")]
+    assert par == ["ITMS-IIS-PACKAGE-FEATURES IIS role services for the package service", "other rules (15 passed, 11 not applicable)"]
+    # the same counts as the full report's cases: 15 empty (passed) and 12 skipped (not applicable)
+    full = {s.get("name"): s for s in _suites(render_one(Format.JUNIT, policies, options(full_outcomes=True)))}
+    kinds = [tuple(child.tag for child in tc) for tc in full["TS-LON-01"].findall("testcase")]
+    assert kinds.count(()) == 15 and kinds.count(("skipped",)) == 12 and len(kinds) == 27
 
 
 def test_rule_family() -> None:

@@ -82,6 +82,23 @@ def test_bad_waivers_are_located(tmp_path: Path, body: str, line: int, needle: s
     assert d.source == path and d.line == line and needle in d.message, d.format()
 
 
+@pytest.mark.parametrize("field", ["rule", "hosts"])
+@pytest.mark.parametrize("blank", ["", "   ", "\\t"])
+def test_a_blank_rule_or_hosts_pattern_is_refused(tmp_path: Path, cli, field: str, blank: str) -> None:
+    # A blank pattern matches nothing (or, stripped, everything a glob would): never load it.
+    line = {"rule": 4, "hosts": 5}[field]
+    path = write(tmp_path, waiver(**{field: blank}) + waiver(id="W-2"))
+    with pytest.raises(InputError) as exc:
+        load_waivers(path, today="2026-11-20")
+    (d,) = exc.value.diagnostics
+    assert d.source == path and d.line == line and d.pointer == f"/waivers/0/{field}"
+    # empty: the schema's minLength; only white space: the loader's own check
+    message = "'' should be non-empty" if blank == "" else f"{field} is blank"
+    assert d.message == message and d.level.value == "error"
+    code, _, err = cli("check", str(EXAMPLES / "fleet.json"), "--target", "8.7.3", "--waivers", path)
+    assert code == 2 and f"{path}:{line}:" in err and message in err
+
+
 def test_not_a_waivers_file(tmp_path: Path) -> None:
     p = tmp_path / "w.yaml"
     p.write_text("schema: sitegate/policy/v1\nwaivers: []\n")
@@ -157,3 +174,62 @@ def test_cli_bad_waivers_file_exit_2(cli, tmp_path: Path) -> None:
     path = write(tmp_path, waiver(expires="nope"))
     code, _, err = cli("check", str(EXAMPLES / "fleet.json"), "--target", "8.7.3", "--waivers", path)
     assert code == 2 and f"{path}:8:" in err and "is not a date" in err
+
+
+def test_the_first_active_matching_waiver_wins_and_alone_is_counted(tmp_path: Path) -> None:
+    body = (
+        waiver(id="OLD", rule="ITMS-*", expires="2026-01-01")  # expired: never matches
+        + waiver(id="FIRST", rule="itms-net-48", hosts="TS-*", reason="'  first reason  '", owner="'  a@example.com '")
+        + waiver(id="SECOND", rule="ITMS-NET-*", hosts="*")
+    )
+    ws = load_waivers(write(tmp_path, body), today="2026-11-20")
+    assert len(ws) == 3
+    for _ in range(3):
+        w = ws.match("ts-lon-01", finding())
+        assert w is not None and (w.waiver_id, w.reason, w.owner, w.expires) == ("FIRST", "first reason", "a@example.com", "2027-01-01")
+    w = ws.match("PS-PAR-02", finding())
+    assert w is not None and w.waiver_id == "SECOND"
+    assert ws.match("PS-PAR-02", finding("ITMS-CAP-DESKTOP-SITE")) is None
+    rep = {r["id"]: (r["status"], r["matched"]) for r in ws.report()}
+    assert rep == {"OLD": ("expired", 5), "FIRST": ("active", 3), "SECOND": ("active", 1)}
+
+
+def test_a_waivers_file_of_4_mib_is_read_one_byte_more_is_refused(tmp_path: Path) -> None:
+    # NUL padding: the file at the limit is read (and refused as binary, not for its size).
+    head = b"schema: sitegate/waivers/v1\nwaivers: []\n"
+    p = tmp_path / "w.yaml"
+    for size, code in ((4 * 1024 * 1024, "binary"), (4 * 1024 * 1024 + 1, "too-large")):
+        p.write_bytes(head + b"\0" * (size - len(head)))
+        with pytest.raises(InputError) as exc:
+            load_waivers(str(p), today="2026-11-20")
+        (d,) = exc.value.diagnostics
+        assert d.code == code, size
+    assert "larger than the 4 MiB limit" in d.message
+
+
+def test_every_bad_waiver_is_reported_not_only_the_first(tmp_path: Path) -> None:
+    body = waiver(id="W-1", expires="2026-13-45") + waiver(id="W-2", rule="  ") + waiver(id="W-2") + waiver(id="W-4", hosts=" ") + waiver(id="W-5")
+    path = write(tmp_path, body)
+    with pytest.raises(InputError) as exc:
+        load_waivers(path, today="2026-11-20")
+    got = [(d.line, d.message) for d in exc.value.diagnostics]
+    assert got == [
+        (8, "expires '2026-13-45' is not a real date"),
+        (10, "rule is blank"),
+        (15, "duplicate waiver id 'W-2' (first at line 9)"),
+        (23, "hosts is blank"),
+    ]
+
+
+def test_type_errors_name_the_field_and_a_file_without_waivers_says_so(tmp_path: Path) -> None:
+    path = write(tmp_path, waiver().replace("    owner: o\n", "    owner: 5\n"))
+    with pytest.raises(InputError) as exc:
+        load_waivers(path, today="2026-11-20")
+    (d,) = exc.value.diagnostics
+    assert d.pointer == "/waivers/0/owner" and d.message == "5 is not of type 'string'"
+    p = tmp_path / "none.yaml"
+    p.write_text("schema: sitegate/waivers/v1\n")
+    with pytest.raises(InputError) as exc:
+        load_waivers(str(p), today="2026-11-20")
+    (d,) = exc.value.diagnostics
+    assert d.message == "'waivers' is a required property" and d.line == 1
