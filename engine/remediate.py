@@ -495,3 +495,45 @@ def file_sha256(path: str) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def fix_notes(host: HostResult, rules: dict[str, tuple[Rule, EffectivePack]]) -> dict[str, str]:
+    """One line per scriptable failing finding: the fix for this host's OS (for plans and work lists).
+
+    Needs the host's facts (Options.keep_facts). Findings with no scripted fix get no note:
+    their rule's own remediation applies.
+    """
+    facts = host.facts or {}
+    derived = facts.get("derived") or {}
+    family = derived.get("os_family")
+    build = (facts.get("os") or {}).get("build")
+    os_name = derived.get("os_name") or "this OS"
+    notes: dict[str, str] = {}
+    if family not in ("server", "desktop"):
+        return notes
+    for finding in host.findings:
+        entry = rules.get(finding.rule_id)
+        if finding.outcome is not Outcome.FAIL or entry is None or finding.waived is not None:
+            continue
+        rule, pack = entry
+        fx = _Fixes()
+        if not _collect_fixes(finding, rule, pack, facts, feature_names(pack), fx):
+            continue
+        parts = []
+        if fx.features:
+            if family == "server":
+                parts.append("Install-WindowsFeature " + ", ".join(fx.features))
+            else:
+                names = feature_names(pack)
+                parts.append("Enable-WindowsOptionalFeature -Online -FeatureName " + ", ".join(names[f] for f in fx.features))
+        if fx.max_query_string:
+            parts.append(f"set request filtering maxQueryString to {fx.max_query_string}")
+        if fx.verbs:
+            parts.append("allow the verbs " + ", ".join(fx.verbs) + " in request filtering")
+        if fx.dotnet_min:
+            if dotnet_481_allowed(pack, family, build):
+                parts.append(f"install .NET Framework 4.8 or 4.8.1 ({os_name} takes either; offline installers {DOTNET_48_INSTALLER}, {DOTNET_481_INSTALLER}), then reboot")
+            else:
+                parts.append(f"install .NET Framework 4.8 (offline installer {DOTNET_48_INSTALLER}; 4.8.1 does not install on {os_name}), then reboot")
+        notes[finding.rule_id] = "; ".join(parts) + " (sitegate remediate writes the script)"
+    return notes
