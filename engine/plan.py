@@ -88,7 +88,7 @@ def classify_host(
     state = host_state(to_host.findings, threshold, blocked_word=BLOCKED)
     return HostPlan(
         name=to_host.name, source=to_host.source, line=to_host.line,
-        from_version=(from_host.target if known_from else None), from_note=from_note, to_version=to_host.target or "",
+        from_version=(from_host.target if known_from and from_host is not None else None), from_note=from_note, to_version=to_host.target or "",
         state=state, os=to_host.os, roles=tuple(to_host.roles or ()), changes=tuple(changes),
     )
 
@@ -167,7 +167,7 @@ def _work(hosts: list[HostPlan], blockers: list[tuple[str, str, str, tuple[str, 
         items.append(WorkItem(0, "fix", rid, title, severity, names, common, per_host if common == "per host, see below" else ()))
     # Facts to collect, grouped by the facts missing: one item per set of facts, naming every rule that needs them.
     collect: dict[tuple[str, ...], dict[str, list[str]]] = {}
-    severity: dict[tuple[str, ...], str] = {}
+    sev: dict[tuple[str, ...], str] = {}
     for h in hosts:
         for c in h.changes:
             if c.change == TO_COLLECT and not c.waived:
@@ -175,8 +175,8 @@ def _work(hosts: list[HostPlan], blockers: list[tuple[str, str, str, tuple[str, 
                 collect.setdefault(key, {}).setdefault(c.rule_id, [])
                 if h.name not in collect[key][c.rule_id]:
                     collect[key][c.rule_id].append(h.name)
-                if _rank(c.severity) >= _rank(severity.get(key, "note")):
-                    severity[key] = c.severity
+                if _rank(c.severity) >= _rank(sev.get(key, "note")):
+                    sev[key] = c.severity
 
     def hosts_of(key: tuple[str, ...]) -> list[str]:
         seen: dict[str, None] = {}
@@ -184,10 +184,10 @@ def _work(hosts: list[HostPlan], blockers: list[tuple[str, str, str, tuple[str, 
             seen.update(dict.fromkeys(names))
         return list(seen)
 
-    for key in sorted(collect, key=lambda k: (-len(hosts_of(k)), -_rank(severity[k]), k)):
+    for key in sorted(collect, key=lambda k: (-len(hosts_of(k)), -_rank(sev[k]), k)):
         rids = sorted(collect[key])
         action = how_to_collect(*(f for f in key if not f.startswith("("))) or f"collect the facts {rids[0]} reads (sitegate explain {rids[0]})"
-        items.append(WorkItem(0, "collect", ", ".join(rids), "missing: " + ", ".join(key), severity[key], tuple(hosts_of(key)), action))
+        items.append(WorkItem(0, "collect", ", ".join(rids), "missing: " + ", ".join(key), sev[key], tuple(hosts_of(key)), action))
     review: dict[str, list[str]] = {}
     review_meta: dict[str, tuple[str, str, str]] = {}
     for h in hosts:
@@ -195,9 +195,9 @@ def _work(hosts: list[HostPlan], blockers: list[tuple[str, str, str, tuple[str, 
             if c.change in (NEWLY_FAILING, STILL_FAILING, FAILING) and not c.blocking:
                 review.setdefault(c.rule_id, []).append(h.name)
                 review_meta[c.rule_id] = (c.title, c.severity, c.remediation)
-    for rid, names in sorted(review.items(), key=lambda kv: (-_rank(review_meta[kv[0]][1]), -len(kv[1]), kv[0])):
+    for rid, reviewed in sorted(review.items(), key=lambda kv: (-_rank(review_meta[kv[0]][1]), -len(kv[1]), kv[0])):
         title, severity, remediation = review_meta[rid]
-        items.append(WorkItem(0, "review", rid, title, severity, tuple(names), remediation))
+        items.append(WorkItem(0, "review", rid, title, severity, tuple(reviewed), remediation))
     return [_renumber(w, i + 1) for i, w in enumerate(items)]
 
 

@@ -215,7 +215,7 @@ def run_case_file(path: str, cases_dir: str, policies: PolicySet) -> tuple[list[
     if not any(pack_id in e.chain for e in selected):
         return [], [_bad(doc, "/target", f"pack {pack_id} does not apply to ITMS {target}")]
     host = {"name": os.path.splitext(os.path.basename(path))[0], **facts}  # type: ignore[dict-item]
-    report = evaluate([host], policies, Options(target=target, full_outcomes=True, keep_facts=True, audit_date=audit))  # type: ignore[arg-type]
+    report = evaluate([host], policies, Options(target=target, full_outcomes=True, keep_facts=True, audit_date=audit))
     result = report.hosts[0] if report.hosts else None
     if result is None or result.rejected:
         diags = result.diagnostics if result is not None else ()
