@@ -52,6 +52,7 @@ class SchemaName(str, Enum):
     report = "report"
     waivers = "waivers"
     data = "data"
+    plan = "plan"
 
 
 def _version_callback(value: bool) -> None:
@@ -317,6 +318,11 @@ def policies_validate(directories: List[str] = typer.Argument(None, help="Policy
         typer.echo(f"invalid: {len(failures)} rule example(s) do not give their expected outcome", err=True)
         raise typer.Exit(2)
     typer.echo(f"valid: {len(ps.loaded)} pack(s), {n_rules} rule(s) across packs, every example gives its expected outcome")
+
+
+from .upgrade import register as _register_upgrade  # noqa: E402 - the commands need app and policies_app
+
+_register_upgrade(app, policies_app)
 
 
 @app.command()

@@ -106,3 +106,25 @@ def test_junit_output_is_accepted_by_ci_consumers(repo: Path, tmp_path: Path) ->
         pytest.skip("format checker not on this machine")
     proc = subprocess.run([str(checker), str(out)], capture_output=True, text=True, timeout=600)
     assert "VERDICT: PASS" in proc.stdout, proc.stdout
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "sitegate.cli.main", *args], capture_output=True, text=True, timeout=300)
+
+
+def test_cli_exit_codes(repo: Path, tmp_path: Path) -> None:
+    ok = _cli("policies", "test", str(repo))
+    assert ok.returncode == 0 and "6 passed, 0 failed" in ok.stdout, ok.stderr
+    case = repo / "tests" / "acme-dotnet" / "1.0.0" / "task-server-48.yaml"
+    case.write_text(case.read_text().replace("ACME-NET-48-EARLY: pass", "ACME-NET-48-EARLY: fail"))
+    bad = _cli("policies", "test", str(repo))
+    assert bad.returncode == 1 and "case task-server-48: ACME-NET-48-EARLY: expected fail, got pass" in bad.stdout
+    junit = tmp_path / "r.xml"
+    assert _cli("policies", "test", str(repo), "--format", "junit", "-o", str(junit)).returncode == 1
+    assert junit.read_text().count("<failure ") == 1
+    (repo / "tests" / "acme-dotnet" / "1.0.0" / "broken.yaml").write_text("target: '8.6'\nfacts: {}\nexpect: [\n")
+    broken = _cli("policies", "test", str(repo))
+    assert broken.returncode == 2 and "broken.yaml:" in broken.stdout
+    assert _cli("policies", "test", str(repo), "--format", "xml").returncode == 2
