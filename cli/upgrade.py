@@ -6,7 +6,7 @@ Registered on the main app by :func:`register`.
 from __future__ import annotations
 
 import os
-from typing import List, Optional
+from typing import List
 
 import typer
 
