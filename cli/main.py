@@ -204,6 +204,11 @@ def check(
     if sarif_profile not in ("github", "full"):
         typer.echo("sitegate: --sarif-profile must be github or full", err=True)
         raise typer.Exit(2)
+    if target is None:
+        # Said once here and in every output's header: without a target this is no upgrade gate.
+        from ..engine.verdict import NO_TARGET_NOTE
+
+        typer.echo(f"sitegate: note: {NO_TARGET_NOTE}", err=True)
     options = RunOptions(
         target=target, policy_dirs=tuple(policy_dir), data=tuple(data), waivers=waivers, baseline=baseline,
         fail_on=fail_on, allow_unknown=allow_unknown, category=category, input_format=input_format,
@@ -248,6 +253,11 @@ def audit(
     if sarif_profile not in ("github", "full"):
         typer.echo("sitegate: --sarif-profile must be github or full", err=True)
         raise typer.Exit(2)
+    if target is None:
+        # Said once here and in every output's header: without a target this is no upgrade gate.
+        from ..engine.verdict import NO_TARGET_NOTE
+
+        typer.echo(f"sitegate: note: {NO_TARGET_NOTE}", err=True)
     options = RunOptions(
         target=target, policy_dirs=tuple(policy_dir), data=tuple(data), waivers=waivers, baseline=baseline,
         fail_on=fail_on, allow_unknown=allow_unknown, category=category, input_format=input_format,

@@ -38,6 +38,7 @@ from .model import (
     decide_exit_code,
 )
 from .packs import EffectivePack, PolicySet
+from .verdict import CHECK_STATES, host_state
 from .policy import Rule
 
 MAX_KEPT_DIAGNOSTICS = 1000
@@ -603,16 +604,18 @@ class Tally(NamedTuple):
     counts: tuple[int, ...]
     findings: tuple[tuple[str, bool, str, bool], ...]  # (rule id, failed, severity, gating)
     where: tuple[str, str, int] | None = None  # (host name, source, line) of an evaluated host
+    state: str = ""  # engine.verdict: the host's state
 
     @classmethod
-    def of(cls, ev: Evaluated) -> "Tally":
-        """The tally of an evaluated item."""
+    def of(cls, ev: Evaluated, threshold: int = 2) -> "Tally":
+        """The tally of an evaluated item (``threshold``: --fail-on's, for the host's state)."""
         r = ev.result
         if r is None:
             return cls(ev.notes, ev.read, False, False, _NO_COUNTS, ())
         return cls(ev.notes, ev.read, True, r.rejected, r.counts,
                    tuple((f.rule_id, f.outcome is Outcome.FAIL, f.severity, f.gating) for f in r.findings),
-                   None if r.rejected else (r.name, r.source, r.line))
+                   None if r.rejected else (r.name, r.source, r.line),
+                   "" if r.rejected else host_state(r.findings, threshold))
 
 
 class HostEvaluator:
@@ -773,7 +776,9 @@ class Totals:
     waivers: Any = None
     baseline: Any = None
 
-    def __init__(self, diagnostics: Iterable[Diagnostic] = ()):
+    def __init__(self, diagnostics: Iterable[Diagnostic] = (), threshold: int = 2):
+        self.threshold = threshold  # --fail-on's: a host's state depends on it
+        self.states: Counter[str] = Counter()
         self.diagnostics: list[Diagnostic] = list(diagnostics)
         self.diag_total = len(self.diagnostics)
         self.outcome_totals = [0, 0, 0, 0, 0]
@@ -828,6 +833,7 @@ class Totals:
         self.hosts_compliant += other.hosts_compliant
         self.gating_total += other.gating_total
         self.waived_total += other.waived_total
+        self.states.update(other.states)
 
     def note(self, ds: Iterable[Diagnostic]) -> None:
         """Count diagnostics; keep the first MAX_KEPT_DIAGNOSTICS."""
@@ -865,6 +871,7 @@ class Totals:
                 self.gating_total += 1
                 gating_any = True
         self._totals(result.counts, gating_any)
+        self.states[host_state(result.findings, self.threshold)] += 1
         return result
 
     def add_tally(self, tally: "Tally") -> None:
@@ -889,6 +896,7 @@ class Totals:
                 self.gating_total += 1
                 gating_any = True
         self._totals(tally.counts, gating_any)
+        self.states[tally.state] += 1
 
     def _annotate(self, result: HostResult, duplicate: bool = False) -> HostResult:
         """Waivers and baseline marks: only a :class:`SummaryBuilder` has any to apply."""
@@ -922,9 +930,8 @@ class SummaryBuilder(Totals):
     process that writes the report. ``add`` returns the result as reported."""
 
     def __init__(self, options: Options):
-        super().__init__(options.preload_diagnostics)
+        super().__init__(options.preload_diagnostics, options.fail_on.threshold())
         self.options = options
-        self.threshold = options.fail_on.threshold()
         self.waivers = options.waivers
         self.baseline = options.baseline
         self.seen_fingerprints: set[str] = set()
@@ -1009,6 +1016,7 @@ class SummaryBuilder(Totals):
             exit_code=exit_code,
             waivers=waiver_report,
             fixed=fixed,
+            states={state: self.states.get(state, 0) for state in CHECK_STATES},
         )
 
 

@@ -116,7 +116,7 @@ def build_plan(
     plan = FleetPlan(
         tool_version=to_report.header.tool_version, to_version=to_version, from_version=from_version,
         fail_on=fail_on.value, allow_unknown=allow_unknown, inputs=to_report.header.inputs,
-        packs_to=tuple(f"{p.id}@{p.version}" for p in to_report.header.packs), extra_inputs=to_report.header.extra_inputs,
+        packs_to=tuple(f"{p.id}@{p.version}" for p in to_report.header.packs if not any(p.id in q.chain[1:] for q in to_report.header.packs)), extra_inputs=to_report.header.extra_inputs,
     )
     from_hosts = from_report.hosts if from_report is not None else []
     for i, h in enumerate(to_report.hosts):
@@ -237,4 +237,12 @@ def run_plan(
     from_report = evaluate(items(), policies, from_opts)
     return build_plan(to_report, from_report, to_version=to_version, from_version=from_version,
                       fail_on=options.fail_on, allow_unknown=options.allow_unknown, notes=notes)
+
+
+
+def covered_versions(policies: PolicySet) -> list[str]:
+    """The known ITMS releases some loaded pack applies to (for 'unknown version' messages)."""
+    from .examples import KNOWN_RELEASES
+
+    return [v for v in KNOWN_RELEASES if policies.select(v)]
 

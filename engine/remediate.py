@@ -29,6 +29,7 @@ from .compiler import iter_leaves
 from .model import Finding, HostResult, Outcome
 from .packs import EffectivePack
 from .policy import Rule, TableRef
+from .unknowns import user_fact
 
 #: Where an administrator checks a site server's prerequisites in the Symantec
 #: Management Console (itms-domain.md sections 3.1 and 6.3: the console's
@@ -207,7 +208,7 @@ def build_host_script(
             continue
         entry = rules.get(finding.rule_id)
         if finding.outcome is Outcome.UNKNOWN:
-            missing = ", ".join(sorted({e.fact for e in finding.evidence if e.outcome == "unknown"})) or "a fact"
+            missing = ", ".join(sorted({user_fact(e.fact) for e in finding.evidence if e.outcome == "unknown"})) or "a fact"
             out.to_collect.append(f"{finding.rule_id}: {missing}")
             continue
         if finding.outcome is not Outcome.FAIL or entry is None:
@@ -537,3 +538,70 @@ def fix_notes(host: HostResult, rules: dict[str, tuple[Rule, EffectivePack]]) ->
                 parts.append(f"install .NET Framework 4.8 (offline installer {DOTNET_48_INSTALLER}; 4.8.1 does not install on {os_name}), then reboot")
         notes[finding.rule_id] = "; ".join(parts) + " (sitegate remediate writes the script)"
     return notes
+
+
+@dataclass
+class RemediationRun:
+    """`sitegate remediate` as data: a script or manual steps per host, and the exit code."""
+
+    target: str
+    scripts: list[HostScript] = field(default_factory=list)
+    files: list[tuple[str, str]] = field(default_factory=list)  # (file name, script text), in host order
+    diagnostics: list[str] = field(default_factory=list)
+    hosts_evaluated: int = 0
+    exit_code: int = 0
+
+    def summary_text(self, directory: str) -> str:
+        """What was written, and the hosts left with manual steps or facts to collect."""
+        lines = []
+        names = dict(zip((s.host for s in self.scripts if s.script is not None), (f for f, _ in self.files)))
+        for s in self.scripts:
+            if s.script is not None:
+                lines.append(f"SCRIPT   {comment_text(s.host)}: {os.path.join(directory, names[s.host])} ({', '.join(s.fixes)})"
+                             + (f"; {len(s.manual)} manual step(s) listed in it" if s.manual else ""))
+            elif s.manual:
+                lines.append(f"MANUAL   {comment_text(s.host)}: no scriptable fix; " + "; ".join(f"{m.rule_id}: {comment_text(m.remediation, 200)}" for m in s.manual))
+            if s.to_collect:
+                lines.append(f"COLLECT  {comment_text(s.host)}: " + "; ".join(comment_text(t) for t in s.to_collect))
+        manual_only = sum(1 for s in self.scripts if s.script is None and s.manual)
+        lines.extend(self.diagnostics)
+        lines.append(f"{len(self.files)} script(s) written to {directory} for ITMS {self.target}; {manual_only} host(s) with manual steps only; "
+                     f"{self.hosts_evaluated} host(s) evaluated (exit code {self.exit_code})")
+        return "\n".join(lines) + "\n"
+
+
+def remediate(items: Any, policies: Any, options: Any, *, target: str) -> RemediationRun:
+    """Evaluate the facts at ``target`` and build each host's script.
+
+    ``items`` are the facts (as ``evaluate`` takes them), ``options`` an
+    ``engine.evaluate.Options`` (--fail-on, waivers, audit date; its target is
+    replaced). Exit code: 2 for bad input (as ``check``); 1 when a gating finding
+    is left that no script fixes (a manual step or a fact to collect); 0 otherwise.
+    """
+    from dataclasses import replace
+
+    from . import __version__
+    from .evaluate import evaluate
+
+    report = evaluate(items, policies, replace(options, target=target, keep_facts=True, full_outcomes=False))
+    out = RemediationRun(target=target)
+    rules = {rule.id: (rule, e) for e in policies.select(target) for rule in e.rules}
+    digests: dict[str, str] = {}
+    left_gating = False
+    for host in report.hosts:
+        if host.rejected:
+            continue
+        out.hosts_evaluated += 1
+        if host.source not in digests:
+            digests[host.source] = file_sha256(host.source) or "(not a single file)"
+        hs = build_host_script(host, rules, target=target, tool_version=__version__, facts_digest=digests[host.source])
+        fixed = set(hs.fixes)
+        if any(f.gating and f.rule_id not in fixed for f in host.findings):
+            left_gating = True
+        if hs.script is not None or hs.manual or hs.to_collect:
+            out.scripts.append(hs)
+    with_script = [s for s in out.scripts if s.script is not None]
+    out.files = list(zip(script_file_names([s.host for s in with_script]), [s.script or "" for s in with_script]))
+    out.diagnostics = [d.format() for d in report.summary.diagnostics if d.level.value == "error"]
+    out.exit_code = 2 if report.exit_code == 2 else (1 if left_gating else 0)
+    return out

@@ -7,6 +7,8 @@ other ways in.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from ..facts.importers._columns import STANDARD_COLUMNS
 from ..facts.normalize import DERIVED_SOURCES
 
@@ -39,3 +41,9 @@ def how_to_collect(*facts: str) -> str:
         parts.append(f"collect {', '.join(names)}: run sitegate's collector (sitegate collect) on the host, or fill {where} of the inventory export")
     parts.extend(f"{c} is needed" for c in context)
     return "; ".join(parts)
+
+
+def collect_hint(finding: Any) -> str:
+    """For an unknown finding: which facts are missing and how to get them."""
+    missing = sorted({e.fact for e in finding.evidence if e.outcome == "unknown"})
+    return how_to_collect(*missing) if missing else f"collect the facts {finding.rule_id} reads (sitegate explain {finding.rule_id})"

@@ -19,6 +19,12 @@ NOT_READY = "NOT READY"
 BLOCKED = "BLOCKED"
 CANNOT_TELL = "CANNOT TELL"
 
+#: Said once on stderr and in every output's header when check or audit runs without --target.
+NO_TARGET_NOTE = (
+    "no --target: each host was checked against its current ITMS version (platform.itms_version), "
+    "not an upgrade target; an upgrade gate needs --target VERSION or sitegate plan --to VERSION"
+)
+
 #: Check's states, best first (plan uses BLOCKED for NOT READY).
 CHECK_STATES = (READY, READY_WITH_WARNINGS, NOT_READY, CANNOT_TELL)
 PLAN_STATES = (READY, READY_WITH_WARNINGS, BLOCKED, CANNOT_TELL)

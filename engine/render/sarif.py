@@ -47,6 +47,7 @@ import orjson
 from ..compiler import NOT_APPLICABLE, PASS
 from ...base.diagnostics import Diagnostic, Level
 from ..explain import help_markdown, help_text
+from ..verdict import NO_TARGET_NOTE
 from ..model import INFORMATION_URI, TOOL_FULL_NAME, TOOL_NAME, Finding, HostResult, ReportHeader, RuleInfo, Summary
 from . import RenderOptions
 from .json_report import summary_dict
@@ -284,6 +285,8 @@ class SarifRenderer:
                 )},
                 "descriptor": {"id": "results-truncated"},
             })
+        if self.header.target is None:
+            notes.append({"level": "note", "message": {"text": NO_TARGET_NOTE}, "descriptor": {"id": "no-target"}})
         invocation = {
             "executionSuccessful": summary.exit_code != 2,
             "startTimeUtc": self.header.started_at,
