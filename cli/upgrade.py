@@ -6,7 +6,7 @@ Registered on the main app by :func:`register`.
 from __future__ import annotations
 
 import os
-from typing import List, Optional
+from typing import Any, Iterable, List, Optional
 
 import typer
 
@@ -107,7 +107,7 @@ class _Setup:
             extra_inputs=tuple(extra), preload_diagnostics=tuple(self.warnings),
         )
 
-    def items(self, facts: list[str]) -> object:
+    def items(self, facts: list[str]) -> Iterable[Any]:
         """The facts, read afresh (plan reads them once per version)."""
         from ..engine.run import read_inputs
 
