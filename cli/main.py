@@ -53,6 +53,7 @@ class SchemaName(str, Enum):
     report = "report"
     waivers = "waivers"
     data = "data"
+    plan = "plan"
 
 
 def _version_callback(value: bool) -> None:
@@ -203,6 +204,11 @@ def check(
     if sarif_profile not in ("github", "full"):
         typer.echo("sitegate: --sarif-profile must be github or full", err=True)
         raise typer.Exit(2)
+    if target is None:
+        # Said once here and in every output's header: without a target this is no upgrade gate.
+        from ..engine.verdict import NO_TARGET_NOTE
+
+        typer.echo(f"sitegate: note: {NO_TARGET_NOTE}", err=True)
     options = RunOptions(
         target=target, policy_dirs=tuple(policy_dir), data=tuple(data), waivers=waivers, baseline=baseline,
         fail_on=fail_on, allow_unknown=allow_unknown, category=category, input_format=input_format,
@@ -247,6 +253,11 @@ def audit(
     if sarif_profile not in ("github", "full"):
         typer.echo("sitegate: --sarif-profile must be github or full", err=True)
         raise typer.Exit(2)
+    if target is None:
+        # Said once here and in every output's header: without a target this is no upgrade gate.
+        from ..engine.verdict import NO_TARGET_NOTE
+
+        typer.echo(f"sitegate: note: {NO_TARGET_NOTE}", err=True)
     options = RunOptions(
         target=target, policy_dirs=tuple(policy_dir), data=tuple(data), waivers=waivers, baseline=baseline,
         fail_on=fail_on, allow_unknown=allow_unknown, category=category, input_format=input_format,
@@ -336,6 +347,11 @@ def policies_validate(directories: List[str] = typer.Argument(None, help="Policy
         typer.echo(f"invalid: {len(failures)} rule example(s) do not give their expected outcome", err=True)
         raise typer.Exit(2)
     typer.echo(f"valid: {len(ps.loaded)} pack(s), {n_rules} rule(s) across packs, every example gives its expected outcome")
+
+
+from .upgrade import register as _register_upgrade  # noqa: E402 - the commands need app and policies_app
+
+_register_upgrade(app, policies_app)
 
 
 @app.command()

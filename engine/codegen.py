@@ -20,19 +20,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .compiler import (
-    ERROR,
-    FAIL,
-    MISSING,
-    NOT_APPLICABLE,
-    PASS,
-    UNKNOWN,
-    AllNode,
-    AnyNode,
-    LeafNode,
-    Node,
-    NotNode,
-)
+from .compiler import AllNode, AnyNode, LeafNode, Node, NotNode
+from .model import ERROR, FAIL, MISSING, NOT_APPLICABLE, PASS, UNKNOWN
 
 Facts = dict[str, Any]
 

@@ -305,11 +305,26 @@ class Summary:
     exit_code: int
     waivers: tuple[dict[str, Any], ...] = ()
     fixed: tuple[dict[str, Any], ...] = ()
+    #: Hosts per state (engine.verdict.CHECK_STATES): READY, READY WITH WARNINGS, NOT READY, CANNOT TELL.
+    states: dict[str, int] = field(default_factory=dict)
 
     @property
     def verdict(self) -> str:
-        """'compliant', 'not compliant' or 'invalid input'."""
-        return {0: "compliant", 1: "not compliant", 2: "invalid input"}[self.exit_code]
+        """The fleet's state: READY, READY WITH WARNINGS, NOT READY, CANNOT TELL, or INVALID INPUT (exit code 2).
+
+        It follows the exit code: 0 is READY (or READY WITH WARNINGS when a host has
+        findings that do not gate), 1 is NOT READY (CANNOT TELL when only missing
+        facts fail the gate), 2 is INVALID INPUT.
+        """
+        if self.exit_code == 2:
+            return "INVALID INPUT"
+        if self.exit_code == 1:
+            if not self.states.get("NOT READY") and self.states.get("CANNOT TELL"):
+                return "CANNOT TELL"
+            return "NOT READY"
+        if self.states.get("READY WITH WARNINGS") or self.states.get("CANNOT TELL"):
+            return "READY WITH WARNINGS"
+        return "READY"
 
     @property
     def input_errors(self) -> int:

@@ -160,6 +160,10 @@ def bundled_policy_files() -> list[tuple[str, str]]:
     return out
 
 
+#: The folder of a policy directory that holds its test cases (engine.policytest), never packs.
+CASES_DIRNAME = "tests"
+
+
 def policy_dir_files(directory: str) -> tuple[list[tuple[str, str]], list[Diagnostic]]:
     """Pack files under a --policy-dir: *.yaml / *.yml (any case), no symlink leaving the directory.
 
@@ -185,6 +189,12 @@ def policy_dir_files(directory: str) -> tuple[list[tuple[str, str]], list[Diagno
         dns.sort()
         for d in list(dns):
             full = os.path.join(dp, d)
+            if dp == directory and d == CASES_DIRNAME:
+                # A policy repository keeps its test cases here (sitegate policies test):
+                # they are hosts and expectations, not packs.
+                diags.append(Diagnostic(full, "policy test cases (run them with: sitegate policies test): not loaded as packs", level=Level.WARNING, code=Code.SKIPPED))
+                dns.remove(d)
+                continue
             if os.path.islink(full):
                 if outside(full):
                     diags.append(Diagnostic(full, f"symbolic link to a directory out of the policy directory ({os.path.realpath(full)}): its packs are not loaded; copy them into {directory}", code=Code.SKIPPED))

@@ -82,7 +82,7 @@ def _work(chunk: list[Any]) -> list[Evaluated]:
 
 def _rendered(e: Evaluated, renderers: tuple[Any, ...]) -> Rendered:
     r = e.result
-    return Rendered(Tally.of(e), tuple(x.fragment(r) for x in renderers) if r is not None else ())
+    return Rendered(Tally.of(e, _WORKER.s.threshold if _WORKER is not None else 2), tuple(x.fragment(r) for x in renderers) if r is not None else ())
 
 
 def _work_rendered(chunk: list[Any]) -> list[Rendered | RenderedBlock]:
@@ -96,7 +96,7 @@ def _render_block(block: RawBlock) -> RenderedBlock:
     """Evaluate and render every record of a block; only text and totals go back."""
     assert _WORKER is not None
     ev = _WORKER.evaluate
-    totals = Totals()
+    totals = Totals(threshold=_WORKER.s.threshold)
     add = totals.add
     per_output: list[list[str]] = [[] for _ in _RENDERERS]
     makers = [(r.fragment, out.append) for r, out in zip(_RENDERERS, per_output)]

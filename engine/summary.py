@@ -14,6 +14,7 @@ from ..base.diagnostics import Code, Diagnostic, Level
 from .header import iso_utc
 from .model import HostResult, Outcome, Summary, decide_exit_code
 from .options import Options
+from .verdict import CHECK_STATES, host_state
 
 if TYPE_CHECKING:
     from .evaluate import Evaluated
@@ -40,6 +41,7 @@ class Counted(NamedTuple):
     name: str
     source: str
     line: int
+    state: str = ""  # engine.verdict: the host's state, decided where it was evaluated
 
 
 class Tally(NamedTuple):
@@ -51,13 +53,14 @@ class Tally(NamedTuple):
     read: bool
 
     @classmethod
-    def of(cls, ev: "Evaluated") -> "Tally":
-        """The tally of an evaluated item."""
+    def of(cls, ev: "Evaluated", threshold: int = 2) -> "Tally":
+        """The tally of an evaluated item (``threshold``: --fail-on's, for the host's state)."""
         r = ev.result
         if r is None:
             return cls(None, ev.notes, ev.read)
         findings = tuple(CountedFinding(f.rule_id, f.outcome, f.severity, f.gating) for f in r.findings)
-        return cls(Counted(r.rejected, r.counts, findings, r.name, r.source, r.line), ev.notes, ev.read)
+        state = "" if r.rejected else host_state(r.findings, threshold)
+        return cls(Counted(r.rejected, r.counts, findings, r.name, r.source, r.line, state), ev.notes, ev.read)
 
 
 class Totals:
@@ -72,7 +75,9 @@ class Totals:
     waivers: Any = None
     baseline: Any = None
 
-    def __init__(self, diagnostics: Iterable[Diagnostic] = ()):
+    def __init__(self, diagnostics: Iterable[Diagnostic] = (), threshold: int = 2):
+        self.threshold = threshold  # --fail-on's: a host's state depends on it
+        self.states: Counter[str] = Counter()
         self.diagnostics: list[Diagnostic] = list(diagnostics)
         self.diag_total = len(self.diagnostics)
         self.outcome_totals = [0, 0, 0, 0, 0]
@@ -127,6 +132,7 @@ class Totals:
         self.hosts_compliant += other.hosts_compliant
         self.gating_total += other.gating_total
         self.waived_total += other.waived_total
+        self.states.update(other.states)
 
     def note(self, ds: Iterable[Diagnostic]) -> None:
         """Count diagnostics; keep the first MAX_KEPT_DIAGNOSTICS."""
@@ -164,6 +170,7 @@ class Totals:
                 self.gating_total += 1
                 gating_any = True
         self._totals(result.counts, gating_any)
+        self.states[result.state if type(result) is Counted else host_state(result.findings, self.threshold)] += 1  # type: ignore[arg-type]
         return result  # type: ignore[return-value]
 
     def _annotate(self, result: HostResult, duplicate: bool = False) -> HostResult:
@@ -198,9 +205,8 @@ class SummaryBuilder(Totals):
     process that writes the report. ``add`` returns the result as reported."""
 
     def __init__(self, options: Options):
-        super().__init__(options.preload_diagnostics)
+        super().__init__(options.preload_diagnostics, options.fail_on.threshold())
         self.options = options
-        self.threshold = options.fail_on.threshold()
         self.waivers = options.waivers
         self.baseline = options.baseline
         self.seen_fingerprints: set[str] = set()
@@ -285,6 +291,7 @@ class SummaryBuilder(Totals):
             exit_code=exit_code,
             waivers=waiver_report,
             fixed=fixed,
+            states={state: self.states.get(state, 0) for state in CHECK_STATES},
         )
 
 

@@ -70,7 +70,7 @@ def test_html_is_self_contained_and_escaped(tmp_path: Path) -> None:
     assert "\x07" not in text and "\x1b" not in text and "\\x07" in text
     assert "&lt;b&gt;Lyon&lt;/b&gt;" in text
     body = "".join(p.text)
-    assert "NOT COMPLIANT" in body and "Capacity by site" in body and "Readiness by target version" in body
+    assert "NOT READY (exit code 1)" in body and "Capacity by site" in body and "Readiness by target version" in body
     assert "Remediation:" in body and "<svg" in text
 
 

@@ -108,11 +108,20 @@ def test_outcome_elements(policies) -> None:
     nyc = {tc.get("name").split(" ", 1)[0]: tc for tc in suites["TS-NYC-03"].findall("testcase")}
     err = nyc["ITMS-NET-48"].find("error")
     assert err.get("type") == "Unknown" and "dotnet.release" in err.get("message")
+    # An unknown's remedy is the missing fact and how to collect it, never the failure's fix.
+    assert "to decide it: collect dotnet.release" in err.text and "CSV column dotnet_release" in err.text and "remediation:" not in err.text
+    # A warning below --fail-on passes, carried in the suite's system-out and properties.
+    lyon_suite = suites["WKS-LYON-07"]
+    lyon = {tc.get("name").split(" ", 1)[0]: tc for tc in lyon_suite.findall("testcase")}
+    assert len(lyon["ITMS-CAP-DESKTOP-SITE"]) == 0
+    lyon_props = {p.get("name"): p.get("value") for p in lyon_suite.find("properties")}
+    assert lyon_props["finding.ITMS-CAP-DESKTOP-SITE"] == "fail (warning, does not gate)" and lyon_props["host.state"] == "READY WITH WARNINGS"
+    assert "FAIL ITMS-CAP-DESKTOP-SITE (warning, does not gate)" in lyon_suite.find("system-out").text
     lon = {tc.get("name").split(" ", 1)[0]: tc for tc in suites["TS-LON-01"].findall("testcase")}
     assert lon["ITMS-IIS-PACKAGE-FEATURES"].find("skipped").get("message").startswith("not applicable: applies to package")
     gate = suites["sitegate"]
     props = {p.get("name"): p.get("value") for p in gate.find("properties")}
-    assert props["exit_code"] == "1" and props["verdict"] == "not compliant"
+    assert props["exit_code"] == "1" and props["verdict"] == "NOT READY"
     assert [tc.get("name") for tc in gate.findall("testcase")] == ["inventory loaded"]
 
 

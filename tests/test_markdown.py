@@ -37,7 +37,7 @@ def test_golden_markdown(case: str, policies, golden) -> None:
 
 def test_verdict_counts_and_hosts(policies) -> None:
     text = render_one(Format.MARKDOWN, policies)
-    assert text.startswith("## sitegate: NOT COMPLIANT (exit code 1)\n")
+    assert text.startswith("## sitegate: NOT READY (exit code 1)\n")
     assert "| fail | " in text and "| unknown | " in text and "### Findings by rule" in text
     assert "- **PS-PAR-02**" in text and "`ITMS-IIS-PACKAGE-FEATURES`" in text
     assert "- **TS-LON-01**" not in text  # compliant hosts are not listed

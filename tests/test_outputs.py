@@ -15,6 +15,7 @@ from sitegate.engine.waivers import load_waivers
 from .conftest import EXAMPLES
 from .formats_support import AUDIT_DATE, DATA, assert_valid_junit, assert_valid_sarif, fleet_items, options, render_many
 from sitegate.engine.render import RenderOptions
+from sitegate.engine.model import FailOn
 
 
 def test_new_formats_are_registered() -> None:
@@ -28,10 +29,10 @@ def test_sarif_junit_table_in_one_run(cli, tmp_path: Path) -> None:
                           "--output", f"sarif={sarif}", "--output", f"junit={junit}", "--output", "table=-",
                           "--output", f"markdown={md}", "--output", f"json={js}")
     assert code == 1
-    assert "verdict: NOT COMPLIANT (exit code 1)" in stdout
+    assert "verdict: NOT READY (exit code 1)" in stdout
     assert_valid_sarif(sarif.read_text())
     assert_valid_junit(junit.read_text())
-    assert md.read_text().startswith("## sitegate: NOT COMPLIANT (exit code 1)")
+    assert md.read_text().startswith("## sitegate: NOT READY (exit code 1)")
     assert json.loads(js.read_text())["summary"]["exit_code"] == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([sarif.name, junit.name, md.name, js.name])  # no temp files left
 
@@ -52,6 +53,12 @@ def _counts(texts: dict[str, str]) -> dict[str, dict[str, int]]:
         "unknown+error_unwaived": sum(1 for f in findings if f["outcome"] != "fail" and f["waived"] is None),
         "waived": s["waived_findings"],
         "gating": s["gating_findings"],
+        # JUnit follows the gate: a failure or error only for gating findings,
+        # a non-gating finding is a passing case.
+        "fail_gating": sum(1 for f in findings if f["outcome"] == "fail" and f["gating"]),
+        "unknown+error_gating": sum(1 for f in findings if f["outcome"] != "fail" and f["gating"]),
+        "pass+not_gating": s["outcomes"]["pass"] + sum(1 for f in findings if not f["gating"] and f["waived"] is None and f["baseline"] != "unchanged"),
+        "states": s["states"],
     }
     run = json.loads(texts["sarif"])["runs"][0]
     res = run["results"]
@@ -70,6 +77,7 @@ def _counts(texts: dict[str, str]) -> dict[str, dict[str, int]]:
         "unknown+error_unwaived": sum(1 for r in res if outcome(r) in ("unknown", "error") and not r.get("suppressions")),
         "waived": sum(1 for r in res if r.get("suppressions")),
         "gating": sum(1 for r in res if r["properties"].get("gating")),
+        "states": run["properties"]["sitegate"]["summary"]["states"],
     }
     root = ET.fromstring(texts["junit"].encode())
     hosts = [x for x in root.findall("testsuite") if x.get("name") != "sitegate"]
@@ -82,12 +90,13 @@ def _counts(texts: dict[str, str]) -> dict[str, dict[str, int]]:
     from_junit = {
         "exit_code": int(gate["exit_code"]),
         "hosts": len(hosts),
-        "pass": sum(1 for tc in cases if len(tc) == 0),
+        "pass+not_gating": sum(1 for tc in cases if len(tc) == 0),
         "not_applicable": n("skipped", "not applicable"),
-        "fail_unwaived": n("failure"),
-        "unknown+error_unwaived": n("error"),
+        "fail_gating": n("failure"),
+        "unknown+error_gating": n("error"),
         "waived": n("skipped", "waived"),
         "gating": int(gate["findings.gating"]),
+        "states": {state: int(gate[f"hosts.{state.lower().replace(' ', '_')}"]) for state in ("READY", "READY WITH WARNINGS", "NOT READY", "CANNOT TELL")},
     }
     md = texts["markdown"]
     table = {k: int(v) for k, v in re.findall(r"^\| (pass|fail|unknown|error|not applicable) \| (\d+) \|$", md, re.M)}
@@ -101,14 +110,16 @@ def _counts(texts: dict[str, str]) -> dict[str, dict[str, int]]:
         "unknown+error": table["unknown"] + table["error"],
         "waived": int(m.group(2)),
         "gating": int(m.group(1)),
+        "states": {state: int(n) for n, state in re.findall(r"(\d+) (READY WITH WARNINGS|READY|NOT READY|CANNOT TELL)(?=[,.])", md)},
     }
     return {"json": from_json, "sarif": from_sarif, "junit": from_junit, "markdown": from_md}
 
 
 @pytest.mark.parametrize("with_waivers", [False, True])
-def test_every_format_tells_the_same_counts(policies, with_waivers: bool) -> None:
+@pytest.mark.parametrize("fail_on", ["error", "never"])
+def test_every_format_tells_the_same_counts(policies, with_waivers: bool, fail_on: str) -> None:
     ws = load_waivers(str(DATA / "fleet-waivers.yaml"), today=AUDIT_DATE) if with_waivers else None
-    texts = render_many(fleet_items(), policies, options(waivers=ws), {
+    texts = render_many(fleet_items(), policies, options(waivers=ws, fail_on=FailOn(fail_on)), {
         "json": (Format.JSON, RenderOptions()),
         "sarif": (Format.SARIF, RenderOptions(sarif_profile="full")),
         "junit": (Format.JUNIT, RenderOptions()),
@@ -122,6 +133,12 @@ def test_every_format_tells_the_same_counts(policies, with_waivers: bool) -> Non
         assert counts[fmt] == {k: ref[k] for k in counts[fmt]}, fmt
     if with_waivers:
         assert counts["json"]["waived"] >= 1
+    assert sum(ref["states"].values()) == ref["hosts"] and len(ref["states"]) == 4
+    if fail_on == "never" and not with_waivers:
+        # The gate passes: JUnit has no failure or error, and every state is READY or READY WITH WARNINGS.
+        assert ref["exit_code"] == 0 and ref["fail_gating"] == ref["unknown+error_gating"] == 0
+        assert "<failure" not in texts["junit"] and "<error" not in texts["junit"]
+        assert ref["states"]["NOT READY"] == ref["states"]["CANNOT TELL"] == 0
 
 
 def test_github_profile_result_count_matches_unwaived_findings(policies) -> None:

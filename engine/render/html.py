@@ -18,7 +18,9 @@ from collections import Counter
 from typing import Any
 
 from ..capacity import CapacityAccumulator, CapacityReport, GroupView
-from ..model import MISSING, HostResult, ReportHeader, RuleInfo, Summary
+from ..model import MISSING, FailOn, HostResult, ReportHeader, RuleInfo, Summary
+from ..unknowns import collect_hint
+from ..verdict import CHECK_STATES, NO_TARGET_NOTE, host_state
 from . import Needs, RenderOptions
 
 MAX_DETAIL_HOSTS = 5000
@@ -127,6 +129,7 @@ class HtmlRenderer:
     def start(self, header: ReportHeader) -> str:
         self.header = header
         self.rules: dict[str, RuleInfo] = {r.id: r for r in header.rules}
+        self.threshold = FailOn(header.fail_on).threshold()
         return ""
 
     def host(self, r: HostResult) -> str:
@@ -150,7 +153,7 @@ class HtmlRenderer:
             rc = self.role_counts.setdefault(role, [0, 0])
             rc[0] += 1
             rc[1] += bool(gating)
-        status = "rejected" if r.rejected else ("not compliant" if gating else "compliant")
+        status = "rejected" if r.rejected else host_state(r.findings, self.threshold)
         keep_row = len(self.rows) < MAX_TABLE_ROWS
         if keep_row:
             fails = r.counts[1]
@@ -193,7 +196,10 @@ class HtmlRenderer:
                     f'{"; " + esc(e.detail) if e.detail else ""}</div>'
                 )
             out.append(f'<div class="mut">at {esc(f.location.source)}:{f.location.line}:{f.location.column}</div>')
-            if info is not None and info.remediation:
+            if f.outcome.value == "unknown":
+                # An unknown's fix is the missing fact, never the failure's remediation.
+                out.append(f"<div><b>To decide it:</b> {esc(collect_hint(f))}</div>")
+            elif info is not None and info.remediation:
                 out.append(f"<div><b>Remediation:</b> {esc(info.remediation)}</div>")
         out.append("</details>")
         return "".join(out)
@@ -211,9 +217,11 @@ class HtmlRenderer:
             f'<div class="mut">sitegate {esc(h.tool_version)} &middot; started {esc(h.started_at)} &middot; finished {esc(s.finished_at)}'
             f" &middot; packs {esc(', '.join(f'{p.id}@{p.version}' for p in h.packs))} &middot; fail on {esc(h.fail_on)}"
             f"{' (unknown allowed)' if h.allow_unknown else ''}</div>",
-            f'<div class="verdict v{s.exit_code}">{esc(s.verdict.upper())} (exit code {s.exit_code})</div>',
+            f'<div class="verdict v{s.exit_code}">{esc(s.verdict)} (exit code {s.exit_code})</div>',
             self._cards(s),
         ]
+        if h.target is None:
+            parts.append(f'<div class="notice">{esc(NO_TARGET_NOTE)}</div>')
         for n in s.notices:
             parts.append(f'<div class="notice">{esc(n)}</div>')
         if self.rows_dropped or self.details_dropped:
@@ -244,8 +252,8 @@ class HtmlRenderer:
 
     def _cards(self, s: Summary) -> str:
         cards = [
-            ("hosts read", s.hosts_read), ("evaluated", s.hosts_evaluated), ("compliant", s.hosts_compliant),
-            ("not compliant", s.hosts_evaluated - s.hosts_compliant), ("rejected", s.hosts_rejected),
+            ("hosts read", s.hosts_read), ("evaluated", s.hosts_evaluated),
+            *((state, s.states.get(state, 0)) for state in CHECK_STATES), ("rejected", s.hosts_rejected),
             ("gating findings", s.gating_findings), ("waived", s.waived_findings), ("input errors", s.input_errors),
         ]
         return '<div class="cards">' + "".join(f'<div class="card"><b>{v:,}</b>{esc(k)}</div>' for k, v in cards) + "</div>"
@@ -279,7 +287,7 @@ class HtmlRenderer:
         role_chart = bar_chart([(role, [(bad, RED), (n - bad, GREEN)]) for role, (n, bad) in roles], width=420, label_w=120, title="hosts by role")
         return (
             '<h2>Failures by rule and by role</h2><div class="grid"><div>' + chart
-            + '<div class="mut">red: fail &middot; grey: unknown &middot; amber: error</div></div><div><h3>Hosts by role (red: not compliant)</h3>'
+            + '<div class="mut">red: fail &middot; grey: unknown &middot; amber: error</div></div><div><h3>Hosts by role (red: not ready)</h3>'
             + role_chart + "</div></div>"
             '<table class="sortable"><thead><tr><th class="s">rule</th><th class="s">title</th><th class="s">severity</th><th class="s n">fail</th>'
             '<th class="s n">unknown</th><th class="s n">error</th><th class="s n">gating</th></tr></thead><tbody>' + "".join(trs) + "</tbody></table>"

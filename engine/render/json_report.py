@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 
 from ..model import MISSING, OUTCOME_NAMES, Finding, HostResult, ReportHeader, Summary, fingerprint
+from ..verdict import NO_TARGET_NOTE
 from . import Needs, RenderOptions
 
 REPORT_SCHEMA = "sitegate/report/v1"
@@ -30,6 +31,13 @@ def _dumps(o: Any, indent: bool = False) -> str:
 
 def header_dict(h: ReportHeader) -> dict[str, Any]:
     """The run and rules part of the report."""
+    d = _header_dict(h)
+    if h.target is None:
+        d["run"]["note"] = NO_TARGET_NOTE
+    return d
+
+
+def _header_dict(h: ReportHeader) -> dict[str, Any]:
     return {
         "tool": {"name": "sitegate", "version": h.tool_version},
         "run": {
@@ -112,6 +120,7 @@ def summary_dict(s: Summary) -> dict[str, Any]:
         "hosts_evaluated": s.hosts_evaluated,
         "hosts_rejected": s.hosts_rejected,
         "hosts_compliant": s.hosts_compliant,
+        "states": dict(s.states),
         "outcomes": s.outcomes,
         "failing_by_severity": s.failing_by_severity,
         "findings_by_rule": s.findings_by_rule,

@@ -13,11 +13,15 @@ DevOps cites, and inside what Jenkins, GitLab and Azure actually read.
 - One ``<testcase>`` per evaluated rule: ``name`` = ``"<RULE-ID> <title>"``,
   ``classname`` = ``"<host with . replaced by _>.<rule family>"`` (Jenkins
   splits at the last dot: package = host, class = family).
-- Outcomes: pass = empty case; fail = ``<failure type=severity
+- Outcomes follow the gate, so Jenkins, GitLab and Azure agree with the exit
+  code: pass = empty case; a gating fail = ``<failure type=severity
   message="observed (expected ...)">`` with file:line, observed, expected and
-  remediation; not applicable, waived and baseline-unchanged findings =
-  ``<skipped>`` with the reason; unknown = ``<error type="Unknown">``,
-  evaluation error = ``<error type="EvaluationError">`` (fail closed). A
+  remediation; a gating unknown = ``<error type="Unknown">`` with the missing
+  fact and how to collect it, a gating evaluation error = ``<error
+  type="EvaluationError">`` (fail closed); a finding that does not gate is a
+  passing case, carried in its suite's ``<system-out>`` and a
+  ``finding.<RULE-ID>`` property (the Ant XSD allows no system-out in a case); not applicable, waived and
+  baseline-unchanged findings = ``<skipped>`` with the reason. A
   rejected record is a suite with one ``"facts valid"`` case in error.
 - A last suite ``sitegate`` always exists, so no consumer ever sees an empty
   report: its properties hold the exit code, verdict and totals; its case
@@ -31,7 +35,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ..model import ERROR, FAIL, NOT_APPLICABLE, OUTCOME_NAMES, UNKNOWN, Finding, HostResult, ReportHeader, RuleInfo, Summary, show
+from ..model import ERROR, FAIL, NOT_APPLICABLE, OUTCOME_NAMES, UNKNOWN, FailOn, Finding, HostResult, ReportHeader, RuleInfo, Summary, show
+from ..unknowns import collect_hint
+from ..verdict import NO_TARGET_NOTE, host_state
 from . import Needs, RenderOptions
 from .text import xml_safe
 
@@ -118,11 +124,13 @@ class JunitRenderer:
         self.suite_id = 0
         self.names: dict[str, int] = {}
         self.timestamp = "1970-01-01T00:00:00"
+        self.threshold = 2
 
     def start(self, header: ReportHeader) -> str:
         self.header = header
         self.rules = {r.id: r for r in header.rules}
         self.timestamp = _timestamp(header.started_at)
+        self.threshold = FailOn(header.fail_on).threshold()
         return '<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>\n'
 
     # -- helpers --------------------------------------------------------------
@@ -170,8 +178,13 @@ class JunitRenderer:
             f"expected: {expected}",
             f.message,
         ]
+        if f.outcome.value == "unknown":
+            # An unknown's fix is the missing fact, never the failure's remediation.
+            body_lines.append(f"to decide it: {collect_hint(f)}")
+        elif rule is not None:
+            body_lines.append(f"remediation: {rule.remediation}")
         if rule is not None:
-            body_lines += [f"remediation: {rule.remediation}", f"source: {rule.source} (confidence {rule.confidence})"]
+            body_lines.append(f"source: {rule.source} (confidence {rule.confidence})")
         body = "\n".join(body_lines)
         if f.waived is not None:
             w = f.waived
@@ -180,6 +193,11 @@ class JunitRenderer:
         elif f.baseline == "unchanged" and not f.gating:
             case.kind = "skipped"
             case.element = _outcome_element("skipped", f"baseline: known finding, unchanged since the baseline: {observed} (expected {expected})")
+        elif not f.gating:
+            # A finding that does not gate passes, as the exit code says; the finding
+            # rides along in the suite's system-out and properties (the Ant XSD of the
+            # strict profile allows no system-out inside a test case).
+            case.kind = "pass"
         elif f.outcome.value == "fail":
             case.kind = "failure"
             case.element = _outcome_element("failure", f"{observed} (expected {expected})", body, f.severity)
@@ -236,9 +254,15 @@ class JunitRenderer:
             ("target", result.target or ""),
             ("policy.packs", ", ".join(result.packs)),
             ("facts.source", f"{result.source}:{result.line}" if result.line else result.source),
+            ("host.state", host_state(result.findings, self.threshold)),
         ]
+        props += [(f"finding.{f.rule_id}", f"{f.outcome.value} ({f.severity}, does not gate)")
+                  for f in result.findings if not f.gating and f.waived is None and f.baseline != "unchanged"]
         counts = dict(zip(OUTCOME_NAMES, result.counts))
         out = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items()) + f"; {result.gating} gating"
+        for f in result.findings:
+            if not f.gating and f.waived is None and f.baseline != "unchanged":
+                out += f"\n{f.outcome.value.upper()} {f.rule_id} ({f.severity}, does not gate): {f.message}"
         return self._suite(name, result.name, result.site or "sitegate", props, cases, out=out)
 
     def finish(self, summary: Summary) -> str:
@@ -257,8 +281,8 @@ class JunitRenderer:
             ("hosts.read", summary.hosts_read),
             ("hosts.evaluated", summary.hosts_evaluated),
             ("hosts.rejected", summary.hosts_rejected),
-            ("hosts.compliant", summary.hosts_compliant),
         ]
+        props += [(f"hosts.{state.lower().replace(' ', '_')}", n) for state, n in summary.states.items()]
         props += [(f"outcomes.{k}", v) for k, v in summary.outcomes.items()]
         props += [
             ("findings.gating", summary.gating_findings),
@@ -269,6 +293,8 @@ class JunitRenderer:
         ]
         for kind, path in h.extra_inputs:
             props.append((f"input.{kind}", path))
+        if h.target is None:
+            props.append(("note", NO_TARGET_NOTE))
         cases: list[_Case] = []
         problems = [d.format() for d in summary.diagnostics if d.level.value == "error"]
         if summary.input_errors or summary.hosts_evaluated == 0 or summary.hosts_rejected:
@@ -290,6 +316,8 @@ class JunitRenderer:
                     "failure", f"waiver {wid} expired on {w.get('expires')}: renew or remove it",
                     f"{w.get('source')}:{w.get('line')}\nrule {w.get('rule')}, hosts {w.get('hosts')}, owner {w.get('owner')}", "ExpiredWaiver")))
         out_lines = [f"verdict: {summary.verdict} (exit code {summary.exit_code})"]
+        if h.target is None:
+            out_lines.append(f"note: {NO_TARGET_NOTE}")
         out_lines += [d.format() for d in summary.diagnostics[:50]]
         for fx in summary.fixed[:50]:
             out_lines.append(f"fixed since the baseline: {fx.get('host')} {fx.get('rule_id')} ({fx.get('setting')})")

@@ -14,9 +14,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ..verdict import NO_TARGET_NOTE
 from ..model import Finding, HostResult, ReportHeader, RuleInfo, Summary
 from . import Needs, RenderOptions
-from .table import packs_used_text, selected_packs_text
+from .table import packs_used_text, selected_packs_text, states_text
 from .text import safe_text
 
 MAX_HOSTS = 15
@@ -127,7 +128,7 @@ class MarkdownRenderer:
                 notes.append(f"confidence {f.confidence}")
             extra = f" _({', '.join(notes)})_" if notes else ""
             where = f"{f.location.source}:{f.location.line}" if f.location.line else f.location.source
-            lines.append(f"  - **{tag}** {code(f.rule_id)} ({f.severity}){extra}: {md(f.message, 280)} \u2014 {code(where)}")
+            lines.append(f"  - **{tag}** {code(f.rule_id)} ({f.severity}{', gates' if f.gating else ''}){extra}: {md(f.message, 280)} \u2014 {code(where)}")
         if len(shown) > MAX_FINDINGS_PER_HOST:
             lines.append(f"  - ... and {len(shown) - MAX_FINDINGS_PER_HOST} more finding(s) on this host")
         kept.append("\n".join(lines))
@@ -136,7 +137,7 @@ class MarkdownRenderer:
     def finish(self, summary: Summary) -> str:
         h = self.header
         assert h is not None, "start() was not called"
-        verdict = {0: "COMPLIANT", 1: "NOT COMPLIANT", 2: "INVALID INPUT"}[summary.exit_code]
+        verdict = summary.verdict
         # Without a target each host was checked against the packs of its own version.
         packs = (packs_used_text(self.packs_used) or "none") if h.target is None else selected_packs_text(h)
         out = [
@@ -144,7 +145,8 @@ class MarkdownRenderer:
             "",
             f"Target ITMS {md(h.target or 'current version of each host')}; packs {md(packs)}; "
             f"fails on {h.fail_on}{' (unknown allowed)' if h.allow_unknown else ''}. "
-            f"{summary.hosts_evaluated} host(s) evaluated, {summary.hosts_rejected} rejected, {summary.hosts_compliant} compliant.",
+            f"{summary.hosts_evaluated} host(s) evaluated, {summary.hosts_rejected} rejected; {states_text(summary)}.",
+            *(["", f"> **Note:** {md(NO_TARGET_NOTE, 400)}"] if h.target is None else []),
             "",
             "| outcome | count |",
             "| --- | ---: |",

@@ -58,6 +58,7 @@ from ..model import (
     fingerprint,
     show,
 )
+from ..verdict import NO_TARGET_NOTE
 from . import Needs, RenderOptions
 from .json_report import summary_dict
 from .text import safe_text
@@ -294,6 +295,8 @@ class SarifRenderer:
                 )},
                 "descriptor": {"id": "results-truncated"},
             })
+        if self.header.target is None:
+            notes.append({"level": "note", "message": {"text": NO_TARGET_NOTE}, "descriptor": {"id": "no-target"}})
         invocation = {
             "executionSuccessful": summary.exit_code != 2,
             "startTimeUtc": self.header.started_at,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..model import HostResult, ReportHeader, Summary, show
+from ..verdict import NO_TARGET_NOTE
 from . import Needs, RenderOptions
 from .text import safe_text
 
@@ -34,7 +35,8 @@ class TableRenderer:
     def start(self, header: ReportHeader) -> str:
         self.target = header.target
         if header.target is None:
-            return self._c("bold", f"sitegate {header.tool_version}: target ITMS each host's current version; packs chosen per host") + "\n"
+            return (self._c("bold", f"sitegate {header.tool_version}: target ITMS each host's current version; packs chosen per host") + "\n"
+                    + f"note: {NO_TARGET_NOTE}\n")
         return self._c("bold", f"sitegate {header.tool_version}: target ITMS {header.target}; packs {selected_packs_text(header)}") + "\n"
 
     def host(self, result: HostResult) -> str:
@@ -52,7 +54,8 @@ class TableRenderer:
         lines = []
         for f in result.findings:
             status = f.outcome.value.upper() if not f.waived else "WAIVED"
-            sev = f.severity if f.outcome.value == "fail" else f.outcome.value
+            # Every row says its severity and whether it gates, unknowns included.
+            sev = f.severity + (", gates" if f.gating else "")
             color = {"fail": f.severity, "unknown": "warning", "error": "error"}.get(f.outcome.value, "note")
             tag = self._c(color if not f.waived else "dim", f"{status:<8}")
             conf = "" if f.confidence == "high" else f" [confidence {f.confidence}]"
@@ -85,13 +88,13 @@ class TableRenderer:
         o = summary.outcomes
         verdict_color = {0: "ok", 1: "error", 2: "error"}[summary.exit_code]
         line = (
-            f"{summary.hosts_evaluated} host(s) evaluated, {summary.hosts_rejected} rejected, "
-            f"{summary.hosts_compliant} compliant; outcomes: {o['pass']} pass, {o['fail']} fail, "
+            f"{summary.hosts_evaluated} host(s) evaluated, {summary.hosts_rejected} rejected; "
+            f"{states_text(summary)}; outcomes: {o['pass']} pass, {o['fail']} fail, "
             f"{o['unknown']} unknown, {o['error']} error, {o['not_applicable']} not applicable; "
             f"{summary.gating_findings} gating, {summary.waived_findings} waived"
         )
         out.append(line)
-        out.append(self._c(verdict_color, f"verdict: {summary.verdict.upper()} (exit code {summary.exit_code})"))
+        out.append(self._c(verdict_color, f"verdict: {summary.verdict} (exit code {summary.exit_code})"))
         return "\n".join(out) + "\n"
 
 
@@ -109,3 +112,10 @@ def packs_used_text(used: dict[tuple[str, ...], int]) -> str:
     """'itms-8.6@1.0.0 (3 hosts), ...': the packs hosts were checked against, most hosts first."""
     parts = sorted(used.items(), key=lambda kv: (-kv[1], kv[0]))
     return ", ".join(f"{' + '.join(labels) or 'none'} ({n} host{'s' if n != 1 else ''})" for labels, n in parts)
+
+
+def states_text(summary: Summary) -> str:
+    """'1 READY, 1 READY WITH WARNINGS, 1 NOT READY, 1 CANNOT TELL': hosts per state, every state named."""
+    from ..verdict import CHECK_STATES
+
+    return ", ".join(f"{summary.states.get(s, 0)} {s}" for s in CHECK_STATES)

@@ -1,0 +1,251 @@
+"""The upgrade commands: ``sitegate plan``, ``sitegate remediate`` and ``sitegate policies test``.
+
+Thin: each parses its options, calls the engine and writes what it returns.
+Registered on the main app by :func:`register`.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, Iterable, List, Optional
+
+import typer
+
+from ..base.diagnostics import Diagnostic
+
+
+def _echo_diagnostics(diags: list[Diagnostic]) -> None:
+    from ..engine.render.text import safe_text
+
+    for d in diags:
+        typer.echo(safe_text(d.format()), err=True)
+
+
+def policies_test(
+    directories: List[str] = typer.Argument(..., help="Policy directories with your packs; each one's tests/ folder holds its case files."),
+    cases: List[str] = typer.Option([], "--cases", help="Case folder(s) in the layout <pack id>/<pack version>/<case>.yaml (default: DIR/tests)."),
+    fmt: str = typer.Option("text", "--format", "-f", help="text or junit."),
+    output: str = typer.Option("-", "--output", "-o", help="File to write the results to ('-' is stdout)."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="List passing tests too."),
+) -> None:
+    """Run your packs' tests: every rule's examples and every case file (exit 1 on a failing case, 2 on a malformed file)."""
+    from ..engine.policytest import render_junit, render_text, run_policy_tests
+
+    if fmt not in ("text", "junit"):
+        typer.echo(f"sitegate: --format must be text or junit, not {fmt!r}", err=True)
+        raise typer.Exit(2)
+    for c in cases:
+        if not os.path.isdir(c):
+            typer.echo(f"sitegate: --cases {c}: not a directory", err=True)
+            raise typer.Exit(2)
+    run = run_policy_tests(list(directories), list(cases) or None)
+    _echo_diagnostics(run.warnings)
+    text = render_junit(run) if fmt == "junit" else render_text(run, verbose=verbose)
+    if output == "-":
+        typer.echo(text, nl=False)
+    else:
+        from .output import OutputError, write_atomic
+
+        try:
+            write_atomic(output, text.encode("utf-8"))
+        except OutputError as exc:
+            typer.echo(f"sitegate: {exc}", err=True)
+            raise typer.Exit(2) from None
+        if fmt == "junit":
+            typer.echo(render_text(run).splitlines()[-1], err=True)
+    if fmt == "junit" and run.malformed:
+        _echo_diagnostics(run.malformed)
+    raise typer.Exit(run.exit_code)
+
+
+PLAN_FORMATS = ("table", "json", "markdown", "html")
+
+
+class _Setup:
+    """What plan and remediate load before any host is read: policies, overlays, waivers, options.
+
+    The same loaders and checks as ``check`` (engine.run), so the three commands
+    refuse the same inputs with the same messages.
+    """
+
+    def __init__(self, versions: list[tuple[str, str | None]], policy_dir: list[str], data: list[str], waivers: str | None,
+                 input_format: str | None, mapping: str | None, fail_on: str, allow_unknown: bool, audit_date: str | None):
+        from ..base.diagnostics import Code, InputError
+        from ..engine.evaluate import Options
+        from ..engine.model import FailOn
+        from ..engine.plan import covered_versions
+        from ..engine.run import _load_waivers
+        from ..engine.run import load_for_run as _load_for_run
+        from ..engine.run import usage_errors as _usage_errors
+
+        self.errors: list[Diagnostic] = []
+        for option, version in versions:
+            for d in _usage_errors(version, None, None):
+                self.errors.append(Diagnostic(option, d.message, code=Code.USAGE))
+        self.errors += [d for d in _usage_errors(None, audit_date, input_format)]
+        if fail_on not in ("error", "warning", "note", "never"):
+            self.errors.append(Diagnostic("--fail-on", f"{fail_on!r}: use error, warning, note or never", code=Code.USAGE))
+        self.policies, self.warnings, policy_errors = _load_for_run(list(policy_dir), list(data))
+        self.errors += policy_errors
+        if not policy_errors:
+            covered = ", ".join(covered_versions(self.policies))
+            for option, version in versions:
+                if version is not None and not any(d.source == option for d in self.errors) and not self.policies.select(version):
+                    self.errors.append(Diagnostic(option, f"no policy pack applies to ITMS {version}; the packs cover ITMS {covered}", code=Code.USAGE))
+        waiver_set = None
+        if waivers and not any(d.source == "--audit-date" for d in self.errors):
+            try:
+                waiver_set = _load_waivers(waivers, audit_date)
+            except InputError as exc:
+                self.errors += exc.diagnostics
+        extra = [("data", f"{o.path}@sha256:{o.digest}") for o in getattr(self.policies, "overlays", [])]
+        if waiver_set is not None:
+            extra.append(("waivers", f"{waivers}@sha256:{waiver_set.digest}"))
+        self.input_format, self.mapping = input_format, mapping
+        self.options = Options(
+            fail_on=FailOn(fail_on) if fail_on in ("error", "warning", "note", "never") else FailOn.ERROR,
+            allow_unknown=allow_unknown, locate=True, audit_date=audit_date, waivers=waiver_set,
+            extra_inputs=tuple(extra), preload_diagnostics=tuple(self.warnings),
+        )
+
+    def items(self, facts: list[str]) -> Iterable[Any]:
+        """The facts, read afresh (plan reads them once per version)."""
+        from ..engine.run import read_inputs
+
+        return read_inputs(list(facts), self.input_format, self.mapping, True)
+
+    def fail(self) -> None:
+        """Print the setup errors and exit 2 (nothing was read or written)."""
+        _echo_diagnostics(self.errors)
+        typer.echo("sitegate: nothing was evaluated", err=True)
+        raise typer.Exit(2)
+
+
+def _plan_outputs(fmt: str, outputs: list[str]) -> list[tuple[str, str]]:
+    """(format, path) pairs from --format and --output [FORMAT=]FILE; a usage error exits 2."""
+    if fmt not in PLAN_FORMATS:
+        typer.echo(f"sitegate: plan formats are {', '.join(PLAN_FORMATS)}, not {fmt!r}", err=True)
+        raise typer.Exit(2)
+    if not outputs:
+        return [(fmt, "-")]
+    specs = []
+    for o in outputs:
+        name, sep, path = o.partition("=")
+        if sep and name.lower() in PLAN_FORMATS:
+            specs.append((name.lower(), path or "-"))
+        elif sep and name.isidentifier() and len(name) <= 20:
+            typer.echo(f"sitegate: --output {o}: unknown format {name!r} (plan formats: {', '.join(PLAN_FORMATS)})", err=True)
+            raise typer.Exit(2)
+        else:
+            specs.append((fmt, o))
+    return specs
+
+
+def plan_cmd(
+    facts: List[str] = typer.Argument(..., help="Facts files (JSON, JSON Lines) or directories, or importer inputs with --input-format."),
+    to: str = typer.Option(..., "--to", help="ITMS version to upgrade to (e.g. 8.7.3)."),
+    frm: Optional[str] = typer.Option(None, "--from", help="ITMS version the hosts run now (default: each host's platform.itms_version)."),
+    fmt: str = typer.Option("table", "--format", "-f", help="table, json, markdown or html."),
+    output: List[str] = typer.Option([], "--output", "-o", help="Output file, or FORMAT=FILE; repeatable ('-' is stdout)."),
+    policy_dir: List[str] = typer.Option([], "--policy-dir", help="Extra directory of policy packs; repeatable."),
+    data: List[str] = typer.Option([], "--data", help="Data overlay YAML; repeatable."),
+    waivers: Optional[str] = typer.Option(None, "--waivers", help="Waivers YAML."),
+    input_format: Optional[str] = typer.Option(None, "--input-format", help="json, jsonl, powershell or csv (default: by file name)."),
+    mapping: Optional[str] = typer.Option(None, "--mapping", help="Column-mapping YAML for --input-format csv."),
+    fail_on: str = typer.Option("error", "--fail-on", help="Lowest severity that blocks: error, warning, note or never."),
+    allow_unknown: bool = typer.Option(False, "--allow-unknown", help="A host that CANNOT TELL does not fail the plan."),
+    audit_date: Optional[str] = typer.Option(None, "--audit-date", help="Date for lifecycle rules, YYYY-MM-DD (default: today)."),
+) -> None:
+    """Plan an upgrade: what blocks each host at --to, what newly fails since --from, and what to do first.
+
+    Exit code 0 when every host is READY or READY WITH WARNINGS, 1 when one is
+    BLOCKED or CANNOT TELL (unless --allow-unknown), 2 for bad input.
+    """
+    from dataclasses import replace
+
+    from ..engine.plan import run_plan
+    from ..engine.render import Format
+    from ..engine.render.plan import RENDERERS
+    from .output import OutputError, OutputSpec, check_not_inputs, write_atomic
+
+    specs = _plan_outputs(fmt, list(output))
+    try:
+        check_not_inputs([OutputSpec(Format.JSON, p) for _, p in specs], [*facts, *policy_dir, *data, *([waivers] if waivers else []), *([mapping] if mapping else [])])
+    except OutputError as exc:
+        typer.echo(f"sitegate: {exc}", err=True)
+        raise typer.Exit(2) from None
+    setup = _Setup([("--to", to), ("--from", frm)], policy_dir, data, waivers, input_format, mapping, fail_on, allow_unknown, audit_date)
+    if setup.errors:
+        setup.fail()
+    result = run_plan(lambda: setup.items(list(facts)), setup.policies, to_version=to, from_version=frm,
+                      options=replace(setup.options, inputs=tuple(facts)))
+    try:
+        for f, path in specs:
+            text = RENDERERS[f](result)
+            if path == "-":
+                typer.echo(text, nl=False)
+            else:
+                write_atomic(path, text.encode("utf-8"))
+    except OutputError as exc:
+        typer.echo(f"sitegate: {exc}", err=True)
+        raise typer.Exit(2) from None
+    if result.exit_code == 2 and not any(f == "table" and p == "-" for f, p in specs):
+        for d in result.diagnostics:
+            typer.echo(d, err=True)
+    raise typer.Exit(result.exit_code)
+
+
+def remediate_cmd(
+    facts: List[str] = typer.Argument(..., help="Facts files (JSON, JSON Lines) or directories, or importer inputs with --input-format."),
+    target: str = typer.Option(..., "--target", "-t", help="ITMS version the scripts prepare for (e.g. 8.7.3)."),
+    out_dir: str = typer.Option(..., "--output", "-o", help="Directory for the scripts (created if missing; never inside an input folder)."),
+    fmt: str = typer.Option("powershell", "--format", "-f", help="Script language: powershell."),
+    policy_dir: List[str] = typer.Option([], "--policy-dir", help="Extra directory of policy packs; repeatable."),
+    data: List[str] = typer.Option([], "--data", help="Data overlay YAML; repeatable."),
+    waivers: Optional[str] = typer.Option(None, "--waivers", help="Waivers YAML (waived findings get no fix)."),
+    input_format: Optional[str] = typer.Option(None, "--input-format", help="json, jsonl, powershell or csv (default: by file name)."),
+    mapping: Optional[str] = typer.Option(None, "--mapping", help="Column-mapping YAML for --input-format csv."),
+    fail_on: str = typer.Option("error", "--fail-on", help="Lowest severity that gates: error, warning, note or never."),
+    audit_date: Optional[str] = typer.Option(None, "--audit-date", help="Date for lifecycle rules, YYYY-MM-DD (default: today)."),
+) -> None:
+    """Write one PowerShell script per host with a scriptable fix, and list hosts with manual steps only.
+
+    Exit code 0 when the scripts fix every gating finding, 1 when manual steps or
+    facts to collect are left, 2 for bad input or usage.
+    """
+    from ..engine.remediate import RemediateDirError, check_output_dir, remediate, write_scripts
+
+    if fmt != "powershell":
+        typer.echo(f"sitegate: --format {fmt!r}: only powershell scripts are written", err=True)
+        raise typer.Exit(2)
+    try:
+        check_output_dir(out_dir, [*facts, *policy_dir, *data, *([waivers] if waivers else []), *([mapping] if mapping else [])])
+    except RemediateDirError as exc:
+        typer.echo(f"sitegate: --output {exc}", err=True)
+        raise typer.Exit(2) from None
+    setup = _Setup([("--target", target)], policy_dir, data, waivers, input_format, mapping, fail_on, False, audit_date)
+    if setup.errors:
+        setup.fail()
+    result = remediate(setup.items(list(facts)), setup.policies, setup.options, target=target)
+    for d in result.diagnostics:
+        typer.echo(d, err=True)
+    if result.exit_code == 2 and not result.hosts_evaluated:
+        typer.echo("sitegate: no host was evaluated: nothing was written", err=True)
+        raise typer.Exit(2)
+    try:
+        if result.files:
+            write_scripts(out_dir, result.files)
+    except RemediateDirError as exc:
+        typer.echo(f"sitegate: --output {exc}", err=True)
+        raise typer.Exit(2) from None
+    except OSError as exc:
+        typer.echo(f"sitegate: --output {out_dir}: {exc.strerror or exc}; nothing was written", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(result.summary_text(out_dir), nl=False)
+    raise typer.Exit(result.exit_code)
+
+
+def register(app: typer.Typer, policies_app: typer.Typer) -> None:
+    """Add the upgrade commands to the CLI."""
+    policies_app.command("test")(policies_test)
+    app.command("plan")(plan_cmd)
+    app.command("remediate")(remediate_cmd)
