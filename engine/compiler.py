@@ -12,7 +12,7 @@ from typing import Any, Callable, NamedTuple
 
 from ..facts.normalize import DERIVED_SOURCES
 from .operators import OPERATORS, Operand, OperatorError, describe_expected
-from .policy import AllOf, AnyOf, Condition, FactRef, Leaf, NotOf, Table, TableRef
+from .policy import Condition, FactRef, Leaf, Lit, OperandModel, Table, TableRef, fold, leaves, operand_facts, written
 
 PASS, FAIL, UNKNOWN, ERROR, NOT_APPLICABLE = 0, 1, 2, 3, 4
 OUTCOME_NAMES = ("pass", "fail", "unknown", "error", "not_applicable")
@@ -148,13 +148,10 @@ def _hashable(v: Any) -> Any:
     return tuple(v) if isinstance(v, list) else v
 
 
-def _resolver(value: Any, tables: dict[str, Table]) -> tuple[Getter, str, frozenset[str]]:
+def _resolver(value: OperandModel | None, tables: dict[str, Table]) -> tuple[Getter, str, frozenset[str]]:
     """A closure resolving an operand for a host, its text, and the tables it reads."""
-    if isinstance(value, FactRef) or (isinstance(value, dict) and set(value) == {"fact"}):
-        path = value.fact if isinstance(value, FactRef) else value["fact"]
-        return make_getter(path), f"the value of {path}", frozenset()
-    if isinstance(value, dict) and "table" in value:
-        value = TableRef(**value)
+    if isinstance(value, FactRef):
+        return make_getter(value.fact), f"the value of {value.fact}", frozenset()
     if isinstance(value, TableRef):
         idx = TableIndex(tables[value.table], value)
         where = [(_resolver(value.where[k], tables)[0]) for k in idx.keys]
@@ -205,36 +202,30 @@ def _resolver(value: Any, tables: dict[str, Table]) -> tuple[Getter, str, frozen
                 return MISSING if single else []
             return vals[0] if single else vals
         return lookup, desc, frozenset({value.table})
-    const = value
+    const = value.value if isinstance(value, Lit) else None
     return (lambda f: const), "", frozenset()
 
 
-def operand_paths(value: Any) -> list[str]:
+def operand_paths(value: OperandModel | None) -> list[str]:
     """Fact paths an operand reads (a fact reference; a table lookup's where-values, nested lookups included)."""
-    if isinstance(value, FactRef):
-        return [value.fact]
-    if isinstance(value, TableRef):
-        return [p for v in value.where.values() for p in operand_paths(v)]
-    if isinstance(value, dict):
-        if set(value) == {"fact"} and isinstance(value["fact"], str):
-            return [value["fact"]]
-        if "table" in value:
-            return [p for v in (value.get("where") or {}).values() for p in operand_paths(v)]
-    return []
+    return operand_facts(value)
 
 
-def _reads_no_fact(value: Any) -> bool:
+def _reads_no_fact(value: OperandModel | None) -> bool:
     """True for a table lookup whose where-values are constants (nested lookups included)."""
-    is_table = isinstance(value, TableRef) or (isinstance(value, dict) and "table" in value)
-    return is_table and not operand_paths(value)
+    return isinstance(value, TableRef) and not operand_facts(value)
 
 
-def _operand_text(v: Any) -> str:
-    if isinstance(v, dict) and "fact" in v:
-        return v["fact"]
+def _operand_text(v: OperandModel) -> str:
     if isinstance(v, FactRef):
         return v.fact
-    return repr(v)
+    return repr(written(v))
+
+
+#: What a leaf's hot path does, for code generation (engine/codegen.py), or None
+#: when only its closure knows: ("presence", want_present), ("code", outcome),
+#: ("set", bound_set_method, hit, miss), or a const_shape tuple.
+Shape = tuple[Any, ...]
 
 
 class LeafNode(Node):
@@ -242,6 +233,7 @@ class LeafNode(Node):
 
     def __init__(self, leaf: Leaf, tables: dict[str, Table]):
         self.leaf = leaf
+        self.shape: Shape | None = None
         spec = OPERATORS[leaf.op]
         self.getter = getter = make_getter(leaf.fact)
         self.pointer = fact_pointer(leaf.fact)
@@ -253,13 +245,14 @@ class LeafNode(Node):
             def fast_presence(f: Facts) -> int:
                 return PASS if (getter(f) is not MISSING) == want_present else FAIL
             self.fast = fast_presence
+            self.shape = ("presence", want_present)
             self.resolve: Getter = lambda f: None
             self.value_text = ""
             return
         resolve, self.value_text, self.tables = _resolver(leaf.value, tables)
         self.resolve = resolve
-        is_const = not isinstance(leaf.value, (dict, FactRef, TableRef))
-        if not is_const and _reads_no_fact(leaf.value):
+        is_const = isinstance(leaf.value, Lit)
+        if _reads_no_fact(leaf.value):
             # A table lookup whose where-values are all constants has one answer:
             # look it up once, and compare each host with it like a constant.
             r0 = resolve({})
@@ -267,15 +260,17 @@ class LeafNode(Node):
                 def fast_no_data(f: Facts) -> int:
                     return UNKNOWN  # missing fact or no row: unknown either way
                 self.fast = fast_no_data
+                self.shape = ("code", UNKNOWN)
                 return
             special = _special_const(leaf.op, r0, getter, leaf.fact) if leaf.op not in ("contains_all", "contains_any", "contains_none") else None
             if special is not None:
                 self.fast = special
+                self.shape = const_shape(leaf.op, r0)
                 return
             self.fast = _compare_const(getter, fn, r0)
             return
         if is_const:
-            const = leaf.value
+            const = leaf.literal
             if leaf.op in ("contains_all", "contains_any", "contains_none"):
                 const = frozenset(const)
                 # The set method bound once (a C call per host, no Python frame).
@@ -290,11 +285,13 @@ class LeafNode(Node):
                         return ERROR
                     return hit if test(v) else miss
                 self.fast = fast_const_list
+                self.shape = ("set", test, hit, miss)
                 return
 
             special = _special_const(leaf.op, const, getter, leaf.fact)
             if special is not None:
                 self.fast = special
+                self.shape = const_shape(leaf.op, const)
                 return
             self.fast = _compare_const(getter, fn, const)
             return
@@ -405,7 +402,7 @@ class LeafNode(Node):
     def _expected(self, r: Any) -> str:
         """describe_expected, memoised per operand value (constants repeat on every host)."""
         leaf = self.leaf
-        arg = r if r is not MISSING else self.value_text or leaf.value
+        arg = r if r is not MISSING else self.value_text or leaf.literal
         try:
             key: Any = (type(arg), tuple(arg) if type(arg) is list else arg)
             text = self._expected_memo.get(key)
@@ -457,6 +454,23 @@ def _compare_const(getter: Getter, fn: Callable[[Any, Any], bool], const: Any) -
     return fast_const
 
 
+def const_shape(op: str, const: Any) -> Shape | None:
+    """Which fast form a constant comparison takes, or None for the general one:
+    ("num", op, const), ("is", hit, miss, const) for a boolean, ("str_eq", hit,
+    miss, const), ("str_in", hit, miss, frozenset). The closures of
+    _special_const and the generated code (engine/codegen.py) both follow it."""
+    tc = type(const)
+    if op in ("lt", "le", "gt", "ge") and (tc is int or tc is float):
+        return ("num", op, const)
+    if op in ("eq", "ne") and (tc is str or tc is bool):
+        hit, miss = (PASS, FAIL) if op == "eq" else (FAIL, PASS)
+        return ("is" if tc is bool else "str_eq", hit, miss, const)
+    if op in ("in", "not_in") and tc is list and const and all(type(x) is str for x in const):
+        hit, miss = (PASS, FAIL) if op == "in" else (FAIL, PASS)
+        return ("str_in", hit, miss, frozenset(const))
+    return None
+
+
 def _special_const(op: str, const: Any, getter: Getter, path: str = "") -> Callable[[Facts], int] | None:
     """A faster closure for the common constant comparisons, with the exact semantics of
     the operator table (type-strict equality, numbers only for order, bool is not a number).
@@ -464,11 +478,14 @@ def _special_const(op: str, const: Any, getter: Getter, path: str = "") -> Calla
     A two-part path (``section.field``, most facts) is read inline rather than
     through the getter: one Python call fewer per comparison per host.
     """
-    tc = type(const)
+    shape = const_shape(op, const)
+    if shape is None:
+        return None
+    kind = shape[0]
     parts = path.split(".")
     two = len(parts) == 2
     a, b = parts if two else ("", "")
-    if op in ("lt", "le", "gt", "ge") and (tc is int or tc is float):
+    if kind == "num":
         import operator as _op
 
         cmp = {"lt": _op.lt, "le": _op.le, "gt": _op.gt, "ge": _op.ge}[op]
@@ -495,9 +512,9 @@ def _special_const(op: str, const: Any, getter: Getter, path: str = "") -> Calla
                 return PASS if cmp(v, const) else FAIL
             return ERROR
         return fast_num
-    if op in ("eq", "ne") and (tc is str or tc is bool):
-        hit, miss = (PASS, FAIL) if op == "eq" else (FAIL, PASS)
-        if tc is bool:
+    if kind in ("is", "str_eq"):
+        hit, miss = shape[1], shape[2]
+        if kind == "is":
             if two:
                 def fast_bool2(f: Facts) -> int:
                     o = f.get(a)
@@ -532,9 +549,8 @@ def _special_const(op: str, const: Any, getter: Getter, path: str = "") -> Calla
                 return UNKNOWN
             return hit if type(v) is str and v == const else miss
         return fast_str
-    if op in ("in", "not_in") and type(const) is list and const and all(type(x) is str for x in const):
-        members = frozenset(const)
-        hit, miss = (PASS, FAIL) if op == "in" else (FAIL, PASS)
+    if kind == "str_in":
+        _, hit, miss, members = shape
 
         def fast_str_in(f: Facts) -> int:
             v = getter(f)
@@ -651,7 +667,7 @@ class NotNode(Node):
             leaf = self.child.leaf
             v = self.child.getter(f)
             r = self.child.resolve(f)
-            text = describe_expected(leaf.op, r if r is not MISSING else leaf.value)
+            text = describe_expected(leaf.op, r if r is not MISSING else self.child.value_text or leaf.literal)
             return code, [Evidence(leaf.fact, self.child.pointer, v, f"not ({text})", f"not {leaf.op}", OUTCOME_NAMES[code], "", leaf.label or "")]
         _, ev = self.child.explain(f)
         return code, [Evidence(e.fact, e.pointer, e.observed, f"not ({e.expected})", f"not {e.op}", OUTCOME_NAMES[code], e.detail, e.label) for e in ev]
@@ -659,23 +675,9 @@ class NotNode(Node):
 
 def compile_condition(cond: Condition, tables: dict[str, Table]) -> Node:
     """Compile a validated condition model into a Node."""
-    if isinstance(cond, AllOf):
-        return AllNode([compile_condition(c, tables) for c in cond.all])
-    if isinstance(cond, AnyOf):
-        return AnyNode([compile_condition(c, tables) for c in cond.any])
-    if isinstance(cond, NotOf):
-        return NotNode(compile_condition(cond.not_, tables))
-    return LeafNode(cond, tables)
+    return fold(cond, lambda leaf: LeafNode(leaf, tables), AllNode, AnyNode, NotNode)
 
 
 def iter_leaves(cond: Condition | None) -> list[Leaf]:
     """All comparisons of a condition, in order."""
-    if cond is None:
-        return []
-    if isinstance(cond, AllOf):
-        return [x for c in cond.all for x in iter_leaves(c)]
-    if isinstance(cond, AnyOf):
-        return [x for c in cond.any for x in iter_leaves(c)]
-    if isinstance(cond, NotOf):
-        return iter_leaves(cond.not_)
-    return [cond]
+    return [leaf for _, leaf in leaves(cond)]

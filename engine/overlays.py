@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 import jsonschema
 
 from ..base.diagnostics import Code, Diagnostic, InputError
-from .policy import AllOf, AnyOf, Condition, NotOf, Table, TableRef
+from .policy import Condition, Table, TableRef, leaves
 from ..base.yamlload import YamlDoc, load_yaml_file
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -100,18 +100,8 @@ _KIND_TEXT = {"boolean": "true/false", "number": "numbers", "string": "strings",
 
 
 def _table_refs(cond: Condition | None) -> list[TableRef]:
-    if cond is None:
-        return []
-    if isinstance(cond, AllOf):
-        return [r for c in cond.all for r in _table_refs(c)]
-    if isinstance(cond, AnyOf):
-        return [r for c in cond.any for r in _table_refs(c)]
-    if isinstance(cond, NotOf):
-        return _table_refs(cond.not_)
-    v = cond.value
-    if isinstance(v, dict) and "table" in v:
-        return [TableRef(**v)]
-    return []
+    """The table lookups the comparisons of a condition make (their top level, as before)."""
+    return [leaf.value for _, leaf in leaves(cond) if isinstance(leaf.value, TableRef)]
 
 
 def _rules_reading(loaded: dict[str, "LoadedPack"], table: str) -> set[str]:

@@ -29,7 +29,7 @@ from pydantic import ValidationError
 from ..facts.normalize import DERIVED_FACTS
 from ..base.diagnostics import Code, Diagnostic, InputError, Level
 from .operators import OPERATORS, Operand, OperatorError, compile_regex, parse_specifier
-from .policy import VERSION_COLUMN, AllOf, AnyOf, Condition, Leaf, NotOf, Pack, Rule, Table, TableRef
+from .policy import MODEL_TAGS, VERSION_COLUMN, Condition, FactRef, Leaf, Lit, OperandModel, Pack, Rule, Table, TableRef, leaves, lookups
 from ..base.yamlload import YamlDoc, load_yaml_file
 
 MAX_POLICY_BYTES = 2 * 1024 * 1024
@@ -287,7 +287,7 @@ def load_pack_file(path: str, display: str, *, bundled: bool = False) -> LoadedP
 
 def _alias_path(loc: tuple[Any, ...]) -> list[Any]:
     rename = {"assert_": "assert", "pass_": "pass", "not_": "not", "schema_": "schema"}
-    return [rename.get(p, p) for p in loc if not (isinstance(p, str) and p in ("AllOf", "AnyOf", "NotOf", "Leaf"))]
+    return [rename.get(p, p) for p in loc if not (isinstance(p, str) and p in MODEL_TAGS)]
 
 
 def _semantic_diagnostics(pack: Pack, doc: YamlDoc, parent_tables: dict[str, Table] | None = None) -> list[Diagnostic]:
@@ -322,13 +322,7 @@ def _semantic_diagnostics(pack: Pack, doc: YamlDoc, parent_tables: dict[str, Tab
 
 def _check_condition(cond: Condition, ptr: str, doc: YamlDoc, tables: dict[str, Table] | None) -> list[Diagnostic]:
     """Static checks of one condition. ``tables`` None defers table checks to resolution."""
-    if isinstance(cond, AllOf):
-        return [d for i, c in enumerate(cond.all) for d in _check_condition(c, f"{ptr}/all/{i}", doc, tables)]
-    if isinstance(cond, AnyOf):
-        return [d for i, c in enumerate(cond.any) for d in _check_condition(c, f"{ptr}/any/{i}", doc, tables)]
-    if isinstance(cond, NotOf):
-        return _check_condition(cond.not_, f"{ptr}/not", doc, tables)
-    return _check_leaf(cond, ptr, doc, tables)
+    return [d for lptr, leaf in leaves(cond, ptr) for d in _check_leaf(leaf, lptr, doc, tables)]
 
 
 def _check_leaf(leaf: Leaf, ptr: str, doc: YamlDoc, tables: dict[str, Table] | None) -> list[Diagnostic]:
@@ -344,22 +338,24 @@ def _check_leaf(leaf: Leaf, ptr: str, doc: YamlDoc, tables: dict[str, Table] | N
         out.append(doc.diag(f"{ptr}/fact", f"unknown fact {leaf.fact!r}{hint}", code=Code.POLICY_SEMANTIC))
     elif "any" not in spec.fact_kinds and not (_KIND_OK.get(kind, set()) & spec.fact_kinds):
         out.append(doc.diag(f"{ptr}/op", f"operator {leaf.op} does not apply to {leaf.fact} ({kind})", code=Code.POLICY_SEMANTIC))
-    v = leaf.value
+    operand = leaf.value
     vp = f"{ptr}/value"
     if spec.operand is Operand.NONE:
-        if v is not None:
+        if operand is not None:
             out.append(doc.diag(vp, f"operator {leaf.op} takes no value", code=Code.POLICY_SEMANTIC))
         return out
-    if v is None:
+    if operand is None:
         out.append(doc.diag(ptr, f"operator {leaf.op} needs a value", code=Code.POLICY_SEMANTIC))
         return out
-    if isinstance(v, dict):
-        if "fact" in v:
-            if v["fact"] not in cat:
-                out.append(doc.diag(f"{vp}/fact", f"unknown fact {v['fact']!r}", code=Code.POLICY_SEMANTIC))
-        elif tables is not None:
-            out.extend(check_table_ref(TableRef(**v), vp, doc, tables))
+    if isinstance(operand, FactRef):
+        if operand.fact not in cat:
+            out.append(doc.diag(f"{vp}/fact", f"unknown fact {operand.fact!r}", code=Code.POLICY_SEMANTIC))
         return out
+    if isinstance(operand, TableRef):
+        if tables is not None:
+            out.extend(check_table_ref(operand, vp, doc, tables))
+        return out
+    v = operand.value
     if vp in doc.float_text and spec.operand in (Operand.VERSION, Operand.SPECIFIER, Operand.SCALAR):
         out.append(doc.diag(vp, f"{doc.float_text[vp]} is a YAML number (read as {v!r}); quote versions: '{doc.float_text[vp]}'", code=Code.POLICY_SEMANTIC))
         return out
@@ -441,15 +437,16 @@ def check_table_ref(ref: TableRef, ptr: str, doc: YamlDoc, tables: dict[str, Tab
     for k, operand in ref.where.items():
         if t.rows and k not in cols:
             out.append(doc.diag(f"{ptr}/where/{k}", f"table {ref.table} has no column {k!r}", code=Code.POLICY_SEMANTIC))
-        if isinstance(operand, dict) and "fact" in operand and operand["fact"] not in fact_catalogue():
-            out.append(doc.diag(f"{ptr}/where/{k}/fact", f"unknown fact {operand['fact']!r}", code=Code.POLICY_SEMANTIC))
-        elif not isinstance(operand, (dict, list, str)) and operand is not None:
+        if isinstance(operand, FactRef) and operand.fact not in fact_catalogue():
+            out.append(doc.diag(f"{ptr}/where/{k}/fact", f"unknown fact {operand.fact!r}", code=Code.POLICY_SEMANTIC))
+        elif isinstance(operand, Lit) and not isinstance(operand.value, (list, str)) and operand.value is not None:
             # A number where the column holds strings (versions) matches no row.
             wp = f"{ptr}/where/{k}"
             holds = {_cell_kind(row.get(k)) for row in t.rows} - {None}
             if "string" in holds or VERSION_COLUMN.match(k):
-                text = doc.written(wp, operand)
-                out.append(doc.diag(wp, f"{doc.scalar_lead(wp, operand)}; column {k!r} of table {ref.table} holds {'versions' if VERSION_COLUMN.match(k) else 'strings'}: quote it: '{text}'", code=Code.POLICY_SEMANTIC))
+                lit = operand.value
+                text = doc.written(wp, lit)
+                out.append(doc.diag(wp, f"{doc.scalar_lead(wp, lit)}; column {k!r} of table {ref.table} holds {'versions' if VERSION_COLUMN.match(k) else 'strings'}: quote it: '{text}'", code=Code.POLICY_SEMANTIC))
     return out
 
 
@@ -475,24 +472,15 @@ def _string_columns_read(ref: TableRef, leaf: Leaf | None, rule_id: str) -> dict
         if (spec is not None and spec.operand in _STRING_OPERANDS) or kind in ("string", "version"):
             out[ref.column] = f"rule {rule_id} compares it with {leaf.fact} ({leaf.op})"
     for k, operand in ref.where.items():
-        if isinstance(operand, dict) and "fact" in operand and cat.get(operand["fact"]) in ("string", "version"):
-            out.setdefault(k, f"rule {rule_id} matches it with {operand['fact']}")
+        if isinstance(operand, FactRef) and cat.get(operand.fact) in ("string", "version"):
+            out.setdefault(k, f"rule {rule_id} matches it with {operand.fact}")
     return out
 
 
-def _lookups(value: Any, leaf: Leaf) -> list[tuple[TableRef, Leaf | None]]:
+def _lookups(value: OperandModel | None, leaf: Leaf) -> list[tuple[TableRef, Leaf | None]]:
     """Every table lookup of an operand (nested lookups in where too), with the leaf
     that compares its column (None for a nested lookup, matched against a column)."""
-    if not (isinstance(value, dict) and "table" in value):
-        return []
-    try:
-        ref = TableRef(**value)
-    except (TypeError, ValidationError):
-        return []
-    out: list[tuple[TableRef, Leaf | None]] = [(ref, leaf)]
-    for operand in ref.where.values():
-        out.extend((r, None) for r, _ in _lookups(operand, leaf))
-    return out
+    return [(ref, leaf if ref is value else None) for ref in lookups(value)]
 
 
 def _table_type_diagnostics(loaded: dict[str, "LoadedPack"]) -> list[Diagnostic]:
@@ -531,7 +519,7 @@ def _table_type_diagnostics(loaded: dict[str, "LoadedPack"]) -> list[Diagnostic]
             r: dict[str, dict[str, str]] = {}
             for rule in loaded[q].pack.rules:
                 for part in (rule.when, rule.assert_):
-                    for _, leaf in _leaves_with_ptr(part, ""):
+                    for _, leaf in leaves(part):
                         for ref, cmp in _lookups(leaf.value, leaf):
                             cols = r.setdefault(ref.table, {})
                             for col, reason in _string_columns_read(ref, cmp, rule.id).items():
@@ -627,9 +615,9 @@ def _resolve(loaded: dict[str, LoadedPack]) -> tuple[dict[str, EffectivePack], l
             # Table references could only be checked once inherited tables are known.
             for i, r in enumerate(p.rules):
                 for part, cond in (("when", r.when), ("assert", r.assert_)):
-                    for lptr, leaf in _leaves_with_ptr(cond, f"/rules/{i}/{part}"):
-                        if isinstance(leaf.value, dict) and "table" in leaf.value:
-                            diags.extend(check_table_ref(TableRef(**leaf.value), f"{lptr}/value", lp.doc, tables))
+                    for lptr, leaf in leaves(cond, f"/rules/{i}/{part}"):
+                        if isinstance(leaf.value, TableRef):
+                            diags.extend(check_table_ref(leaf.value, f"{lptr}/value", lp.doc, tables))
         e = EffectivePack(p.id, p.version, p.title, p.applies_to, chain, tuple(rules), tables, rule_pack, sources)
         out[pid] = e
         return e
@@ -637,18 +625,6 @@ def _resolve(loaded: dict[str, LoadedPack]) -> tuple[dict[str, EffectivePack], l
     for pid in sorted(loaded):
         build(pid, ())
     return out, diags
-
-
-def _leaves_with_ptr(cond: Condition | None, ptr: str) -> list[tuple[str, Leaf]]:
-    if cond is None:
-        return []
-    if isinstance(cond, AllOf):
-        return [x for i, c in enumerate(cond.all) for x in _leaves_with_ptr(c, f"{ptr}/all/{i}")]
-    if isinstance(cond, AnyOf):
-        return [x for i, c in enumerate(cond.any) for x in _leaves_with_ptr(c, f"{ptr}/any/{i}")]
-    if isinstance(cond, NotOf):
-        return _leaves_with_ptr(cond.not_, f"{ptr}/not")
-    return [(ptr, cond)]
 
 
 def load_policies(
