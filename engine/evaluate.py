@@ -10,7 +10,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterable, Iterator, NamedTuple
+from typing import Any, Callable, Iterable, Iterator, NamedTuple, Sequence
 
 from packaging.version import InvalidVersion
 
@@ -18,6 +18,7 @@ from ..facts.load import HostRecord, RawBlock, RawLine, Rejected, _check_record,
 from . import __version__
 import orjson
 
+from .codegen import RuleCode, generate
 from .compiler import ERROR, FAIL, MISSING, NOT_APPLICABLE, PASS, UNKNOWN, Evidence, Node, compile_condition, iter_leaves, operand_paths
 from .capacity import capacity_record
 from ..base.diagnostics import Code, Diagnostic, Level
@@ -331,8 +332,12 @@ class RuleSet:
     packs: tuple[EffectivePack, ...]
     rules: tuple[CompiledRule, ...]
 
+    #: Run each plan as one generated function (engine/codegen.py); False: the closures.
+    generated: bool = True
+
     def __post_init__(self) -> None:
         self._plans: dict[tuple[str, ...] | None, tuple[Any, ...]] = {}
+        self._code: dict[tuple[bool, tuple[int, ...]], Callable[[dict[str, Any]], list[int]]] = {}
         self.labels = tuple(f"{p.id}@{p.version}" for p in self.packs)
         self.rule_ids = tuple(cr.id for cr in self.rules)
 
@@ -360,7 +365,18 @@ class RuleSet:
                     funcs.append(cr.body)
                 rules.append(cr)
                 where.append(i)
-            p = Plan(tuple(funcs), tuple(rules), tuple(where), len(self.rules) - len(funcs))
+            if self.generated:
+                # Many role sets run the same rules (roles no rule names, another
+                # order): one generated function per distinct set of rules.
+                code_key = (roles is None, tuple(where))
+                run = self._code.get(code_key)
+                if run is None:
+                    if len(self._code) > 256:
+                        self._code.clear()
+                    run = self._code[code_key] = _generated_run(funcs, rules)
+            else:
+                run = _closure_run(tuple(funcs))
+            p = Plan(tuple(funcs), tuple(rules), tuple(where), len(self.rules) - len(funcs), run)
             if len(self._plans) > 1024:
                 self._plans.clear()
             self._plans[key] = p
@@ -374,6 +390,24 @@ class Plan(NamedTuple):
     rules: tuple["CompiledRule", ...]
     where: tuple[int, ...]  # each run rule's index in RuleSet.rules
     not_applicable: int
+    run: Callable[[dict[str, Any]], list[int]]  # every func's code at once: [fn(f) for fn in funcs]
+
+
+def _closure_run(funcs: tuple[Callable[[dict[str, Any]], int], ...]) -> Callable[[dict[str, Any]], list[int]]:
+    """The reference: each rule's closure in turn."""
+    def run(f: dict[str, Any]) -> list[int]:
+        return [fn(f) for fn in funcs]
+    return run
+
+
+def _generated_run(funcs: list[Callable[[dict[str, Any]], int]], rules: list["CompiledRule"]) -> Callable[[dict[str, Any]], list[int]]:
+    """The same codes from one generated function (engine/codegen.py)."""
+    return generate(plan_code(funcs, rules)).function
+
+
+def plan_code(funcs: Sequence[Callable[[dict[str, Any]], int]], rules: Sequence["CompiledRule"]) -> list[RuleCode]:
+    """What the generator needs of a plan: each rule's nodes, or its fixed outcome."""
+    return [RuleCode(None, None, UNKNOWN) if fn is _unknown else RuleCode(cr.when, cr.check) for fn, cr in zip(funcs, rules)]
 
 
 def _unknown(f: dict[str, Any]) -> int:
@@ -383,10 +417,12 @@ def _unknown(f: dict[str, Any]) -> int:
 class Evaluator:
     """Caches compiled rule sets per target version."""
 
-    def __init__(self, policies: PolicySet):
+    def __init__(self, policies: PolicySet, *, generated: bool = True):
         self.policies = policies
         self._cache: dict[str, RuleSet | None] = {}
         self._memo_budget = [MEMO_BUDGET]
+        #: Generated rule code (True) or the reference closures (False).
+        self.generated = generated
 
     def ruleset(self, target: str) -> RuleSet | None:
         """Compiled rules for a target version, or None when no pack applies."""
@@ -403,7 +439,7 @@ class Evaluator:
                     for r in p.rules:
                         if r.id not in rules:
                             rules[r.id] = CompiledRule(r, p, self._memo_budget)
-                self._cache[target] = RuleSet(target, tuple(packs), tuple(rules[k] for k in sorted(rules)))
+                self._cache[target] = RuleSet(target, tuple(packs), tuple(rules[k] for k in sorted(rules)), self.generated)
         return self._cache[target]
 
 
@@ -686,7 +722,7 @@ class HostEvaluator:
         derived = f["derived"]
         roles = derived.get("roles")
         plan = rs.plan(roles)
-        codes = [fn(f) for fn in plan.funcs]
+        codes = plan.run(f)
         n_pass = codes.count(PASS)
         n_na = codes.count(NOT_APPLICABLE)
         n_fail = codes.count(FAIL)
