@@ -74,6 +74,33 @@ def compile_regex(pattern: str) -> Any:
         raise OperatorError(f"invalid regular expression: {exc}") from None
 
 
+# The wrapper's search() runs a Python generator per call (offset maps, a Match
+# object); a yes/no answer needs only the compiled RE2 object's Match and its
+# first span. These are the names the wrapper itself uses for that test.
+_UNANCHORED = getattr(getattr(re2, "_Anchor", None), "UNANCHORED", None)
+_NULL_SPAN = getattr(re2, "_NULL_SPAN", None)
+
+
+@lru_cache(maxsize=1024)
+def regex_search(pattern: str) -> Callable[[str], bool]:
+    """``text -> bool``: whether the policy regex matches anywhere in text, as
+    ``compile_regex(pattern).search(text) is not None`` answers, calling RE2's
+    compiled matcher directly (about 6x fewer instructions than the wrapper)."""
+    rx = compile_regex(pattern)
+    inner = getattr(rx, "_regexp", None)
+    if _UNANCHORED is None or _NULL_SPAN is None or inner is None or not hasattr(inner, "Match"):
+        # Another google-re2 layout: the public API, slower but the same answer.
+        return lambda text: rx.search(text) is not None
+    match = inner.Match
+    anchor = _UNANCHORED
+    null = _NULL_SPAN
+
+    def search(text: str) -> bool:
+        b = text.encode("utf-8")  # what the wrapper does (a lone surrogate raises alike)
+        return match(anchor, b, 0, len(b))[0] != null
+    return search
+
+
 def _num(v: Any) -> float | int:
     if type(v) is bool or not isinstance(v, (int, float)):
         raise OperatorError(f"{v!r} is not a number")
@@ -116,7 +143,7 @@ def _matches(v: Any, rx: str) -> bool:
     if len(v) > MAX_REGEX_INPUT:
         # Truncating would change the answer; refuse instead (the outcome is error).
         raise OperatorError(f"value longer than {MAX_REGEX_INPUT} characters for a regex match")
-    return compile_regex(rx).search(v) is not None
+    return regex_search(rx)(v)
 
 
 @dataclass(frozen=True)
