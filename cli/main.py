@@ -282,9 +282,13 @@ def policies_show(
     pack_id: str = typer.Argument(..., help="Pack id."),
     policy_dir: List[str] = typer.Option([], "--policy-dir"),
     data: List[str] = typer.Option([], "--data", help="Data overlay YAML to apply first, to see which rows it confirms; repeatable."),
+    compiled: Optional[str] = typer.Option(None, "--compiled", metavar="RULE", help="Print the Python code RULE compiles to for this pack, with the values bound as names, for review."),
 ) -> None:
     """Show a pack: its rules, its data tables and which rows are confirmed (and by what)."""
     ps, _ = _load(policy_dir, data)
+    if compiled is not None:
+        _show_compiled(ps, pack_id, compiled)
+        return
     for o in getattr(ps, "overlays", []):
         typer.echo(f"data overlay {o.path} (sha256 {o.digest[:16]}): {', '.join(getattr(o, 'tables', ()))}")
     e = ps.effective.get(pack_id)
@@ -305,6 +309,21 @@ def policies_show(
             by = f" by {row['confirmed_by']}" if row.get("confirmed_by") else ""
             cells = ", ".join(f"{k}={v}" for k, v in row.items() if k not in ("confirmed", "confirmed_by", "note", "source"))
             typer.echo(f"    - {cells}  [{mark}{by}]")
+
+
+def _show_compiled(ps: PolicySet, pack_id: str, rule_id: str) -> None:
+    from ..engine.codegen import compiled_rule_source
+    from ..engine.examples import representative_target
+
+    e = ps.effective.get(pack_id)
+    if e is None:
+        typer.echo(f"sitegate: no pack {pack_id!r}; packs: {', '.join(sorted(ps.effective))}", err=True)
+        raise typer.Exit(2)
+    try:
+        typer.echo(compiled_rule_source(ps, rule_id, representative_target(e)), nl=False)
+    except KeyError:
+        typer.echo(f"sitegate: pack {pack_id} has no rule {rule_id!r}", err=True)
+        raise typer.Exit(2) from None
 
 
 @policies_app.command("validate")

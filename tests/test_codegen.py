@@ -353,3 +353,12 @@ def test_compiled_rule_source_for_review() -> None:
     assert "'hardware'" not in source and "_p0 = 'hardware'" in text
     with pytest.raises(KeyError):
         compiled_rule_source(PS, "NO-SUCH-RULE")
+
+
+def test_cli_prints_a_rules_compiled_code(cli: Any) -> None:
+    code, out, _ = cli("policies", "show", "itms-8.7.3", "--compiled", "ITMS-HW-NETWORK-BOOT")
+    assert code == 0, out
+    assert out.startswith("# ITMS-HW-NETWORK-BOOT, compiled for ITMS 8.7.3 (itms-8.7.3@")
+    assert "def rules(f):" in out and "# Names bound in the namespace" in out
+    assert cli("policies", "show", "itms-8.7.3", "--compiled", "NO-SUCH-RULE")[0] == 2
+    assert cli("policies", "show", "no-such-pack", "--compiled", "ITMS-HW-NETWORK-BOOT")[0] == 2
