@@ -178,7 +178,6 @@ def _open_temp(path: str) -> tuple[int, str]:
         raise OutputError(f"--output {path}: directory {directory} does not exist")
     if os.path.isdir(path):
         raise OutputError(f"--output {path} is a directory: name a file")
-    install_signal_handlers()
     try:
         fd, tmp = tempfile.mkstemp(prefix=".sitegate-", suffix=".tmp", dir=directory)
     except OSError as exc:

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
-from packaging.version import InvalidVersion
 
 from ..facts.load import HostRecord, RawBlock, RawLine, Rejected, _check_record, block_items, parse_raw_line
 from . import __version__
@@ -392,7 +391,7 @@ class Evaluator:
         if target not in self._cache:
             try:
                 packs = self.policies.select(target)
-            except InvalidVersion:
+            except ValueError:  # InvalidVersion, or a version too long for int()
                 packs = []
             if not packs:
                 self._cache[target] = None
@@ -487,7 +486,7 @@ def build_header(policies: PolicySet, options: Options, started_at: str) -> Repo
     if options.target:
         try:
             packs = policies.select(options.target)
-        except InvalidVersion:
+        except ValueError:  # InvalidVersion, or a version too long for int()
             packs = []
     else:
         # Without a target each host is checked for its own version: list every leaf pack.
