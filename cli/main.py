@@ -6,12 +6,14 @@ usage. No traceback ever reaches the user: input problems are printed as
 """
 from __future__ import annotations
 
+import errno
+import io
 import os
 import sys
 from dataclasses import replace
 from enum import Enum
 from importlib import resources
-from typing import Iterable, List, Optional
+from typing import Any, Iterable, List, NoReturn, Optional
 
 import typer
 
@@ -24,7 +26,7 @@ from ..engine.run import RunOptions, load_for_run
 from ..engine.run import run as start_run
 from ..facts.formats import format_list_text
 from .logging import configure, get_logger
-from .output import OutputError, Sink, check_not_inputs, parse_outputs, write_atomic
+from .output import OutputError, check_not_inputs, open_sinks, parse_outputs, publish, remove_stale, write_all, write_atomic
 
 app = typer.Typer(
     name="sitegate",
@@ -63,7 +65,7 @@ def _version_callback(value: bool) -> None:
             packs = ", ".join(f"{p.pack.id} {p.pack.version}" for p in sorted(ps.loaded, key=lambda p: p.pack.id))
         except InputError:
             packs = "bundled packs failed to load (run: sitegate policies validate)"
-        typer.echo(f"sitegate {__version__}\npolicy packs: {packs}")
+        _say(f"sitegate {__version__}\npolicy packs: {packs}")
         raise typer.Exit(0)
 
 
@@ -77,11 +79,19 @@ def main(
     configure(log_format.value, verbose)
 
 
+def _say(text: object = "", *, err: bool = False, nl: bool = True) -> None:
+    """Every line to the terminal goes through safe_text: a pack title, a file name or an
+    overlay's text with an OSC sequence or a bidi control is shown, never obeyed."""
+    from ..engine.render.text import safe_text
+
+    typer.echo("\n".join(safe_text(line) for line in str(text).split("\n")), err=err, nl=nl)
+
+
 def _print_diagnostics(diags: Iterable[Diagnostic]) -> None:
     from ..engine.render.text import safe_text
 
     for d in diags:
-        typer.echo(safe_text(d.format(with_code=True)), err=True)
+        _say(safe_text(d.format(with_code=True)), err=True)
 
 
 JUNIT_GITLAB_LIMIT = 30 * 1000 * 1000  # bytes: GitLab's documented maximum for a JUnit report
@@ -92,7 +102,7 @@ def _load(policy_dirs: list[str], data: list[str] | None = None) -> tuple[Policy
     policies, warnings, errors = load_for_run(policy_dirs, data or [])
     if errors:
         _print_diagnostics([*errors, *warnings])
-        typer.echo(f"sitegate: {len(errors)} policy error(s): nothing was evaluated", err=True)
+        _say(f"sitegate: {len(errors)} policy error(s): nothing was evaluated", err=True)
         raise typer.Exit(2)
     return policies, warnings
 
@@ -104,11 +114,11 @@ def _gate(facts: list[str], outputs: list[str], fmt: Format, options: RunOptions
         specs = parse_outputs(outputs, fmt)
         check_not_inputs(specs, [*facts, *options.policy_dirs, *options.data, *([options.waivers] if options.waivers else []), *([options.baseline] if options.baseline else [])])
     except OutputError as exc:
-        typer.echo(f"sitegate: {exc}", err=True)
+        _say(f"sitegate: {exc}", err=True)
         return 2
     for s in specs:
         if s.fmt not in available_formats():
-            typer.echo(f"sitegate: format {s.fmt.value} is not available in this version", err=True)
+            _say(f"sitegate: format {s.fmt.value} is not available in this version", err=True)
             return 2
     color = any(s.path == "-" for s in specs) and sys.stdout.isatty()
     gate = start_run(facts, replace(options, outputs=tuple((s.fmt, replace(render, color=color)) for s in specs), tune_gc=True))
@@ -117,10 +127,9 @@ def _gate(facts: list[str], outputs: list[str], fmt: Format, options: RunOptions
         from .progress import Progress
 
         bar = Progress(total_bytes=_total_size(facts), meter=gate.meter)
-    sinks: list[Sink] = []
+    sinks: list = []
     try:
-        for s in specs:
-            sinks.append(Sink(s))
+        sinks = open_sinks(specs, [None] * len(specs))
         done = 0
         for item in gate:
             for sink, part in zip(sinks, item.parts):
@@ -133,12 +142,13 @@ def _gate(facts: list[str], outputs: list[str], fmt: Format, options: RunOptions
                 bar.update(done)
         if bar is not None:
             bar.close()
-        for sink in sinks:
-            sink.commit()
+        publish(sinks)  # every output complete before any is shown
     except OutputError as exc:
         for sink in sinks:
             sink.abort()
-        typer.echo(f"sitegate: {exc}", err=True)
+        # None of this run's reports, and no earlier run's at any requested path.
+        remove_stale(sp.path for sp in specs)
+        _say(f"sitegate: {exc}", err=True)
         return 2
     except BaseException:
         for sink in sinks:
@@ -148,18 +158,46 @@ def _gate(facts: list[str], outputs: list[str], fmt: Format, options: RunOptions
     for sp in specs:
         if sp.fmt is Format.JUNIT and sp.path != "-" and os.path.getsize(sp.path) > JUNIT_GITLAB_LIMIT:
             # GitLab drops a JUnit report over 30 MB without a word; Jenkins and Azure DevOps take it.
-            typer.echo(f"sitegate: warning: {sp.path} is {os.path.getsize(sp.path) / 1e6:.0f} MB; GitLab ignores JUnit reports over 30 MB"
+            _say(f"sitegate: warning: {sp.path} is {os.path.getsize(sp.path) / 1e6:.0f} MB; GitLab ignores JUnit reports over 30 MB"
                        " (split the inventory, or publish SARIF or Markdown there)", err=True)
     if gate.setup_errors:
         # Errors of the invocation itself go to stderr whatever the outputs are.
         _print_diagnostics(gate.setup_errors)
         n = sum(1 for d in gate.policy_errors if d.level is Level.ERROR)
-        typer.echo(f"sitegate: {n} policy error(s): nothing was evaluated" if n else "sitegate: nothing was evaluated", err=True)
+        _say(f"sitegate: {n} policy error(s): nothing was evaluated" if n else "sitegate: nothing was evaluated", err=True)
     elif not any(s.path == "-" and renderer_class(s.fmt).shows_input_errors for s in specs):
         # Input problems always reach the user, even when stdout carries JSON or SARIF.
         _print_diagnostics(d for d in summary.diagnostics if d.level is Level.ERROR)
+    if not any(s.path == "-" and s.fmt is Format.TABLE for s in specs):
+        # Counted on stderr whatever the outputs: nothing rejected or skipped goes unsaid.
+        _say(_summary_line(summary), err=True)
     log.info("done", hosts=summary.hosts_evaluated, rejected=summary.hosts_rejected, exit_code=summary.exit_code)
     return summary.exit_code
+
+
+_IGNORED = {"unknown-field", "csv-column", "csv-row", "csv-value"}
+
+
+def _summary_line(summary: Any) -> str:
+    """One line: hosts read, evaluated, rejected; files or parts skipped, fields ignored."""
+    kept = summary.diagnostics
+    skipped = sum(1 for d in kept if d.code == "skipped")
+    ignored = sum(1 for d in kept if d.code in _IGNORED)
+    unread = sum(1 for d in kept if d.level is Level.ERROR and not d.host)
+    more = summary.diagnostics_total - len(kept)
+    parts = [f"{summary.hosts_read} host(s) read, {summary.hosts_evaluated} evaluated, {summary.hosts_rejected} rejected"]
+    extra = []
+    if unread:
+        extra.append(f"{unread} file(s) or document part(s) not read")
+    if skipped:
+        extra.append(f"{skipped} skipped")
+    if ignored:
+        extra.append(f"{ignored} value(s) or field(s) ignored")
+    if more > 0:
+        extra.append(f"{more} more problem(s) not listed")
+    if extra:
+        parts.append(", ".join(extra))
+    return f"sitegate: {'; '.join(parts)}; {summary.verdict} (exit code {summary.exit_code})"
 
 
 FACTS_ARG = typer.Argument(..., help="Facts files (JSON, JSON Lines) or directories; '-' reads stdin.")
@@ -202,7 +240,7 @@ def check(
 ) -> None:
     """Check hosts' facts against the policy packs for a target ITMS version."""
     if sarif_profile not in ("github", "full"):
-        typer.echo("sitegate: --sarif-profile must be github or full", err=True)
+        _say("sitegate: --sarif-profile must be github or full", err=True)
         raise typer.Exit(2)
     if target is None:
         # Said once here and in every output's header: without a target this is no upgrade gate.
@@ -251,7 +289,7 @@ def audit(
 ) -> None:
     """Audit a whole fleet: stream a large inventory (JSON Lines, arrays, importer formats) in flat memory."""
     if sarif_profile not in ("github", "full"):
-        typer.echo("sitegate: --sarif-profile must be github or full", err=True)
+        _say("sitegate: --sarif-profile must be github or full", err=True)
         raise typer.Exit(2)
     if target is None:
         # Said once here and in every output's header: without a target this is no upgrade gate.
@@ -274,7 +312,7 @@ def policies_list(policy_dir: List[str] = typer.Option([], "--policy-dir", help=
     for lp in sorted(ps.loaded, key=lambda p: p.pack.id):
         e = ps.effective[lp.pack.id]
         parent = f" extends {lp.pack.extends}" if lp.pack.extends else ""
-        typer.echo(f"{lp.pack.id:<16} {lp.pack.version:<8} ITMS {lp.pack.applies_to:<16} {len(e.rules):>3} rules{parent}  {lp.path}")
+        _say(f"{lp.pack.id:<16} {lp.pack.version:<8} ITMS {lp.pack.applies_to:<16} {len(e.rules):>3} rules{parent}  {lp.path}")
 
 
 @policies_app.command("show")
@@ -290,25 +328,25 @@ def policies_show(
         _show_compiled(ps, pack_id, compiled)
         return
     for o in getattr(ps, "overlays", []):
-        typer.echo(f"data overlay {o.path} (sha256 {o.digest[:16]}): {', '.join(getattr(o, 'tables', ()))}")
+        _say(f"data overlay {o.path} (sha256 {o.digest[:16]}): {', '.join(getattr(o, 'tables', ()))}")
     e = ps.effective.get(pack_id)
     if e is None:
-        typer.echo(f"sitegate: no pack {pack_id!r}; packs: {', '.join(sorted(ps.effective))}", err=True)
+        _say(f"sitegate: no pack {pack_id!r}; packs: {', '.join(sorted(ps.effective))}", err=True)
         raise typer.Exit(2)
     lp = ps.by_id[pack_id]
-    typer.echo(f"{e.id} {e.version}: {e.title}\nITMS {e.applies_to}; chain: {' -> '.join(e.chain)}; file {lp.path} (sha256 {lp.digest[:16]})")
-    typer.echo("\nrules:")
+    _say(f"{e.id} {e.version}: {e.title}\nITMS {e.applies_to}; chain: {' -> '.join(e.chain)}; file {lp.path} (sha256 {lp.digest[:16]})")
+    _say("\nrules:")
     for r in e.rules:
-        typer.echo(f"  {r.id:<36} {r.severity.value:<8} confidence {r.confidence.value:<6} {r.title}  [{e.rule_pack[r.id]}]")
-    typer.echo("\ndata tables:")
+        _say(f"  {r.id:<36} {r.severity.value:<8} confidence {r.confidence.value:<6} {r.title}  [{e.rule_pack[r.id]}]")
+    _say("\ndata tables:")
     for name, t in sorted(e.tables.items()):
         confirmed = sum(1 for row in t.rows if row.get("confirmed") is True)
-        typer.echo(f"  {name}: {len(t.rows)} row(s), {confirmed} confirmed; confidence {t.confidence.value}; source {t.source}")
+        _say(f"  {name}: {len(t.rows)} row(s), {confirmed} confirmed; confidence {t.confidence.value}; source {t.source}")
         for row in t.rows:
             mark = "confirmed" if row.get("confirmed") is True else "UNCONFIRMED"
             by = f" by {row['confirmed_by']}" if row.get("confirmed_by") else ""
             cells = ", ".join(f"{k}={v}" for k, v in row.items() if k not in ("confirmed", "confirmed_by", "note", "source"))
-            typer.echo(f"    - {cells}  [{mark}{by}]")
+            _say(f"    - {cells}  [{mark}{by}]")
 
 
 def _show_compiled(ps: PolicySet, pack_id: str, rule_id: str) -> None:
@@ -334,19 +372,19 @@ def policies_validate(directories: List[str] = typer.Argument(None, help="Policy
         ps, warnings = load_policies(dirs, include_bundled=True)
     except InputError as exc:
         _print_diagnostics(exc.diagnostics)
-        typer.echo(f"invalid: {sum(1 for d in exc.diagnostics if d.level is Level.ERROR)} error(s)", err=True)
+        _say(f"invalid: {sum(1 for d in exc.diagnostics if d.level is Level.ERROR)} error(s)", err=True)
         raise typer.Exit(2) from None
     _print_diagnostics(warnings)
     from ..engine.examples import run_examples
 
     failures = run_examples(ps)
     for f in failures:
-        typer.echo(f, err=True)
+        _say(f, err=True)
     n_rules = sum(len(e.rules) for e in ps.effective.values())
     if failures:
-        typer.echo(f"invalid: {len(failures)} rule example(s) do not give their expected outcome", err=True)
+        _say(f"invalid: {len(failures)} rule example(s) do not give their expected outcome", err=True)
         raise typer.Exit(2)
-    typer.echo(f"valid: {len(ps.loaded)} pack(s), {n_rules} rule(s) across packs, every example gives its expected outcome")
+    _say(f"valid: {len(ps.loaded)} pack(s), {n_rules} rule(s) across packs, every example gives its expected outcome")
 
 
 from .upgrade import register as _register_upgrade  # noqa: E402 - the commands need app and policies_app
@@ -360,11 +398,11 @@ def explain(rule_id: str = typer.Argument(..., help="Rule id, e.g. ITMS-NET-48."
     ps, _ = _load(policy_dir)
     found = ps.rule(rule_id)
     if found is None:
-        typer.echo(f"sitegate: no rule {rule_id!r} (see: sitegate policies show PACK)", err=True)
+        _say(f"sitegate: no rule {rule_id!r} (see: sitegate policies show PACK)", err=True)
         raise typer.Exit(2)
     from ..engine.explain import explain_text
 
-    typer.echo(explain_text(found[0], found[1]))
+    _say(explain_text(found[0], found[1]))
 
 
 @app.command()
@@ -374,7 +412,7 @@ def schema(name: SchemaName = typer.Argument(..., help="Which schema to print.")
     try:
         text = resources.files("sitegate.schemas").joinpath(fname).read_text("utf-8")
     except FileNotFoundError:
-        typer.echo(f"sitegate: schema {name.value} is not available in this version", err=True)
+        _say(f"sitegate: schema {name.value} is not available in this version", err=True)
         raise typer.Exit(2) from None
     typer.echo(text.rstrip("\n"))
 
@@ -418,30 +456,32 @@ def import_cmd(
     try:
         check_not_inputs([OutputSpec(Format.JSON, output)] + ([OutputSpec(Format.JSON, report)] if report else []), [*inputs, *([mapping] if mapping else [])])
     except OutputError as exc:
-        typer.echo(f"sitegate: {exc}", err=True)
+        _say(f"sitegate: {exc}", err=True)
         raise typer.Exit(2) from None
     buf = io.BytesIO()
     try:
         stats = import_to_jsonl(from_fmt, inputs, buf, mapping=mapping, strict=strict)
     except UnknownFormat as exc:
-        typer.echo(f"sitegate: {exc}", err=True)
+        _say(f"sitegate: {exc}", err=True)
         raise typer.Exit(2) from None
     try:
+        items = [(report, _json.dumps(stats.to_dict(), indent=2).encode() + b"\n")] if report else []
         if stats.written or output == "-":
-            write_atomic(output, buf.getvalue())
-        if report:
-            write_atomic(report, _json.dumps(stats.to_dict(), indent=2).encode() + b"\n")
+            items.insert(0, (output, buf.getvalue()))
+        else:
+            remove_stale([output])  # nothing imported: an earlier run's facts must not pass for this one's
+        write_all(items)
     except OutputError as exc:
-        typer.echo(f"sitegate: {exc}", err=True)
+        _say(f"sitegate: {exc}", err=True)
         raise typer.Exit(2) from None
     from ..engine.render.text import safe_text
 
     for line in stats.reasons():
-        typer.echo(safe_text(line), err=True)
+        _say(safe_text(line), err=True)
     if strict:
         for d in stats.warning_diagnostics:
-            typer.echo(safe_text(d.format(with_code=True)), err=True)
-    typer.echo(f"sitegate import: {stats.summary()}", err=True)
+            _say(safe_text(d.format(with_code=True)), err=True)
+    _say(f"sitegate import: {stats.summary()}", err=True)
     # A rejected record is bad input: the good ones are written, but the exit code says
     # the file is incomplete, so `import && check` cannot pass a host that was dropped.
     if stats.written == 0 or not stats.ok or stats.file_errors:
@@ -467,52 +507,158 @@ def collect(
     try:
         facts = collect_local(package_store_path=package_store, warnings=warnings)
     except NotOnWindows as exc:
-        typer.echo(f"sitegate: {exc}", err=True)
-        typer.echo("sitegate: on the site server run: sitegate collect -o facts.json, or: sitegate collect --print-script > collect.ps1", err=True)
+        _say(f"sitegate: {exc}", err=True)
+        _say("sitegate: on the site server run: sitegate collect -o facts.json, or: sitegate collect --print-script > collect.ps1", err=True)
         raise typer.Exit(2) from None
     except RuntimeError as exc:
-        typer.echo(f"sitegate: collection failed: {exc}", err=True)
+        _say(f"sitegate: collection failed: {exc}", err=True)
         raise typer.Exit(2) from None
     for w in warnings:
-        typer.echo(f"sitegate collect: warning: {w}", err=True)
+        _say(f"sitegate collect: warning: {w}", err=True)
     try:
         write_atomic(output, _json.dumps(facts, indent=2).encode("utf-8") + b"\n")
     except OutputError as exc:
-        typer.echo(f"sitegate: {exc}", err=True)
+        _say(f"sitegate: {exc}", err=True)
         raise typer.Exit(2) from None
     raise typer.Exit(0)
 
 
+class _ClosedStdout(io.TextIOBase):
+    """Standard output when file descriptor 1 is closed: any write is an OSError, so a
+    command that needs stdout says so (exit 2) and one writing only files still runs."""
+
+    encoding = "utf-8"
+
+    @property
+    def buffer(self) -> "_ClosedStdout":
+        return self  # bytes written to it fail the same way
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, s: str) -> int:
+        raise OSError(errno.EBADF, "standard output is closed")
+
+    def flush(self) -> None:
+        return None
+
+
+def _prepare_streams() -> None:
+    """Text a console cannot encode (a cp1252 Windows agent) is escaped, never fatal; a
+    closed stdout becomes one that says so when written to."""
+    if sys.stdout is None:
+        sys.stdout = _ClosedStdout()
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            try:
+                reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):
+                pass
+
+
+def _cwd_gone() -> bool:
+    try:
+        os.getcwd()
+        return False
+    except FileNotFoundError:
+        return True
+
+
+def _environment_error(exc: OSError) -> str:
+    """One line for an OSError of the environment (not a bug): which file, what happened."""
+    if _cwd_gone():
+        return "sitegate: the working directory was removed: cd to one that exists and run again"
+    why = exc.strerror or str(exc)
+    if exc.filename is None and exc.errno in (errno.EPIPE, errno.ENOSPC, errno.EBADF, errno.EIO, errno.EDQUOT, errno.EFBIG):
+        return f"sitegate: cannot write to standard output: {why}"
+    where = f" {exc.filename}" if exc.filename else ""
+    return f"sitegate: cannot use{where}: {why}"
+
+
+def _quiet_stdout() -> None:
+    """After stdout failed: drop what is still buffered, so the exit does not fail again."""
+    out = sys.stdout
+    sys.stdout = _ClosedStdout()
+    try:
+        out.close()
+    except (OSError, ValueError):
+        pass
+
+
+def _finish(code: int) -> NoReturn:
+    """Flush stdout inside the error handling (a full disk or closed pipe shows here, not
+    as a traceback at interpreter exit), then exit."""
+    try:
+        sys.stdout.flush()
+    except (OSError, ValueError) as exc:
+        _quiet_stdout()
+        _err(_environment_error(exc) if isinstance(exc, OSError) else "sitegate: cannot write to standard output: it is closed")
+        sys.exit(2)
+    sys.exit(code)
+
+
+def _err(line: str) -> None:
+    from ..engine.render.text import safe_text
+
+    try:
+        sys.stderr.write("\n".join(safe_text(part) for part in line.split("\n")) + "\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass  # stderr gone too: the exit code still tells
+
+
 def run() -> None:
     """Console-script entry point: never a traceback, always a meaningful exit code."""
+    from .output import install_signal_handlers
+
+    _prepare_streams()
+    install_signal_handlers()
+    if _cwd_gone():
+        _err("sitegate: the working directory was removed: cd to one that exists and run again")
+        sys.exit(2)
     try:
         rv = app(standalone_mode=False)
         if rv == 130:  # typer turns Ctrl-C into Exit(130), returned as 130 here
-            typer.echo("sitegate: interrupted", err=True)
-        sys.exit(rv if isinstance(rv, int) else 0)
+            _say("sitegate: interrupted", err=True)
+        _finish(rv if isinstance(rv, int) else 0)
     except typer.Exit as exc:
-        sys.exit(exc.exit_code)
+        _finish(exc.exit_code)
     except KeyboardInterrupt:
-        typer.echo("sitegate: interrupted", err=True)
+        _err("sitegate: interrupted")
         sys.exit(130)
     except SystemExit:
         raise
+    except OSError as exc:
+        # The environment, not a bug: a full disk, a closed pipe, a removed directory.
+        if exc.filename is None:
+            _quiet_stdout()
+        _err(_environment_error(exc))
+        sys.exit(2)
     except Exception as exc:  # noqa: BLE001 - last line of defence
         Abort, ClickException = _click_exceptions()
         if isinstance(exc, Abort):
-            typer.echo("sitegate: aborted", err=True)
+            _err("sitegate: aborted")
             sys.exit(130)
         if isinstance(exc, ClickException):  # usage errors included
-            exc.show()
+            shown = io.StringIO()
+            exc.show(file=shown)
+            _err(shown.getvalue().rstrip("\n"))
             sys.exit(2)
         if isinstance(exc, InputError):
             _print_diagnostics(exc.diagnostics)
             sys.exit(2)
         if isinstance(exc, MemoryError):
-            typer.echo("sitegate: out of memory: an input is too large to hold at once (split it, or use JSON Lines)", err=True)
+            _err("sitegate: out of memory: an input is too large to hold at once (split it, or use JSON Lines)")
+            sys.exit(2)
+        if isinstance(exc, UnicodeError):
+            _err(f"sitegate: text cannot be written in this console's encoding: {exc}")
+            sys.exit(2)
+        if isinstance(exc, OutputError):
+            _err(f"sitegate: {exc}")
             sys.exit(2)
         get_logger().error("internal error", error=repr(exc))
-        typer.echo(f"sitegate: internal error: {exc!r} (please report this)", err=True)
+        _err(f"sitegate: internal error: {exc!r} (please report this)")
         sys.exit(2)
 
 

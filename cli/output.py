@@ -178,7 +178,6 @@ def _open_temp(path: str) -> tuple[int, str]:
         raise OutputError(f"--output {path}: directory {directory} does not exist")
     if os.path.isdir(path):
         raise OutputError(f"--output {path} is a directory: name a file")
-    install_signal_handlers()
     try:
         fd, tmp = tempfile.mkstemp(prefix=".sitegate-", suffix=".tmp", dir=directory)
     except OSError as exc:
@@ -559,11 +558,36 @@ class _Utf8Stdout:
         return self._text.fileno()
 
 
+class _ConsoleStdout:
+    """Standard output for the table on a console whose encoding cannot show every
+    character (cp1252, Latin-1): what it cannot encode is written escaped (\\u6771),
+    never an error."""
+
+    def __init__(self, text: IO[str], encoding: str):
+        self._text = text
+        self.encoding = encoding
+
+    def write(self, s: str) -> int:
+        return self._text.write(s.encode(self.encoding, "backslashreplace").decode(self.encoding))
+
+    def flush(self) -> None:
+        self._text.flush()
+
+    def fileno(self) -> int:
+        return self._text.fileno()
+
+
 def _stdout_for(fmt: Format) -> IO[str]:
     out = sys.stdout
-    enc = (getattr(out, "encoding", "") or "").lower().replace("-", "").replace("_", "")
-    if fmt is Format.TABLE or getattr(out, "buffer", None) is None or enc == "utf8":
+    encoding = getattr(out, "encoding", "") or ""
+    enc = encoding.lower().replace("-", "").replace("_", "")
+    if enc == "utf8":
         return out
+    if fmt is Format.TABLE or getattr(out, "buffer", None) is None:
+        try:
+            return _ConsoleStdout(out, encoding) if encoding else out  # type: ignore[return-value]
+        except LookupError:
+            return out
     return _Utf8Stdout(out)  # type: ignore[return-value]
 
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from packaging.version import InvalidVersion
 
 from . import __version__
 from .model import PackInfo, ReportHeader, RuleInfo
@@ -40,7 +39,7 @@ def build_header(policies: PolicySet, options: Options, started_at: str) -> Repo
     if options.target:
         try:
             packs = policies.select(options.target)
-        except InvalidVersion:
+        except ValueError:  # InvalidVersion, or a version too long for int()
             packs = []
     else:
         # Without a target each host is checked for its own version: list every leaf pack.

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any, Callable, NamedTuple, Sequence
 
 import orjson
-from packaging.version import InvalidVersion
 
 from .codegen import RuleCode, generate
 from .compiler import Node, compile_condition, iter_leaves, operand_paths
@@ -332,7 +331,7 @@ class Evaluator:
         if target not in self._cache:
             try:
                 packs = self.policies.select(target)
-            except InvalidVersion:
+            except ValueError:  # InvalidVersion, or a version too long for int()
                 packs = []
             if not packs:
                 self._cache[target] = None

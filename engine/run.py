@@ -94,10 +94,14 @@ def usage_errors(target: str | None, audit_date: str | None, input_format: str |
     if target is not None:
         from packaging.version import InvalidVersion, Version
 
+        shown = target if len(target) <= 40 else target[:37] + "..."
         try:
-            Version(target)
-        except InvalidVersion:
-            errors.append(Diagnostic("--target", f"{target!r} is not a version (e.g. 8.7.3)", code=Code.USAGE))
+            # A version of thousands of digits is no ITMS version (and int() refuses it).
+            ok = len(target) <= 64 and bool(Version(target))
+        except (InvalidVersion, ValueError):
+            ok = False
+        if not ok:
+            errors.append(Diagnostic("--target", f"{shown!r} is not a version (e.g. 8.7.3)", code=Code.USAGE))
     if audit_date is not None:
         try:
             ok = bool(_ISO_DATE.fullmatch(audit_date)) and bool(date.fromisoformat(audit_date))
