@@ -129,7 +129,7 @@ def _gate(facts: list[str], outputs: list[str], fmt: Format, options: RunOptions
         bar = Progress(total_bytes=_total_size(facts), meter=gate.meter)
     sinks: list = []
     try:
-        sinks = open_sinks(specs, [None] * len(specs))
+        sinks = open_sinks(specs, [None] * len(specs))  # type: ignore[list-item]  # no renderer: the error report is written whole
         done = 0
         for item in gate:
             for sink, part in zip(sinks, item.parts):
@@ -642,7 +642,7 @@ def run() -> None:
             sys.exit(130)
         if isinstance(exc, ClickException):  # usage errors included
             shown = io.StringIO()
-            exc.show(file=shown)
+            exc.show(file=shown)  # type: ignore[attr-defined]  # a ClickException, imported lazily
             _err(shown.getvalue().rstrip("\n"))
             sys.exit(2)
         if isinstance(exc, InputError):

@@ -130,7 +130,7 @@ class HostEvaluator:
         warnings = tuple(rec.warnings)
         f = rec.facts
         platform = f.get("platform") or {}
-        target = s.target or platform.get("itms_version")
+        target = s.target or platform.get("itms_version")  # a validated record: a string or absent
         rs = self.ev.ruleset(target) if target else None
         if rs is None:
             msg = (
@@ -141,6 +141,7 @@ class HostEvaluator:
             d = Diagnostic(rec.source, msg, l, c, "/platform/itms_version", rec.name, code=Code.NO_TARGET)
             res = HostResult(rec.name, rec.source, rec.line, rec.index, target, (), None, None, None, None, _NO_COUNTS, (), rejected=True, diagnostics=(d,))
             return Evaluated(res, warnings + (d,), True)
+        assert target is not None  # a rule set exists only for a target
         ctx = self.contexts.get(target)
         if ctx is None:
             ctx = self.contexts[target] = {"target": target, "audit_date": s.audit_date}

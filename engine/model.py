@@ -170,7 +170,7 @@ class HostResult(NamedTuple):
     name: str
     source: str
     line: int
-    index: int  # the record's position in its file (shadows tuple.index on purpose)
+    index: int  # type: ignore[assignment]  # the record's position in its file (shadows tuple.index on purpose)
     target: str | None
     packs: tuple[str, ...]
     os: str | None

@@ -544,8 +544,8 @@ def _table_type_diagnostics(loaded: dict[str, "LoadedPack"]) -> list[Diagnostic]
                             why.setdefault(col, "other rows hold strings" if q == pid else f"it holds strings in {q}'s table")
             for i, row in enumerate(table.rows):
                 for col, v in row.items():
-                    reason = why.get(col) or ("its name says it holds versions" if VERSION_COLUMN.match(col) else None)
-                    if reason is None or v is None or isinstance(v, str):
+                    version_reason = why.get(col) or ("its name says it holds versions" if VERSION_COLUMN.match(col) else None)
+                    if version_reason is None or v is None or isinstance(v, str):
                         continue
                     cells = list(enumerate(v)) if isinstance(v, list) else [(None, v)]
                     for j, cell in cells:
@@ -554,9 +554,9 @@ def _table_type_diagnostics(loaded: dict[str, "LoadedPack"]) -> list[Diagnostic]
                         cp = f"/tables/{name}/rows/{i}/{col}" + ("" if j is None else f"/{j}")
                         text = lp.doc.written(cp, cell)
                         if cp in lp.doc.float_text:
-                            msg = f"{text} is a YAML number (read as {cell!r}); column {col!r} of table {name!r} holds strings ({reason}): write '{text}'"
+                            msg = f"{text} is a YAML number (read as {cell!r}); column {col!r} of table {name!r} holds strings ({version_reason}): write '{text}'"
                         else:
-                            msg = f"column {col!r} of table {name!r} holds strings ({reason}); got {cell!r}: quote it: '{text}'"
+                            msg = f"column {col!r} of table {name!r} holds strings ({version_reason}); got {cell!r}: quote it: '{text}'"
                         out.append(lp.doc.diag(cp, msg, code=Code.POLICY_SEMANTIC))
     return out
 

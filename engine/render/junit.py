@@ -224,7 +224,7 @@ class JunitRenderer:
             diags = "\n".join(d.format() for d in result.diagnostics)
             first = result.diagnostics[0].message if result.diagnostics else "the record was rejected"
             case = _Case("facts valid", f"{host_c}.facts", "error", _outcome_element("error", first, diags, "InvalidFacts"))
-            props = [("facts.source", f"{result.source}:{result.line}" if result.line else result.source), ("facts.index", result.index)]
+            props: list[tuple[str, Any]] = [("facts.source", f"{result.source}:{result.line}" if result.line else result.source), ("facts.index", result.index)]
             return self._suite(name, result.name, "rejected", props, [case])
         cases: list[_Case] = []
         by_rule = {f.rule_id: f for f in result.findings}
@@ -246,7 +246,7 @@ class JunitRenderer:
             if passed or na or not cases:
                 cases.append(_Case(f"other rules ({passed} passed, {na} not applicable)", f"{host_c}.rules"))
         roles = ", ".join(result.roles) if result.roles is not None else "unknown"
-        props: list[tuple[str, Any]] = [
+        props = [
             ("host.os", result.os or "unknown"),
             ("host.roles", roles or "none"),
             ("host.site", result.site or ""),

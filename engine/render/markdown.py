@@ -195,8 +195,8 @@ class MarkdownRenderer:
         if problems or summary.notices:
             total = summary.diagnostics_total
             out += ["", f"### Input problems ({total})", ""]
-            for n in summary.notices:
-                out.append(f"- {md(n)}")
+            for notice in summary.notices:
+                out.append(f"- {md(notice)}")
             for d in problems[:MAX_PROBLEMS]:
                 out.append(f"- {md(d.format(), 400)}")
             if total > MAX_PROBLEMS:
