@@ -12,6 +12,7 @@ host. The report says when it shows only part of the hosts.
 """
 from __future__ import annotations
 
+import heapq
 import html
 import re
 from collections import Counter
@@ -58,7 +59,7 @@ th{background:var(--soft);position:sticky;top:0}th.s{cursor:pointer;user-select:
 .grid{display:grid;grid-template-columns:1fr 1fr;gap:18px}@media(max-width:900px){.grid{grid-template-columns:1fr}}
 details{border:1px solid var(--line);border-radius:6px;margin:6px 0;padding:4px 10px}summary{cursor:pointer;font-weight:600}
 .ev{font-family:ui-monospace,SFMono-Regular,Consolas,monospace;font-size:12px;background:var(--soft);padding:4px 6px;border-radius:4px;margin:3px 0;overflow-wrap:anywhere}
-.over{background:#ffebe9}.notice{border-left:4px solid var(--warn);background:#fff8c5;padding:6px 10px;margin:8px 0}input[type=search]{padding:4px 8px;width:320px;border:1px solid var(--line);border-radius:4px}
+.over{background:#ffebe9}ul.over-list{margin:6px 0;padding-left:20px}.notice{border-left:4px solid var(--warn);background:#fff8c5;padding:6px 10px;margin:8px 0}input[type=search]{padding:4px 8px;width:320px;border:1px solid var(--line);border-radius:4px}
 code{font-family:ui-monospace,SFMono-Regular,Consolas,monospace;font-size:12px}svg text{font:12px system-ui,sans-serif;fill:var(--fg)}
 """
 
@@ -66,12 +67,50 @@ JS = """
 document.querySelectorAll('table.sortable').forEach(function(t){
   t.querySelectorAll('th.s').forEach(function(th,i){th.addEventListener('click',function(){
     var b=t.tBodies[0],rows=Array.prototype.slice.call(b.rows),asc=th.dataset.dir!=='asc';th.dataset.dir=asc?'asc':'desc';
-    var num=th.classList.contains('n');rows.sort(function(x,y){var a=x.cells[i].dataset.v||x.cells[i].textContent,c=y.cells[i].dataset.v||y.cells[i].textContent;
-      if(num){a=parseFloat(a)||0;c=parseFloat(c)||0;return asc?a-c:c-a}return asc?a.localeCompare(c):c.localeCompare(a)});
+    var num=th.classList.contains('n');
+    function key(r){var c=r.cells[i];if(!c)return num?-Infinity:'';var v=c.dataset.v;if(v===undefined)v=c.textContent;
+      if(!num)return v;v=parseFloat(String(v).replace(/[^0-9eE.+-]/g,''));return isNaN(v)?-Infinity:v}
+    rows.sort(function(x,y){var a=key(x),c=key(y);if(num){return a===c?0:(asc?(a<c?-1:1):(a<c?1:-1))}
+      return asc?a.localeCompare(c):c.localeCompare(a)});
     rows.forEach(function(r){b.appendChild(r)})})})});
 var q=document.getElementById('hostfilter');if(q){q.addEventListener('input',function(){var v=q.value.toLowerCase();
   document.querySelectorAll('#hosts tbody tr').forEach(function(r){r.style.display=r.textContent.toLowerCase().indexOf(v)<0?'none':''})})}
 """
+
+
+def num(value: int | float | None, text: str | None = None) -> str:
+    """A numeric table cell: the raw value in data-v (what the sort compares), the text as shown."""
+    if value is None:
+        return '<td class="n" data-v="">-</td>'
+    shown = text if text is not None else (f"{value:,}" if isinstance(value, int) else f"{value:,.4g}")
+    return f'<td class="n" data-v="{value!r}">{esc(shown)}</td>'
+
+
+SEVERITY_RANK = {"error": 0, "warning": 1, "note": 2}
+
+# How to get a missing fact, by its top-level group: the PowerShell collector
+# (facts/collector/collect.ps1) reads these on the site server; the others come
+# from the CMDB or the console (docs/cmdb-export.sql and `sitegate import`).
+_ON_HOST = "run `sitegate collect` on the site server (or the script from `sitegate collect --print-script`)"
+_FROM_CMDB = "add it from the CMDB or a console export: docs/cmdb-export.sql, then `sitegate import --from csv`"
+COLLECT_HOW = {
+    "os": _ON_HOST + ": Win32_OperatingSystem",
+    "dotnet": _ON_HOST + r": the Release value of HKLM\SOFTWARE\Microsoft\NET Framework Setup\NDP\v4\Full",
+    "iis": _ON_HOST + ": the installed Web-* features and the Default Web Site's request filtering",
+    "hardware": _ON_HOST + ": processors, memory and disks",
+    "agent": _ON_HOST + r": HKLM\SOFTWARE\Altiris\Altiris Agent",
+    "site_services": _ON_HOST + " (best effort), or from the console's list of site servers",
+    "package_store": _ON_HOST + " (a custom store: --package-store PATH)",
+    "identity": "partly collected by `sitegate collect` (domain, Notification Server); " + _FROM_CMDB,
+    "load": _FROM_CMDB,
+    "platform": _FROM_CMDB,
+    "derived": "computed by sitegate from other facts: collect the facts the rule names (sitegate explain RULE)",
+}
+
+
+def collect_how(fact: str) -> str:
+    """Where a missing fact comes from (``sitegate schema facts`` describes every fact)."""
+    return COLLECT_HOW.get(fact.split(".", 1)[0], "add it to the facts (see: sitegate schema facts)")
 
 
 def bar_chart(rows: list[tuple[str, list[tuple[int, str]]]], width: int = 600, label_w: int = 270, title: str = "") -> str:
@@ -111,11 +150,16 @@ class HtmlRenderer:
         self.header: ReportHeader | None = None
         self.capacity = CapacityAccumulator()
         self.by_target: dict[str, list[int]] = {}  # target -> [hosts, compliant, rejected]
-        self.rule_counts: dict[str, list[int]] = {}  # rule -> [fail, unknown, error, gating]
+        # rule -> [fail, unknown, error, hosts gated by a fail or error, hosts gated by an unknown]
+        self.rule_counts: dict[str, list[int]] = {}
+        # missing fact -> [hosts, hosts it gates, rules it leaves unknown]
+        self.missing: dict[str, tuple[list[int], set[str]]] = {}
         self.role_counts: dict[str, list[int]] = {}  # role -> [hosts, non-compliant]
-        self.rows: list[str] = []
+        # The worst MAX_TABLE_ROWS hosts and MAX_DETAIL_HOSTS details, as min-heaps on
+        # how bad a host is: the page lists hosts worst first, in bounded memory.
+        self.rows: list[tuple[tuple[int, ...], int, tuple[str, str, str]]] = []
         self.rows_dropped = 0
-        self.details: list[str] = []
+        self.details: list[tuple[tuple[int, ...], int, str]] = []
         self.details_dropped = 0
         self.hosts = 0
         self.sev: Counter[str] = Counter()
@@ -137,34 +181,53 @@ class HtmlRenderer:
             t[2] += 1
         elif not gating:
             t[1] += 1
+        facts_missing: dict[str, bool] = {}
         for f in r.findings:
-            c = self.rule_counts.setdefault(f.rule_id, [0, 0, 0, 0])
-            c[{"fail": 0, "unknown": 1}.get(f.outcome.value, 2)] += 1
-            c[3] += f.gating
-            if f.outcome.value == "fail":
+            c = self.rule_counts.setdefault(f.rule_id, [0, 0, 0, 0, 0])
+            outcome = f.outcome.value
+            c[{"fail": 0, "unknown": 1}.get(outcome, 2)] += 1
+            if f.gating:
+                c[4 if outcome == "unknown" else 3] += 1
+            if outcome == "fail":
                 self.sev[f.severity] += 1
+            elif outcome == "unknown":
+                for e in f.evidence:
+                    if e.outcome == "unknown":
+                        facts_missing[e.fact] = facts_missing.get(e.fact, False) or f.gating
+                        self.missing.setdefault(e.fact, ([0, 0], set()))[1].add(f.rule_id)
+        for fact, gates in facts_missing.items():
+            m = self.missing[fact][0]
+            m[0] += 1
+            m[1] += gates
         for role in r.roles or ("(unknown)",) if not r.rejected else ():
             rc = self.role_counts.setdefault(role, [0, 0])
             rc[0] += 1
             rc[1] += bool(gating)
         status = "rejected" if r.rejected else host_state(r.findings, self.threshold)
-        keep_row = len(self.rows) < MAX_TABLE_ROWS
-        if keep_row:
-            fails = r.counts[1]
-            unknown = r.counts[2]
-            cls = "fail" if r.rejected or gating else "pass"
-            anchor = f' href="#h{self.hosts}"' if (r.rejected or r.findings) and len(self.details) < MAX_DETAIL_HOSTS else ""
-            name = f"<a{anchor}>{esc(r.name)}</a>" if anchor else esc(r.name)
-            self.rows.append(
-                f'<tr><td>{name}</td><td>{esc(r.site)}</td><td>{esc(r.notification_server)}</td><td>{esc(r.os)}</td>'
-                f'<td>{esc(", ".join(r.roles) if r.roles else "")}</td><td>{esc(r.target)}</td>'
-                f'<td><span class="tag {cls}">{esc(status)}</span></td><td class="n">{gating}</td><td class="n">{fails}</td><td class="n">{unknown}</td></tr>'
-            )
+        fails, unknown = r.counts[1], r.counts[2]
+        # Worst first: rejected input (no verdict at all), then not compliant by gating
+        # findings, failures, unknowns; input order among equals.
+        badness = (2 if r.rejected else 1 if gating else 0, gating, fails, unknown, -self.hosts)
+        cls = "fail" if r.rejected or gating else "pass"
+        row = (
+            esc(r.name),
+            f'<td>{esc(r.site)}</td><td>{esc(r.notification_server)}</td><td>{esc(r.os)}</td>'
+            f'<td>{esc(", ".join(r.roles) if r.roles else "")}</td><td>{esc(r.target)}</td>'
+            f'<td data-v="{badness[0]}"><span class="tag {cls}">{esc(status)}</span></td>{num(gating)}{num(fails)}{num(unknown)}</tr>',
+            f"h{self.hosts}",
+        )
+        if len(self.rows) < MAX_TABLE_ROWS:
+            heapq.heappush(self.rows, (badness, self.hosts, row))
         else:
+            heapq.heappushpop(self.rows, (badness, self.hosts, row))
             self.rows_dropped += 1
         if r.rejected or r.findings:
-            if len(self.details) < MAX_DETAIL_HOSTS and (r.rejected or gating or r.findings):
-                self.details.append(self._detail(r, gating))
+            entry = (badness, self.hosts, "")
+            if len(self.details) < MAX_DETAIL_HOSTS:
+                heapq.heappush(self.details, (badness, self.hosts, self._detail(r, gating)))
+            elif entry > self.details[0]:
+                heapq.heapreplace(self.details, (badness, self.hosts, self._detail(r, gating)))
+                self.details_dropped += 1
             else:
                 self.details_dropped += 1
         return ""
@@ -220,26 +283,30 @@ class HtmlRenderer:
             parts.append(f'<div class="notice">{esc(n)}</div>')
         if self.rows_dropped or self.details_dropped:
             parts.append(
-                f'<div class="notice">Large fleet: the host table lists the first {len(self.rows):,} of {self.hosts:,} hosts and the details '
-                f"cover the first {len(self.details):,} hosts with findings ({self.details_dropped:,} more not shown). Totals, charts and the "
+                f'<div class="notice">Large fleet: the host table lists the {len(self.rows):,} worst of {self.hosts:,} hosts and the details '
+                f"cover the {len(self.details):,} worst hosts with findings ({self.details_dropped:,} more not shown). Totals, charts and the "
                 "capacity view count every host; the JSON report has every finding.</div>"
             )
-        parts.append(self._readiness())
         parts.append(self._failures())
+        parts.append(self._collect())
         parts.append(self._capacity(cap))
+        parts.append(self._readiness())
         parts.append(self._diagnostics(s))
+        detail_ids = {seq for _, seq, _ in self.details}
         parts.append(
-            '<h2>Hosts</h2><input id="hostfilter" type="search" placeholder="filter hosts, sites, OS..." aria-label="filter hosts">'
+            '<h2>Hosts, worst first</h2><input id="hostfilter" type="search" placeholder="filter hosts, sites, OS..." aria-label="filter hosts">'
             '<table id="hosts" class="sortable"><thead><tr><th class="s">host</th><th class="s">site</th><th class="s">NS</th><th class="s">OS</th>'
             '<th class="s">roles</th><th class="s">target</th><th class="s">status</th><th class="s n">gating</th><th class="s n">fail</th>'
             '<th class="s n">unknown</th></tr></thead><tbody>'
         )
-        parts.extend(self.rows)
+        for _, seq, (name, rest, anchor) in sorted(self.rows, reverse=True):
+            cell = f'<a href="#{anchor}">{name}</a>' if seq in detail_ids else name
+            parts.append(f"<tr><td>{cell}</td>{rest}")
         parts.append("</tbody></table>")
-        parts.append("<h2>Findings by host</h2>")
+        parts.append("<h2>Findings by host, worst first</h2>")
         if not self.details:
             parts.append('<p class="mut">No findings.</p>')
-        parts.extend(self.details)
+        parts.extend(d for _, _, d in sorted(self.details, reverse=True))
         parts.append(self._rules_doc())
         parts.append(f"<script>{JS}</script></main></body></html>\n")
         return "".join(parts)
@@ -258,7 +325,7 @@ class HtmlRenderer:
         for target, (n, ok, rej) in sorted(self.by_target.items()):
             rows.append((f"ITMS {target}", [(ok, GREEN), (n - ok - rej, RED), (rej, AMBER)]))
             pct = f"{100 * ok / n:.1f}%" if n else "-"
-            trs.append(f'<tr><td>{esc(target)}</td><td class="n">{n:,}</td><td class="n">{ok:,}</td><td class="n">{n - ok - rej:,}</td><td class="n">{rej:,}</td><td class="n">{pct}</td></tr>')
+            trs.append(f"<tr><td>{esc(target)}</td>{num(n)}{num(ok)}{num(n - ok - rej)}{num(rej)}{num(round(ok / n, 4), pct) if n else num(None)}</tr>")
         return (
             '<h2>Readiness by target version</h2><div class="grid"><div>'
             + bar_chart(rows, title="readiness by target version")
@@ -268,45 +335,102 @@ class HtmlRenderer:
         )
 
     def _failures(self) -> str:
-        ranked = sorted(self.rule_counts.items(), key=lambda kv: (-(kv[1][0] + kv[1][1] + kv[1][2]), kv[0]))
-        chart = bar_chart([(rid, [(c[0], RED), (c[1], GREY), (c[2], AMBER)]) for rid, c in ranked[:25]], title="findings by rule")
-        trs = []
-        for rid, c in ranked:
+        """What to fix first: failing rules by severity, then by the hosts they gate."""
+        failing = [(rid, c) for rid, c in self.rule_counts.items() if c[0] or c[2]]
+
+        def rank(item: tuple[str, list[int]]) -> tuple[int, int, int, str]:
+            rid, c = item
             info = self.rules.get(rid)
+            return (SEVERITY_RANK.get(info.severity if info else "", 3), -c[3], -(c[0] + c[2]), rid)
+
+        ranked = sorted(failing, key=rank)
+        chart = bar_chart([(rid, [(c[3], RED), (c[0] + c[2] - c[3], AMBER)]) for rid, c in ranked[:15]], title="hosts per failing rule")
+        trs = []
+        for i, (rid, c) in enumerate(ranked, 1):
+            info = self.rules.get(rid)
+            sev = info.severity if info else ""
             trs.append(
-                f'<tr><td><code>{esc(rid)}</code></td><td>{esc(info.title if info else "")}</td><td>{esc(info.severity if info else "")}</td>'
-                f'<td class="n">{c[0]:,}</td><td class="n">{c[1]:,}</td><td class="n">{c[2]:,}</td><td class="n">{c[3]:,}</td></tr>'
+                f'<tr>{num(i)}<td><code>{esc(rid)}</code></td><td>{esc(info.title if info else "")}</td>'
+                f'<td data-v="{SEVERITY_RANK.get(sev, 3)}"><span class="tag {esc(sev)}">{esc(sev)}</span></td>'
+                f"{num(c[3])}{num(c[0])}{num(c[2])}</tr>"
             )
         roles = sorted(self.role_counts.items(), key=lambda kv: (-kv[1][1], kv[0]))
         role_chart = bar_chart([(role, [(bad, RED), (n - bad, GREEN)]) for role, (n, bad) in roles], width=420, label_w=120, title="hosts by role")
+        if not trs:
+            table = '<p class="mut">No rule fails on any host.</p>'
+        else:
+            table = (
+                '<table class="sortable" id="fixfirst"><thead><tr><th class="s n">#</th><th class="s">rule</th><th class="s">title</th><th class="s">severity</th>'
+                '<th class="s n">hosts gated</th><th class="s n">fail</th><th class="s n">error</th></tr></thead><tbody>' + "".join(trs) + "</tbody></table>"
+            )
         return (
-            '<h2>Failures by rule and by role</h2><div class="grid"><div>' + chart
-            + '<div class="mut">red: fail &middot; grey: unknown &middot; amber: error</div></div><div><h3>Hosts by role (red: not ready)</h3>'
-            + role_chart + "</div></div>"
-            '<table class="sortable"><thead><tr><th class="s">rule</th><th class="s">title</th><th class="s">severity</th><th class="s n">fail</th>'
-            '<th class="s n">unknown</th><th class="s n">error</th><th class="s n">gating</th></tr></thead><tbody>' + "".join(trs) + "</tbody></table>"
+            '<h2>Fix first: failing rules by severity and hosts gated</h2>' + table
+            + '<div class="grid"><div>' + chart
+            + '<div class="mut">red: hosts the rule gates &middot; amber: other failing hosts (waived, below --fail-on or baseline)</div></div>'
+            '<div><h3>Hosts by role (red: not ready)</h3>' + role_chart + "</div></div>"
+        )
+
+    def _collect(self) -> str:
+        """Unknowns are not failures: the facts to collect so the gate can decide."""
+        if not self.missing:
+            return ""
+        ranked = sorted(self.missing.items(), key=lambda kv: (-kv[1][0][1], -kv[1][0][0], kv[0]))
+        trs = []
+        for fact, ((hosts, gates), rules) in ranked:
+            shown = sorted(rules)
+            names = ", ".join(shown[:6]) + (f" and {len(shown) - 6} more" if len(shown) > 6 else "")
+            trs.append(
+                f"<tr><td><code>{esc(fact)}</code></td>{num(hosts)}{num(gates)}{num(len(rules))}"
+                f'<td class="mut">{esc(names)}</td><td>{esc(collect_how(fact))}</td></tr>'
+            )
+        return (
+            "<h2>Collect these facts</h2><p class=\"mut\">A missing fact makes a rule <i>unknown</i>: not a failure of the host, but the gate "
+            "cannot pass it (unless --allow-unknown). Collecting the fact settles every rule that reads it.</p>"
+            '<table class="sortable" id="collect"><thead><tr><th class="s">fact</th><th class="s n">hosts missing it</th><th class="s n">hosts it gates</th>'
+            '<th class="s n">rules</th><th>rules left unknown</th><th>how to collect it</th></tr></thead><tbody>' + "".join(trs) + "</tbody></table>"
         )
 
     def _capacity(self, cap: CapacityReport) -> str:
+        """Overloaded groups first, one line each; the full tables folded."""
         lim = cap.limits
-        out = [
-            "<h2>Capacity by site and Notification Server</h2>",
-            f'<p class="mut">Endpoints served by existing site servers against what the site servers (with planned candidates) can carry: '
-            f"about {lim.server_os:,} clients per site server on a server OS, {lim.ns_task_service} on the Notification Server's own task service, "
-            f"fewer than {lim.desktop_os} endpoints on a desktop OS (10 or 20 concurrent connections) &mdash; KB 390448. "
-            f"The default task-server registration limit of {lim.registration_limit:,} clients (KB 426743) is a configurable setting and is shown as a note.</p>",
-        ]
         nses = cap.notification_servers
-        out.append(bar_chart([(g.key, [(min(g.endpoints, g.capacity_planned), GREEN), (max(0, g.endpoints - g.capacity_planned), RED)]) for g in nses[:30]],
-                             title="endpoints per notification server"))
-        out.append('<div class="mut">endpoints per Notification Server (red: above capacity)</div>')
-        out.append(self._group_table(nses, "notification server"))
+        over = sorted((g for g in [*nses, *cap.sites] if g.overloaded), key=lambda g: (-g.deficit, -(g.utilisation or 0), g.kind, g.key))
         flagged = sorted((g for g in cap.sites if g.flagged), key=lambda g: (-g.deficit, -(g.utilisation or 0), g.key))
-        over = sum(1 for g in cap.sites if g.overloaded)
-        out.append(f"<h3>Sites: {over:,} overloaded, {len(flagged):,} flagged of {len(cap.sites):,}</h3>")
-        if len(flagged) > MAX_CAPACITY_SITES:
-            out.append(f'<p class="mut">Showing the {MAX_CAPACITY_SITES} worst of {len(flagged):,} flagged sites (the JSON report with --capacity lists more).</p>')
-        out.append(self._group_table(flagged[:MAX_CAPACITY_SITES], "site"))
+        n_over_sites = sum(1 for g in cap.sites if g.overloaded)
+        out = [
+            f"<h2>Capacity by site and Notification Server: {n_over_sites:,} of {len(cap.sites):,} sites and "
+            f"{sum(1 for g in nses if g.overloaded):,} of {len(nses):,} Notification Servers overloaded</h2>"
+        ]
+        if over:
+            lines = []
+            for g in over[:20]:
+                u = g.utilisation
+                fix = f"add {g.servers_needed:,} server-OS site server(s)" if g.servers_needed else ""
+                if g.upgrades_needed:
+                    fix += f"{' or ' if fix else ''}upgrade {g.upgrades_needed:,} desktop site server(s) to a server OS"
+                lines.append(
+                    f'<li><b>{esc(g.key)}</b> <span class="mut">({"site" if g.kind == "site" else "NS"})</span>: '
+                    f"{g.endpoints:,} endpoints on a capacity of {g.capacity_planned:,}"
+                    f'{"" if u is None else f" ({u * 100:.0f}%)"}{" &middot; " + esc(fix) if fix else ""}</li>'
+                )
+            more = f'<p class="mut">and {len(over) - 20:,} more overloaded (in the tables below).</p>' if len(over) > 20 else ""
+            out.append(f'<ul class="over-list">{"".join(lines)}</ul>{more}')
+        else:
+            out.append('<p class="mut">No site or Notification Server above capacity.</p>')
+        chart = bar_chart([(g.key, [(min(g.endpoints, g.capacity_planned), GREEN), (max(0, g.endpoints - g.capacity_planned), RED)]) for g in nses[:30]],
+                          title="endpoints per notification server")
+        shown = flagged[:MAX_CAPACITY_SITES]
+        cut = (f'<p class="mut">Showing the {MAX_CAPACITY_SITES} worst of {len(flagged):,} flagged sites (the JSON report with --capacity lists more).</p>'
+               if len(flagged) > MAX_CAPACITY_SITES else "")
+        out.append(
+            f"<details><summary>Notification Servers ({len(nses):,})</summary>{chart}"
+            '<div class="mut">endpoints per Notification Server (red: above capacity)</div>'
+            f"{self._group_table(nses, 'notification server')}</details>"
+            f"<details><summary>Flagged sites ({len(flagged):,})</summary>{cut}{self._group_table(shown, 'site')}</details>"
+            f'<p class="mut">About {lim.server_os:,} clients per site server on a server OS, {lim.ns_task_service} on the Notification Server\'s own task '
+            f"service, fewer than {lim.desktop_os} endpoints on a desktop OS (10 or 20 concurrent connections) &mdash; KB 390448. The default "
+            f"task-server registration limit of {lim.registration_limit:,} clients (KB 426743) is a configurable setting and is shown as a note.</p>"
+        )
         return "".join(out)
 
     def _group_table(self, groups: list[GroupView], what: str) -> str:
@@ -316,10 +440,11 @@ class HtmlRenderer:
         for g in groups:
             u = g.utilisation
             trs.append(
-                f'<tr class="{"over" if g.overloaded else ""}"><td>{esc(g.key)}</td><td class="n">{g.site_servers:,}</td><td class="n">{g.candidates:,}</td>'
-                f'<td class="n">{g.desktops:,}</td><td class="n">{g.endpoints:,}</td><td class="n">{g.capacity_planned:,}</td>'
-                f'<td class="n" data-v="{u if u is not None else 0:.4f}">{"-" if u is None else f"{u * 100:.0f}%"}</td>'
-                f'<td class="n">{g.servers_needed or ""}</td><td class="n">{"" if g.upgrades_needed in (0, None) else g.upgrades_needed}</td>'
+                f'<tr class="{"over" if g.overloaded else ""}"><td>{esc(g.key)}</td>{num(g.site_servers)}{num(g.candidates)}'
+                f"{num(g.desktops)}{num(g.endpoints)}{num(g.capacity_planned)}"
+                f'{num(None) if u is None else num(round(u, 4), f"{u * 100:.0f}%")}'
+                f'{num(g.servers_needed) if g.servers_needed else num(0, "")}'
+                f'{num(0, "") if g.upgrades_needed in (0, None) else num(g.upgrades_needed)}'
                 f'<td>{"<br>".join(esc(n) for n in g.notes)}</td></tr>'
             )
         return (
