@@ -52,8 +52,14 @@ def test_baseline_matches_across_reformatted_facts(policies, tmp_path: Path) -> 
     doc = json.loads((EXAMPLES / "fleet.json").read_text())
     jsonl = tmp_path / "fleet.jsonl"
     jsonl.write_text("\n".join(json.dumps(h) for h in reversed(doc["hosts"])) + "\n")
-    r = evaluate(fleet_items(jsonl, "other/place.jsonl"), policies, options(baseline=load_baseline(str(prev))))
-    assert all(f.baseline == "unchanged" for h in r.hosts for f in h.findings)
+    b = load_baseline(str(prev))
+    r = evaluate(fleet_items(jsonl, "other/place.jsonl"), policies, options(baseline=b))
+    findings = [(h.name, f) for h in r.hosts for f in h.findings]
+    # Same hosts, reordered and from another path: every previous finding found again, none new.
+    assert len(findings) == len(b.details) > 0
+    assert {f.fingerprint(name) for name, f in findings} == set(b.details)
+    assert all(f.baseline == "unchanged" and not f.gating for _, f in findings)
+    assert r.summary.fixed == () and r.exit_code == 0
 
 
 def test_new_finding_fails_fixed_listed_in_every_format(policies, tmp_path: Path, cli) -> None:

@@ -156,12 +156,27 @@ def test_rejected_records_and_zero_hosts(policies, tmp_path: Path) -> None:
     gate = suites[-1]
     assert gate.get("name") == "sitegate"
     assert {p.get("name"): p.get("value") for p in gate.find("properties")}["exit_code"] == "2"
-    assert gate.find("testcase").find("error").get("type") == "InputError"
-    # No host at all: still a valid report with one test case (Jenkins fails on an empty report).
+    err = gate.find("testcase").find("error")
+    assert err.get("type") == "InputError" and "record(s) rejected" in err.get("message")
+    # No host at all: still a valid report with one test case (Jenkins fails on an empty report),
+    # and that case is an error: exit code 2 never shows as a green test view.
     empty = render_one(Format.JUNIT, policies, items=[])
     assert_valid_junit(empty)
     (only,) = _suites(empty)
-    assert only.get("tests") == "1" and only.find("testcase").get("name") == "inventory loaded"
+    assert only.get("tests") == "1" and only.get("errors") == "1" and only.get("failures") == "0"
+    (case,) = only.findall("testcase")
+    assert case.get("name") == "inventory loaded"
+    err = case.find("error")
+    assert err is not None and err.get("type") == "InputError" and err.get("message") == "no host was evaluated"
+    assert {p.get("name"): p.get("value") for p in only.find("properties")}["exit_code"] == "2"
+    assert "(exit code 2)" in only.find("system-out").text
+
+
+def test_inventory_loaded_is_green_only_when_every_record_was_read(policies) -> None:
+    suites = _suites(render_one(Format.JUNIT, policies))
+    gate = suites[-1]
+    (case,) = [tc for tc in gate.findall("testcase") if tc.get("name") == "inventory loaded"]
+    assert list(case) == [] and gate.get("errors") == "0"
 
 
 def test_hostile_host_names_give_valid_junit(policies) -> None:

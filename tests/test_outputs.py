@@ -169,11 +169,30 @@ def test_exit_code_for_each_fail_on_is_recorded_in_every_output(cli, tmp_path: P
     assert f"(exit code {code})" in outs["markdown"].read_text().splitlines()[0]
 
 
-def test_fail_on_warning_gates_warnings_only_with_threshold(cli) -> None:
-    # Only an error-severity fail (PS-PAR-02) gates at --fail-on error with unknowns allowed.
-    code, out, _ = cli("check", str(EXAMPLES / "fleet.json"), "--target", "8.7.3", "--allow-unknown", "-f", "json")
-    s = json.loads(out)["summary"]
-    assert code == 1 and s["gating_findings"] >= 1
+def test_fail_on_warning_gates_warnings_only_with_threshold(cli, tmp_path: Path) -> None:
+    # The fleet without its one error-severity fail (PS-PAR-02): only warnings and notes fail
+    # or are unknown. With unknowns allowed, --fail-on error passes and --fail-on warning
+    # gates exactly the warning-severity fails; notes and unknowns never gate.
+    doc = json.loads((EXAMPLES / "fleet.json").read_text())
+    doc["hosts"] = [h for h in doc["hosts"] if h["name"] != "PS-PAR-02"]
+    fleet = tmp_path / "fleet.json"
+    fleet.write_text(json.dumps(doc))
+    runs = {}
+    for fail_on in ("error", "warning", "note"):
+        code, out, _ = cli("check", str(fleet), "--target", "8.7.3", "--allow-unknown", "--fail-on", fail_on, "-f", "json")
+        runs[fail_on] = (code, json.loads(out))
+    code, js = runs["error"]
+    assert code == 0 and js["summary"]["gating_findings"] == 0 and js["summary"]["exit_code"] == 0
+    findings = [f for h in js["hosts"] for f in h["findings"]]
+    assert not any(f["severity"] == "error" and f["outcome"] == "fail" for f in findings)
+    warning_fails = [(f["rule_id"], f["outcome"]) for f in findings if f["severity"] == "warning" and f["outcome"] == "fail"]
+    assert len(warning_fails) >= 1
+    for fail_on in ("warning", "note"):
+        code, js = runs[fail_on]
+        gating = [(f["rule_id"], f["outcome"]) for h in js["hosts"] for f in h["findings"] if f["gating"]]
+        assert code == 1 and js["summary"]["exit_code"] == 1
+        assert sorted(gating) == sorted(warning_fails)  # no note fails in this fleet; unknowns allowed
+        assert js["summary"]["gating_findings"] == len(warning_fails)
 
 
 def test_renderer_crash_leaves_no_file_and_no_temp_file(cli, tmp_path: Path, monkeypatch) -> None:

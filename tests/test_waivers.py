@@ -82,6 +82,23 @@ def test_bad_waivers_are_located(tmp_path: Path, body: str, line: int, needle: s
     assert d.source == path and d.line == line and needle in d.message, d.format()
 
 
+@pytest.mark.parametrize("field", ["rule", "hosts"])
+@pytest.mark.parametrize("blank", ["", "   ", "\\t"])
+def test_a_blank_rule_or_hosts_pattern_is_refused(tmp_path: Path, cli, field: str, blank: str) -> None:
+    # A blank pattern matches nothing (or, stripped, everything a glob would): never load it.
+    line = {"rule": 4, "hosts": 5}[field]
+    path = write(tmp_path, waiver(**{field: blank}) + waiver(id="W-2"))
+    with pytest.raises(InputError) as exc:
+        load_waivers(path, today="2026-11-20")
+    (d,) = exc.value.diagnostics
+    assert d.source == path and d.line == line and d.pointer == f"/waivers/0/{field}"
+    # empty: the schema's minLength; only white space: the loader's own check
+    message = "'' should be non-empty" if blank == "" else f"{field} is blank"
+    assert d.message == message and d.level.value == "error"
+    code, _, err = cli("check", str(EXAMPLES / "fleet.json"), "--target", "8.7.3", "--waivers", path)
+    assert code == 2 and f"{path}:{line}:" in err and message in err
+
+
 def test_not_a_waivers_file(tmp_path: Path) -> None:
     p = tmp_path / "w.yaml"
     p.write_text("schema: sitegate/policy/v1\nwaivers: []\n")
