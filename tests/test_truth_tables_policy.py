@@ -237,3 +237,72 @@ def test_the_rows_that_matter_are_not_dropped(evaluated) -> None:
     ops = {m[0] for m in meta.values()}
     assert len(ops) == 22  # every operator of the language
     assert len(meta) > 300 and len(refused) < len(meta)
+
+
+# Rule-level composition through a YAML pack: `when` (applicability) and `assert`,
+# each an all/any/not of pass (P), fail (F), unknown (U) and error (E) leaves.
+# A `when` that fails makes the rule not applicable; unknown or error in `when`
+# is the rule's outcome (never a silent not-applicable); else the assert decides.
+LEAF = {
+    "P": {"fact": "agent.managed", "op": "eq", "value": True},
+    "F": {"fact": "agent.local", "op": "eq", "value": True},
+    "U": {"fact": "agent.cem_mode", "op": "eq", "value": False},
+    "E": {"fact": "os.caption", "op": "version_ge", "value": "8.7"},
+}
+HOST = {"name": "h1", "agent": {"managed": True, "local": False}, "os": {"caption": "Windows"}}
+
+
+def _cond(spec: str) -> dict[str, Any]:
+    """'all:PPF' -> {all: [P, P, F]}; 'not:any:FU' -> {not: {any: [F, U]}}; 'P' -> the leaf."""
+    if spec.startswith("not:"):
+        return {"not": _cond(spec[4:])}
+    if ":" in spec:
+        kind, kids = spec.split(":")
+        return {kind: [LEAF[k] for k in kids]}
+    return LEAF[spec]
+
+
+RULE_ROWS = [  # (when, assert, outcome)
+    (None, "all:PPP", "pass"),
+    (None, "all:PPPF", "fail"),
+    ("all:PPP", "all:PPU", "unknown"),
+    ("all:PPF", "all:PPU", "not_applicable"),
+    ("all:PPFU", "P", "not_applicable"),  # one fail settles an all
+    ("all:PPU", "F", "unknown"),
+    ("all:PPE", "F", "error"),
+    ("any:FFF", "P", "not_applicable"),
+    ("any:FFP", "F", "fail"),
+    ("any:FFU", "P", "unknown"),
+    ("any:FUEP", "all:PPPP", "pass"),
+    ("not:all:PPP", "P", "not_applicable"),
+    ("not:any:FFF", "any:FFFU", "unknown"),
+    ("not:U", "P", "unknown"),
+    ("P", "not:all:PPF", "pass"),
+    ("P", "not:any:FFE", "error"),
+    ("F", "E", "not_applicable"),
+    ("U", "F", "unknown"),
+]
+
+
+def test_when_and_assert_compose_with_not_applicable(tmp_path: Path) -> None:
+    rules = []
+    for i, (when, check, _) in enumerate(RULE_ROWS):
+        rule: dict[str, Any] = {
+            "id": f"C-{i:02d}", "title": "t", "description": "d", "severity": "error", "confidence": "low",
+            "source": "https://example.invalid", "assert": _cond(check), "message": "{host}", "remediation": "r",
+            "examples": {"pass": [{"facts": {}}], "fail": [{"facts": {}}]},
+        }
+        if when is not None:
+            rule["when"] = _cond(when)
+        rules.append(rule)
+    d = tmp_path / "pol"
+    d.mkdir()
+    (d / "c.yaml").write_text(_pack(rules, {}), "utf-8")
+    ps, _ = load_policies([str(d)], include_bundled=False)
+    report = evaluate([HOST], ps, Options(target="8.7.3", full_outcomes=True, audit_date="2026-01-01"))
+    (h,) = report.hosts
+    got = {rid: Outcome.from_code(code).value for rid, code in zip(h.rule_ids, h.outcomes)}
+    want = {f"C-{i:02d}": row[2] for i, row in enumerate(RULE_ROWS)}
+    assert got == want
+    # findings carry the same outcomes; not-applicable and pass are no findings
+    assert {f.rule_id: f.outcome.value for f in h.findings} == {k: v for k, v in want.items() if v not in ("pass", "not_applicable")}
