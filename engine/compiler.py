@@ -670,7 +670,27 @@ class NotNode(Node):
             text = describe_expected(leaf.op, r if r is not MISSING else self.child.value_text or leaf.literal)
             return code, [Evidence(leaf.fact, self.child.pointer, v, f"not ({text})", f"not {leaf.op}", OUTCOME_NAMES[code], "", leaf.label or "")]
         _, ev = self.child.explain(f)
+        if not ev:
+            # The child passed, so it explained nothing: the evidence of a failing
+            # `not` is every comparison of the child, as observed.
+            ev = [_leaf_evidence(n, f) for n in _leaf_nodes(self.child)]
         return code, [Evidence(e.fact, e.pointer, e.observed, f"not ({e.expected})", f"not {e.op}", OUTCOME_NAMES[code], e.detail, e.label) for e in ev]
+
+
+def _leaf_nodes(node: Node) -> list[LeafNode]:
+    """The comparisons of a compiled condition, in order."""
+    if isinstance(node, LeafNode):
+        return [node]
+    if isinstance(node, NotNode):
+        return _leaf_nodes(node.child)
+    return [x for c in getattr(node, "children", ()) for x in _leaf_nodes(c)]
+
+
+def _leaf_evidence(node: LeafNode, f: Facts) -> Evidence:
+    """What one comparison observed and expected, whatever its outcome."""
+    leaf = node.leaf
+    code = node.fast(f)
+    return Evidence(leaf.fact, node.pointer, node.getter(f), node._expected(node.resolve(f)), leaf.op, OUTCOME_NAMES[code], "", leaf.label or "")
 
 
 def compile_condition(cond: Condition, tables: dict[str, Table]) -> Node:

@@ -20,6 +20,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sitegate.engine.compiler import ERROR, FAIL, PASS, UNKNOWN, compile_condition
+from sitegate.engine.operators import OPERATORS, OperatorError
 from sitegate.engine.policy import Confidence, Leaf, Table, TableRef
 
 from .truth_tables import LIST_OPERATORS, PRESENCE, cases, literal_ok
@@ -169,6 +170,34 @@ def test_every_row_of_the_truth_tables_in_every_shape(form: str) -> None:
                 wrong.append(f"{op} {operand!r:.40} with operand source {facts!r:.60}: {got}, want unknown")
     assert ran > 100
     assert not wrong, f"{len(wrong)} wrong:\n" + "\n".join(wrong[:40])
+
+
+def test_the_operator_table_agrees_with_the_truth_tables() -> None:
+    """Each row of the operator table, called as the table documents (resolved values in,
+    a bool out, OperatorError for a value it cannot compare), on every row of the tables."""
+    wrong = []
+    for op, fact, operand, exp in ALL_CASES:
+        try:
+            got = "P" if OPERATORS[op].fn(fact, operand) is True else "F"
+        except (OperatorError, TypeError, ValueError):
+            got = "E"
+        if got != exp:
+            wrong.append(f"{op} {operand!r:.40} on {fact!r:.40}: {got}, table says {exp}")
+    for fact, exists, missing in PRESENCE:
+        assert (OPERATORS["exists"].fn(fact, None), OPERATORS["missing"].fn(fact, None)) == (exists == "P", missing == "P")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_date_memo_stays_bounded() -> None:
+    """A fleet of distinct collection times does not grow the parsed-date memo past its bound."""
+    from sitegate.engine import operators
+
+    node = compile_condition(Leaf(fact="p.at", op="date_before", value="2027-01-12"), {})
+    for i in range(1500):
+        stamp = f"2026-{1 + i % 12:02d}-{1 + i % 28:02d}T{i // 60 % 24:02d}:{i % 60:02d}:00Z"
+        assert node.fast({"p": {"at": stamp}}) == PASS
+    assert len(operators._DATES) == 1024
+    assert node.fast({"p": {"at": "2027-01-12T00:00:00Z"}}) == FAIL
 
 
 @pytest.mark.parametrize("subject", SUBJECTS)

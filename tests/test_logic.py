@@ -70,14 +70,14 @@ ANY_ROWS = [
 NOT_ROWS = [("P", "fail"), ("F", "pass"), ("U", "unknown"), ("E", "error")]
 
 
-def _check(cond: object, expected: str, *, evidence_on_fail: bool = True) -> None:
+def _check(cond: object, expected: str) -> None:
     node = compile_condition(cond, {})  # type: ignore[arg-type]
     assert node.fast(WIDE_FACTS) == NAMES[expected]
     code, evidence = node.explain(WIDE_FACTS)
     assert code == NAMES[expected]
     if expected == "pass":
         assert evidence == []
-    elif evidence_on_fail or expected != "fail":
+    else:
         assert evidence, "a non-pass must carry evidence"
 
 
@@ -86,21 +86,20 @@ def test_all_of_one_to_four(kids: str, expected: str) -> None:
     _check(AllOf(all=tuple(LEAVES[k] for k in kids)), expected)
     # the same children inside `not`: pass and fail swap, unknown and error stay
     swapped = {"pass": "fail", "fail": "pass"}.get(expected, expected)
-    # Known gap: `not` over a composite that passes fails without evidence.
-    _check(NotOf(**{"not": AllOf(all=tuple(LEAVES[k] for k in kids))}), swapped, evidence_on_fail=False)
+    _check(NotOf(**{"not": AllOf(all=tuple(LEAVES[k] for k in kids))}), swapped)
 
 
 @pytest.mark.parametrize("kids,expected", ANY_ROWS)
 def test_any_of_one_to_four(kids: str, expected: str) -> None:
     _check(AnyOf(any=tuple(LEAVES[k] for k in kids)), expected)
     swapped = {"pass": "fail", "fail": "pass"}.get(expected, expected)
-    _check(NotOf(**{"not": AnyOf(any=tuple(LEAVES[k] for k in kids))}), swapped, evidence_on_fail=False)
+    _check(NotOf(**{"not": AnyOf(any=tuple(LEAVES[k] for k in kids))}), swapped)
 
 
 @pytest.mark.parametrize("kid,expected", NOT_ROWS)
 def test_not(kid: str, expected: str) -> None:
     _check(NotOf(**{"not": LEAVES[kid]}), expected)
-    _check(NotOf(**{"not": NotOf(**{"not": LEAVES[kid]})}), {"P": "pass", "F": "fail", "U": "unknown", "E": "error"}[kid], evidence_on_fail=False)
+    _check(NotOf(**{"not": NotOf(**{"not": LEAVES[kid]})}), {"P": "pass", "F": "fail", "U": "unknown", "E": "error"}[kid])
 
 
 @pytest.mark.parametrize(
@@ -118,4 +117,4 @@ def test_not(kid: str, expected: str) -> None:
     ],
 )
 def test_nested_composition(cond: object, expected: str) -> None:
-    _check(cond, expected, evidence_on_fail=False)
+    _check(cond, expected)

@@ -174,3 +174,21 @@ def test_cli_bad_waivers_file_exit_2(cli, tmp_path: Path) -> None:
     path = write(tmp_path, waiver(expires="nope"))
     code, _, err = cli("check", str(EXAMPLES / "fleet.json"), "--target", "8.7.3", "--waivers", path)
     assert code == 2 and f"{path}:8:" in err and "is not a date" in err
+
+
+def test_the_first_active_matching_waiver_wins_and_alone_is_counted(tmp_path: Path) -> None:
+    body = (
+        waiver(id="OLD", rule="ITMS-*", expires="2026-01-01")  # expired: never matches
+        + waiver(id="FIRST", rule="itms-net-48", hosts="TS-*", reason="'  first reason  '", owner="'  a@example.com '")
+        + waiver(id="SECOND", rule="ITMS-NET-*", hosts="*")
+    )
+    ws = load_waivers(write(tmp_path, body), today="2026-11-20")
+    assert len(ws) == 3
+    for _ in range(3):
+        w = ws.match("ts-lon-01", finding())
+        assert w is not None and (w.waiver_id, w.reason, w.owner, w.expires) == ("FIRST", "first reason", "a@example.com", "2027-01-01")
+    w = ws.match("PS-PAR-02", finding())
+    assert w is not None and w.waiver_id == "SECOND"
+    assert ws.match("PS-PAR-02", finding("ITMS-CAP-DESKTOP-SITE")) is None
+    rep = {r["id"]: (r["status"], r["matched"]) for r in ws.report()}
+    assert rep == {"OLD": ("expired", 5), "FIRST": ("active", 3), "SECOND": ("active", 1)}

@@ -132,6 +132,10 @@ ORDER: list[tuple[Any, Any, str, str, str, str]] = [
     # operands no policy may write as a literal, through a fact or a table
     (1, True, E, E, E, E),
     (1, "2", E, E, E, E),
+    (True, False, E, E, E, E),  # two booleans do not order either
+    (False, True, E, E, E, E),
+    ("99", "100", E, E, E, E),  # nor two strings of digits
+    ("a", "b", E, E, E, E),
 ]
 
 # (fact value, version operand, version_eq, version_lt, version_le, version_gt, version_ge)

@@ -32,7 +32,7 @@ if [ $# -gt 0 ]; then
 else
     case "$module" in
         engine/operators.py|engine/compiler.py)
-            tests=(tests/test_operators.py tests/test_logic.py tests/test_compiler_fast_paths.py) ;;
+            tests=(tests/test_operators.py tests/test_logic.py tests/test_compiler_explain.py tests/test_compiler_fast_paths.py) ;;
         engine/waivers.py) tests=(tests/test_waivers.py) ;;
         engine/render/junit.py) tests=(tests/test_junit.py) ;;
         facts/normalize.py) tests=(tests/test_derive.py tests/importers/test_normalize_inputs.py) ;;

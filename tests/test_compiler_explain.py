@@ -1,0 +1,139 @@
+"""The evidence a non-passing condition carries, written out by hand.
+
+Evidence is what reports show for a finding (fact, JSON pointer, observed and
+expected values, detail) and what a baseline fingerprint keys on (the first
+fact), so its content is pinned here field by field.
+"""
+from __future__ import annotations
+
+from sitegate.engine.compiler import FAIL, MISSING, PASS, UNKNOWN, compile_condition, fact_pointer, iter_leaves, operand_paths
+from sitegate.engine.operators import describe_expected
+from sitegate.engine.policy import AllOf, AnyOf, FactRef, Leaf, NotOf, Table, TableRef
+
+MAP = Table(description="d", confidence="low", source="https://example.invalid", rows=({"build": 17763, "family": "server"}, {"build": 19045, "family": "desktop"}))
+
+
+def _explain(cond, facts, tables=None):
+    code, ev = compile_condition(cond, tables or {}).explain(facts)
+    return code, [e.to_dict() for e in ev]
+
+
+def _ev(fact, pointer, observed, expected, op, outcome, detail="", label=""):
+    return {"fact": fact, "pointer": pointer, "observed": observed, "expected": expected, "op": op, "outcome": outcome, "detail": detail, "label": label}
+
+
+def test_a_failing_comparison() -> None:
+    assert _explain(Leaf(fact="os.build", op="ge", value=17763), {"os": {"build": 7601}}) == (FAIL, [_ev("os.build", "/os/build", 7601, ">= 17763", "ge", "fail")])
+    assert _explain(Leaf(fact="os.build", op="ge", value=17763), {"os": {"build": 17763}}) == (PASS, [])
+
+
+def test_a_missing_fact_says_so() -> None:
+    leaf = Leaf(fact="os.build", op="ge", value=17763, label="OS build")
+    assert _explain(leaf, {"os": {}}) == (UNKNOWN, [_ev("os.build", "/os/build", None, ">= 17763", "ge", "unknown", "fact os.build is missing", "OS build")])
+
+
+def test_a_lookup_without_a_row_says_so() -> None:
+    ref = {"table": "m", "column": "build", "where": {"family": {"fact": "derived.os_family"}}, "single": True}
+    leaf = Leaf(fact="os.build", op="eq", value=ref)
+    facts = {"os": {"build": 17763}, "derived": {"os_family": "alien"}}
+    assert _explain(leaf, facts, {"m": MAP}) == (UNKNOWN, [_ev("os.build", "/os/build", 17763, "= m.build where family=derived.os_family", "eq", "unknown", "no data for m.build where family=derived.os_family")])
+    ref2 = {"table": "m", "column": "build", "where": {"family": "desktop", "build": {"fact": "os.build"}}}
+    leaf2 = Leaf(fact="os.build", op="in", value=ref2)
+    assert _explain(leaf2, {"os": {"build": 17763}}, {"m": MAP}) == (FAIL, [_ev("os.build", "/os/build", 17763, "one of []", "in", "fail")])
+    assert _explain(leaf2, {"os": {"build": 19045}}, {"m": MAP}) == (PASS, [])
+
+
+def test_an_uncomparable_value_says_why() -> None:
+    assert _explain(Leaf(fact="os.caption", op="version_ge", value="8.7"), {"os": {"caption": "Windows"}}) == (
+        3, [_ev("os.caption", "/os/caption", "Windows", ">= 8.7", "version_ge", "error", "'Windows' is not a version")])
+    assert _explain(Leaf(fact="iis.features", op="contains_all", value=["Web-ASP"]), {"iis": {"features": "Web-ASP"}}) == (
+        3, [_ev("iis.features", "/iis/features", "Web-ASP", "contains all of [Web-ASP]", "contains_all", "error", "'Web-ASP' is not a list")])
+
+
+def test_list_operators_name_what_is_missing_or_present() -> None:
+    want = ["Web-WMI", "Web-ASP", "Web-Metabase"]
+    facts = {"iis": {"features": ["Web-Metabase", "Web-Filtering"]}}
+    assert _explain(Leaf(fact="iis.features", op="contains_all", value=want), facts) == (
+        FAIL, [_ev("iis.features", "/iis/features", facts["iis"]["features"], "contains all of [Web-WMI, Web-ASP, Web-Metabase]", "contains_all", "fail", "missing: Web-ASP, Web-WMI")])
+    assert _explain(Leaf(fact="iis.features", op="contains_none", value=want), facts) == (
+        FAIL, [_ev("iis.features", "/iis/features", facts["iis"]["features"], "contains none of [Web-WMI, Web-ASP, Web-Metabase]", "contains_none", "fail", "present: Web-Metabase")])
+    assert _explain(Leaf(fact="iis.features", op="contains_any", value=["Web-ASP"]), facts)[1][0]["detail"] == ""
+
+
+def test_pointers_of_facts() -> None:
+    assert fact_pointer("os.build") == "/os/build"
+    assert fact_pointer("iis.request_filtering.max_url") == "/iis/request_filtering/max_url"
+    assert fact_pointer("name") == "/name"
+    assert fact_pointer("derived.dotnet_version") == "/dotnet/release"
+    assert fact_pointer("derived.roles") == "/site_services"
+    assert fact_pointer("derived.no_such") == ""
+    assert fact_pointer("context.target") == ""
+    assert _explain(Leaf(fact="derived.dotnet_version", op="version_ge", value="4.8"), {"derived": {"dotnet_version": "4.7.2"}})[1][0]["pointer"] == "/dotnet/release"
+
+
+def test_composites_keep_the_deciding_evidence() -> None:
+    p = Leaf(fact="a.p", op="eq", value=True)
+    f = Leaf(fact="a.f", op="eq", value=True)
+    u = Leaf(fact="a.u", op="eq", value=True)
+    facts = {"a": {"p": True, "f": False}}
+    # all: the failing parts decide; an unknown part beside a fail is not shown
+    code, ev = _explain(AllOf(all=(p, u, f, f)), facts)
+    assert code == FAIL and [e["fact"] for e in ev] == ["a.f", "a.f"]
+    code, ev = _explain(AllOf(all=(p, u, p)), facts)
+    assert code == UNKNOWN and [e["fact"] for e in ev] == ["a.u"]
+    # any: every part that did not pass
+    code, ev = _explain(AnyOf(any=(f, u, f)), facts)
+    assert code == UNKNOWN and [e["fact"] for e in ev] == ["a.f", "a.u", "a.f"]
+    assert _explain(AnyOf(any=(f, u, p)), facts) == (PASS, [])
+    # not over a comparison: the comparison, negated
+    assert _explain(NotOf(**{"not": p}), facts) == (FAIL, [_ev("a.p", "/a/p", True, "not (= true)", "not eq", "fail")])
+    assert _explain(NotOf(**{"not": u}), facts) == (UNKNOWN, [_ev("a.u", "/a/u", None, "not (= true)", "not eq", "unknown")])
+    # not over a composite that does not pass: its evidence, negated
+    code, ev = _explain(NotOf(**{"not": AllOf(all=(p, u))}), facts)
+    assert code == UNKNOWN and ev == [_ev("a.u", "/a/u", None, "not (= true)", "not eq", "unknown", "fact a.u is missing")]
+
+
+def test_describe_expected() -> None:
+    assert describe_expected("ge", 528040) == ">= 528040"
+    assert describe_expected("eq", True) == "= true"
+    assert describe_expected("eq", False) == "= false"
+    assert describe_expected("version_in", ">=8.7,<8.9") == "in >=8.7,<8.9"
+    assert describe_expected("exists", None) == "exists"
+    assert describe_expected("missing", None) == "is missing"
+    assert describe_expected("in", list(range(12))) == "one of [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]"
+    assert describe_expected("in", list(range(13))) == "one of [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, ...]"
+    assert describe_expected("contains_any", ["a"]) == "contains at least one of [a]"
+
+
+def test_leaves_and_operand_paths() -> None:
+    a, b, c = (Leaf(fact=x, op="exists") for x in ("x.a", "x.b", "x.c"))
+    assert iter_leaves(None) == []
+    assert iter_leaves(AllOf(all=(a, AnyOf(any=(b, NotOf(**{"not": c})))))) == [a, b, c]
+    nested = {"table": "t", "column": "v", "where": {"k": {"fact": "h.k"}, "j": {"table": "u", "column": "w", "where": {"m": {"fact": "h.m"}}}, "n": 3}}
+    assert sorted(operand_paths(nested)) == ["h.k", "h.m"]
+    assert operand_paths({"fact": "o.v"}) == ["o.v"]
+    assert operand_paths(FactRef(fact="o.v")) == ["o.v"]
+    assert sorted(operand_paths(TableRef(table="t", column="v", where={"k": {"fact": "h.k"}, "n": 3}))) == ["h.k"]
+    assert operand_paths({"table": "t", "column": "v"}) == []
+    assert operand_paths("literal") == [] and operand_paths([1, 2]) == []
+    assert operand_paths({"fact": 3}) == []
+
+
+def test_evidence_to_dict_shows_missing_as_null() -> None:
+    code, ev = compile_condition(Leaf(fact="x.y", op="eq", value="a"), {}).explain({})
+    assert code == UNKNOWN and ev[0].observed is MISSING
+    assert list(ev[0].to_dict()) == ["fact", "pointer", "observed", "expected", "op", "outcome", "detail", "label"]
+    assert ev[0].to_dict()["observed"] is None
+
+
+def test_not_over_a_passing_composite_shows_its_comparisons() -> None:
+    p = Leaf(fact="a.p", op="eq", value=True)
+    f = Leaf(fact="a.f", op="eq", value=True, label="local")
+    facts = {"a": {"p": True, "f": False}}
+    code, ev = _explain(NotOf(**{"not": AnyOf(any=(f, p))}), facts)
+    assert code == FAIL and ev == [
+        _ev("a.f", "/a/f", False, "not (= true)", "not eq", "fail", "", "local"),
+        _ev("a.p", "/a/p", True, "not (= true)", "not eq", "fail"),
+    ]
+    code, ev = _explain(NotOf(**{"not": NotOf(**{"not": f})}), facts)
+    assert code == FAIL and ev == [_ev("a.f", "/a/f", False, "not (= true)", "not eq", "fail", "", "local")]
