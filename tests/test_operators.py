@@ -125,3 +125,30 @@ def test_fact_reference_operand() -> None:
     assert node.fast({"platform": {"internet_gateway_version": "8.8.1", "itms_version": "8.8.1"}}) == PASS
     assert node.fast({"platform": {"internet_gateway_version": "8.8", "itms_version": "8.8.1"}}) == FAIL
     assert node.fast({"platform": {"internet_gateway_version": "8.8"}}) == UNKNOWN
+
+
+def test_the_operator_table_cannot_be_changed_at_run_time() -> None:
+    import dataclasses
+
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        OPERATORS["eq"].fn = lambda a, b: True  # type: ignore[misc]
+
+
+def test_an_invalid_policy_regex_prints_nothing_itself(capfd) -> None:
+    # RE2 would print its own error line on stderr; the error is the outcome's evidence.
+    node = compile_condition(Leaf(fact="os.caption", op="matches", value={"fact": "os.edition"}), {})
+    assert node.fast({"os": {"caption": "x", "edition": "(unclosed"}}) == ERROR
+    code, ev = node.explain({"os": {"caption": "x", "edition": "(unclosed"}})
+    assert code == ERROR and ev[0].detail.startswith("invalid regular expression")
+    assert capfd.readouterr().err == ""
+
+
+def test_parsed_specifiers_and_regexes_stay_bounded() -> None:
+    """Per-host patterns and ranges (from facts or tables) do not grow the caches past 1024."""
+    from sitegate.engine.operators import compile_regex, parse_specifier
+
+    for i in range(1100):
+        parse_specifier(f">=8.{i}")
+        compile_regex(f"^host-{i}$")
+    assert parse_specifier.cache_info().currsize == 1024
+    assert compile_regex.cache_info().currsize == 1024
