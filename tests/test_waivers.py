@@ -192,3 +192,44 @@ def test_the_first_active_matching_waiver_wins_and_alone_is_counted(tmp_path: Pa
     assert ws.match("PS-PAR-02", finding("ITMS-CAP-DESKTOP-SITE")) is None
     rep = {r["id"]: (r["status"], r["matched"]) for r in ws.report()}
     assert rep == {"OLD": ("expired", 5), "FIRST": ("active", 3), "SECOND": ("active", 1)}
+
+
+def test_a_waivers_file_of_4_mib_is_read_one_byte_more_is_refused(tmp_path: Path) -> None:
+    # NUL padding: the file at the limit is read (and refused as binary, not for its size).
+    head = b"schema: sitegate/waivers/v1\nwaivers: []\n"
+    p = tmp_path / "w.yaml"
+    for size, code in ((4 * 1024 * 1024, "binary"), (4 * 1024 * 1024 + 1, "too-large")):
+        p.write_bytes(head + b"\0" * (size - len(head)))
+        with pytest.raises(InputError) as exc:
+            load_waivers(str(p), today="2026-11-20")
+        (d,) = exc.value.diagnostics
+        assert d.code == code, size
+    assert "larger than the 4 MiB limit" in d.message
+
+
+def test_every_bad_waiver_is_reported_not_only_the_first(tmp_path: Path) -> None:
+    body = waiver(id="W-1", expires="2026-13-45") + waiver(id="W-2", rule="  ") + waiver(id="W-2") + waiver(id="W-4", hosts=" ") + waiver(id="W-5")
+    path = write(tmp_path, body)
+    with pytest.raises(InputError) as exc:
+        load_waivers(path, today="2026-11-20")
+    got = [(d.line, d.message) for d in exc.value.diagnostics]
+    assert got == [
+        (8, "expires '2026-13-45' is not a real date"),
+        (10, "rule is blank"),
+        (15, "duplicate waiver id 'W-2' (first at line 9)"),
+        (23, "hosts is blank"),
+    ]
+
+
+def test_type_errors_name_the_field_and_a_file_without_waivers_says_so(tmp_path: Path) -> None:
+    path = write(tmp_path, waiver().replace("    owner: o\n", "    owner: 5\n"))
+    with pytest.raises(InputError) as exc:
+        load_waivers(path, today="2026-11-20")
+    (d,) = exc.value.diagnostics
+    assert d.pointer == "/waivers/0/owner" and d.message == "5 is not of type 'string'"
+    p = tmp_path / "none.yaml"
+    p.write_text("schema: sitegate/waivers/v1\n")
+    with pytest.raises(InputError) as exc:
+        load_waivers(str(p), today="2026-11-20")
+    (d,) = exc.value.diagnostics
+    assert d.message == "'waivers' is a required property" and d.line == 1
