@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sitegate.engine.compiler import FAIL, MISSING, PASS, UNKNOWN, compile_condition, fact_pointer, iter_leaves, operand_paths
 from sitegate.engine.operators import describe_expected
-from sitegate.engine.policy import AllOf, AnyOf, FactRef, Leaf, NotOf, Table, TableRef
+from sitegate.engine.policy import AllOf, AnyOf, FactRef, Leaf, NotOf, Table
 
 MAP = Table(description="d", confidence="low", source="https://example.invalid", rows=({"build": 17763, "family": "server"}, {"build": 19045, "family": "desktop"}))
 
