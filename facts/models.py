@@ -250,6 +250,15 @@ class Provenance(_M):
     collected_at: Str | None = Field(None, title="Collected at", description="ISO 8601 time of collection.")
     collected_by: CollectedBy | None = Field(None, title="Collected by", description="Collector name and version.")
     source_file: Str | None = Field(None, title="Source file", description="Original export the facts were imported from.")
+    fact_sources: dict[str, Str] | None = Field(
+        None,
+        title="Fact sources",
+        description=(
+            "How a fact was obtained when it was not simply read, by JSON pointer: "
+            "'assumed-default' (/package_store/path: the default store was assumed), "
+            "'agent-file-version' (/agent/version: from AeXNSAgent.exe, not the registry)."
+        ),
+    )
 
 
 class HostFacts(_M):

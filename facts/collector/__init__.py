@@ -1,11 +1,12 @@
-"""The on-host facts collector: the PowerShell script and the Python that reads what it reads.
+"""The on-host facts collector: the PowerShell script and the Python that converts what it reads.
 
-``collect.ps1`` runs on a site server and writes one facts JSON file.
-:mod:`.parse` turns the same raw reads (CIM instances, feature lists, registry
-values, applicationHost.config) into facts, so the conversion is tested here and
-shared with :mod:`sitegate.facts.collect` and the PowerShell-export importer.
+``collect.ps1`` runs on a site server and saves its raw reads (CIM instances,
+feature lists, registry values, applicationHost.config, an HTTPS probe) in the
+per-host folder layout of the PowerShell-export importer. :mod:`.parse` is the
+only conversion of those reads into facts, shared by :mod:`sitegate.facts.collect`
+(``sitegate collect``) and :mod:`sitegate.facts.importers.powershell`.
 """
 from __future__ import annotations
 
 COLLECTOR_NAME = "sitegate-collect.ps1"
-COLLECTOR_VERSION = "1.0.0"
+COLLECTOR_VERSION = "2.0.0"

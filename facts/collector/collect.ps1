@@ -1,495 +1,495 @@
-#Requires -Version 5.1
+#Requires -Version 4.0
 <#
 .SYNOPSIS
     sitegate facts collector: reads what a Symantec/Broadcom ITMS site server is
-    made of and writes one sitegate facts JSON file (schemas/facts.v1.schema.json).
+    made of and saves the raw reads, one JSON file each, for sitegate to convert.
 
 .DESCRIPTION
-    Read-only. The script changes nothing on the host: it queries CIM classes,
-    reads registry values, lists installed Windows features and reads IIS's
-    applicationHost.config. The only thing it writes is the facts file (and,
-    with -RawDirectory, copies of what it read, for support and for
-    `sitegate import --from powershell`).
+    Read-only on the host. The script queries CIM classes, reads registry values,
+    lists installed Windows features, copies IIS's applicationHost.config (with
+    every password attribute removed) and makes one HTTPS request to the
+    Notification Server. It converts nothing: it saves what it read in the
+    per-host folder layout of `sitegate import --from powershell`, which turns
+    the reads into facts (sitegate.facts.collector.parse, the one conversion that
+    `sitegate collect` and the importer share):
 
-    Runs on Windows PowerShell 5.1 and PowerShell 7, with no module beyond
-    those Windows ships (ServerManager on servers, Dism on desktops,
-    WebAdministration when present). Every read is guarded: a read that fails
-    leaves its fact out (a rule then reports "unknown", never "pass") and is
-    reported as a warning, both on the console and in the file under
-    extensions.sitegate_collector_warnings.
+        <OutDirectory>\<COMPUTERNAME>\os.json, computersystem.json, processors.json,
+        memory.json, disks.json, dotnet.json, features.json | optionalfeatures.json |
+        win32_optionalfeature.json, iis.json, applicationHost.config |
+        requestfiltering.json, agent.json, services.json, knownfolders.json,
+        network.json, host.json, collection.json
 
-    Run it elevated: reading applicationHost.config and
-    Get-WindowsOptionalFeature need administrator rights.
+    Then, on any machine with sitegate:
+        sitegate import --from powershell <OutDirectory> -o facts.jsonl
 
-    The same conversion, in Python, is sitegate.facts.collector.parse; keep the
-    two in step.
+    Needs Windows PowerShell 4.0 or later (Windows Server 2012 R2's own
+    PowerShell; 2012 and 2008 R2 need WMF 4.0 or 5.1 first) or PowerShell 7.
+    Run it elevated (administrator or the local system account, as an ITMS
+    Run Script task does): applicationHost.config and the DISM feature list need
+    administrator rights, and the script warns once when it is not elevated.
+    In a 32-bit PowerShell on 64-bit Windows it starts itself again in the
+    64-bit Windows PowerShell (Sysnative), where Program Files, DISM and
+    WebAdministration are the real ones.
 
-.PARAMETER OutFile
-    Where to write the facts (default: .\<COMPUTERNAME>.facts.json). UTF-8 without BOM.
+    Every probe is wrapped: a read that fails costs only its own file, and is
+    reported as a warning on the console and in collection.json (Warnings). A
+    file that is missing means "not read", so the fact stays unknown, never false.
+
+.PARAMETER OutDirectory
+    Folder to write into; the reads go to <OutDirectory>\<COMPUTERNAME>.
+    A share works (one folder per host). Default: $env:ProgramData\sitegate\raw.
+    The script's earlier files in that host folder are replaced.
 
 .PARAMETER PackageStorePath
     The package server's store, when it is not the default
-    <agent install dir>\Package Delivery (Broadcom KB 416632).
+    <agent install dir>\Package Delivery (Broadcom KB 416632). Without it the
+    default is assumed, and the facts say so (provenance.fact_sources).
 
 .PARAMETER Site
     The ITMS site the host serves (identity.site), which the host cannot know.
 
 .PARAMETER PlannedServices
-    Site services to be installed: task, package, network_boot, monitor.
+    Site services to be installed: task, package, network_boot, monitor, as a
+    list or one comma-separated string (with -File, "task,package" arrives as
+    one string).
 
-.PARAMETER RawDirectory
-    Also save each raw read as JSON there (os.json, features.json, agent.json...),
-    in the layout `sitegate import --from powershell` reads.
+.PARAMETER SkipNetworkProbe
+    Do not make the HTTPS request to the Notification Server (the network facts
+    then stay unknown).
+
+.PARAMETER NoRelaunch
+    Internal: set when the script starts itself again in 64-bit PowerShell.
 
 .EXAMPLE
-    powershell.exe -NoProfile -ExecutionPolicy Bypass -File .\collect.ps1 -OutFile C:\Temp\ts01.facts.json -Site Berlin -PlannedServices task,package
+    powershell.exe -NoProfile -ExecutionPolicy Bypass -File .\collect.ps1 -OutDirectory \\filer\sitegate\raw -Site Berlin -PlannedServices task,package
 #>
 [CmdletBinding()]
 param(
-    [string]$OutFile,
+    [string]$OutDirectory,
     [string]$PackageStorePath,
     [string]$Site,
-    [ValidateSet('task', 'package', 'network_boot', 'monitor')]
+    # No ValidateSet: with powershell.exe -File, "-PlannedServices task,package"
+    # arrives as the one string 'task,package', which a ValidateSet rejects before
+    # the script starts. The list is split and checked below.
     [string[]]$PlannedServices,
-    [string]$RawDirectory
+    [switch]$SkipNetworkProbe,
+    [switch]$NoRelaunch
 )
 
 Set-StrictMode -Version 1
 $ErrorActionPreference = 'Stop'
 
 $CollectorName = 'sitegate-collect.ps1'
-$CollectorVersion = '1.0.0'
+$CollectorVersion = '2.0.0'
 $Invariant = [System.Globalization.CultureInfo]::InvariantCulture
-$script:Warnings = New-Object System.Collections.ArrayList
+$Utf8NoBom = New-Object System.Text.UTF8Encoding($false)
+$SiteServices = @('task', 'package', 'network_boot', 'monitor')
+# Symantec/Altiris services only: site-service markers must never meet "Citrix Monitor Service".
+$VendorPattern = 'Altiris|Symantec'
+# Every file this script writes: the earlier run's copies are removed first, so a
+# host folder never mixes two runs (features.json of one, optionalfeatures.json of the next).
+$RawFiles = @('os.json', 'computersystem.json', 'processors.json', 'memory.json', 'disks.json', 'dotnet.json',
+    'features.json', 'optionalfeatures.json', 'win32_optionalfeature.json', 'iis.json', 'applicationHost.config',
+    'requestfiltering.json', 'agent.json', 'services.json', 'knownfolders.json', 'network.json', 'host.json', 'collection.json')
 
+# --- Arguments -------------------------------------------------------------------
+$Planned = @()
+foreach ($item in @($PlannedServices)) {
+    foreach ($part in ([string]$item -split '[,;\s]+')) {
+        if (-not $part) { continue }
+        $low = $part.ToLowerInvariant()
+        if ($SiteServices -notcontains $low) {
+            throw "-PlannedServices: '$part' is not a site service; give task, package, network_boot or monitor, comma-separated (e.g. -PlannedServices task,package)"
+        }
+        if ($Planned -notcontains $low) { $Planned += $low }
+    }
+}
+
+$script:Warnings = New-Object System.Collections.ArrayList
 function Add-Warning([string]$Message) {
     [void]$script:Warnings.Add($Message)
     Write-Warning $Message
 }
 
+# --- 64-bit ------------------------------------------------------------------------
+# A 32-bit PowerShell on 64-bit Windows (a 32-bit launcher may start one) sees
+# Program Files (x86), cannot run DISM and loads no WebAdministration: start the
+# 64-bit Windows PowerShell instead, through Sysnative (the 64-bit System32 as a
+# 32-bit process names it).
+if ([Environment]::Is64BitOperatingSystem -and -not [Environment]::Is64BitProcess -and -not $NoRelaunch) {
+    $ps64 = Join-Path $env:windir 'Sysnative\WindowsPowerShell\v1.0\powershell.exe'
+    if ($PSCommandPath -and (Test-Path -LiteralPath $ps64)) {
+        $argv = @('-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass', '-File', $PSCommandPath, '-NoRelaunch')
+        if ($OutDirectory) { $argv += @('-OutDirectory', $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($OutDirectory).TrimEnd('\')) }
+        if ($PackageStorePath) { $argv += @('-PackageStorePath', $PackageStorePath.TrimEnd('\')) }
+        if ($Site) { $argv += @('-Site', $Site) }
+        if ($Planned.Count -gt 0) { $argv += @('-PlannedServices', ($Planned -join ',')) }
+        if ($SkipNetworkProbe) { $argv += '-SkipNetworkProbe' }
+        & $ps64 @argv
+        exit $LASTEXITCODE
+    }
+    Add-Warning '32-bit PowerShell on 64-bit Windows and no 64-bit PowerShell to start: Windows features, IIS settings and Program Files may be read wrongly or not at all'
+}
+
+# --- Output folder -------------------------------------------------------------------
+$ComputerName = $env:COMPUTERNAME
+if (-not $ComputerName) { $ComputerName = [Environment]::MachineName }
+if (-not $OutDirectory) { $OutDirectory = Join-Path $env:ProgramData 'sitegate\raw' }
+$OutRoot = $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($OutDirectory)
+$HostDir = [System.IO.Path]::Combine($OutRoot, $ComputerName)
+[void][System.IO.Directory]::CreateDirectory($HostDir)
+foreach ($f in $RawFiles) {
+    $old = [System.IO.Path]::Combine($HostDir, $f)
+    if ([System.IO.File]::Exists($old)) { [System.IO.File]::Delete($old) }
+}
+$CollectedAt = (Get-Date).ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ', $Invariant)
+
+# Shared between probes (each probe runs in its own scope; this table is the one
+# thing they all see and change).
+$State = @{ ProductType = $null; InetStp = $null; AgentDir = $null; NsName = $null }
+
+# --- Helpers ---------------------------------------------------------------------------
 function Save-Raw([string]$Name, $Value) {
-    # Copies of raw reads, in the file layout of the PowerShell-export importer.
-    if (-not $RawDirectory -or $null -eq $Value) { return }
+    # One raw read as JSON, UTF-8 without a BOM. -Depth 6 keeps nested values whole.
+    $json = ConvertTo-Json -InputObject $Value -Depth 6
+    [System.IO.File]::WriteAllText([System.IO.Path]::Combine($HostDir, $Name), $json, $Utf8NoBom)
+}
+
+function Invoke-Probe([string]$What, [scriptblock]$Body) {
+    # One failing probe costs only its own facts: any error becomes a warning.
     try {
-        $dir = $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($RawDirectory)
-        [void][System.IO.Directory]::CreateDirectory($dir)
-        $json = ConvertTo-Json -InputObject $Value -Depth 6
-        [System.IO.File]::WriteAllText((Join-Path $dir $Name), $json, (New-Object System.Text.UTF8Encoding($false)))
+        [void](& $Body)
     } catch {
-        Add-Warning "could not save raw read $Name : $($_.Exception.Message)"
+        Add-Warning "$What could not be read: $($_.Exception.Message)"
     }
 }
 
-# --- Registry ----------------------------------------------------------------
-# The 64-bit view, so a 32-bit PowerShell on 64-bit Windows does not read
-# Wow6432Node by mistake (the .NET Release value and the 64-bit agent live in
-# the native view).
-function Open-HklmKey([string]$Path) {
-    try {
-        $view = [Microsoft.Win32.RegistryView]::Default
-        if ([Environment]::Is64BitOperatingSystem) { $view = [Microsoft.Win32.RegistryView]::Registry64 }
+function Read-RegistryKey([string]$Path) {
+    # HKLM\$Path in the 64-bit view, then in the 32-bit one (WOW6432Node: a 32-bit
+    # agent on 64-bit Windows keeps its key there). Found = $false only when the key
+    # is absent from both views; a key that exists but cannot be read throws, so
+    # the caller's probe reports it and no "absent" is written.
+    $views = @([Microsoft.Win32.RegistryView]::Default)
+    if ([Environment]::Is64BitOperatingSystem) {
+        $views = @([Microsoft.Win32.RegistryView]::Registry64, [Microsoft.Win32.RegistryView]::Registry32)
+    }
+    foreach ($view in $views) {
         $base = [Microsoft.Win32.RegistryKey]::OpenBaseKey([Microsoft.Win32.RegistryHive]::LocalMachine, $view)
-        return $base.OpenSubKey($Path, $false)
-    } catch {
-        Add-Warning "registry key HKLM\$Path could not be opened: $($_.Exception.Message)"
-        return $null
-    }
-}
-
-function Get-RegValues([string]$Path) {
-    # An ordered table of the key's values; $null when the key does not exist.
-    $key = Open-HklmKey $Path
-    if ($null -eq $key) { return $null }
-    $out = [ordered]@{}
-    try {
-        foreach ($name in $key.GetValueNames()) {
-            try { $out[$name] = $key.GetValue($name) } catch { Add-Warning "registry value HKLM\$Path\$name unreadable: $($_.Exception.Message)" }
+        try {
+            $key = $base.OpenSubKey($Path, $false)
+            if ($null -eq $key) { continue }
+            try {
+                $values = [ordered]@{}
+                foreach ($name in $key.GetValueNames()) { $values[$name] = $key.GetValue($name) }
+                return [ordered]@{ Found = $true; View = [string]$view; Values = $values; SubKeys = [object[]]@($key.GetSubKeyNames()) }
+            } finally {
+                $key.Close()
+            }
+        } finally {
+            $base.Close()
         }
-        $out['SubKeys'] = @($key.GetSubKeyNames())
-    } catch {
-        Add-Warning "registry key HKLM\$Path unreadable: $($_.Exception.Message)"
-    } finally {
-        $key.Close()
     }
-    return $out
+    return [ordered]@{ Found = $false }
 }
 
 function Get-Cim([string]$Class, [string[]]$Properties) {
-    try {
-        # The comma keeps a one-element result an array (return would unroll it).
-        return ,@(Get-CimInstance -ClassName $Class -ErrorAction Stop | Select-Object -Property $Properties)
-    } catch {
-        Add-Warning "$Class could not be read: $($_.Exception.Message)"
-        return $null
+    # The comma keeps a one-element result an array (return would unroll it).
+    return ,@(Get-CimInstance -ClassName $Class -ErrorAction Stop | Select-Object -Property $Properties)
+}
+
+# --- Rights ------------------------------------------------------------------------------
+$Elevated = $null
+Invoke-Probe 'administrator rights' {
+    $principal = New-Object System.Security.Principal.WindowsPrincipal([System.Security.Principal.WindowsIdentity]::GetCurrent())
+    $script:Elevated = $principal.IsInRole([System.Security.Principal.WindowsBuiltInRole]::Administrator)
+    if (-not $script:Elevated) {
+        Add-Warning 'not running elevated: applicationHost.config and the Windows feature list may be unreadable; run as administrator or as local system'
     }
 }
 
-function Get-Member0($Object, [string]$Name) {
-    if ($null -eq $Object) { return $null }
-    $p = $Object.PSObject.Properties[$Name]
-    if ($null -eq $p) { return $null }
-    return $p.Value
+# --- Probes ----------------------------------------------------------------------------------
+Invoke-Probe 'Win32_OperatingSystem' {
+    $os = Get-Cim 'Win32_OperatingSystem' @('Caption', 'Version', 'BuildNumber', 'ProductType', 'OSArchitecture', 'OperatingSystemSKU', 'TotalVisibleMemorySize', 'SystemDrive', 'CSName')
+    if ($os.Count -gt 0) {
+        $State.ProductType = $os[0].ProductType
+        Save-Raw 'os.json' $os[0]
+    }
 }
 
-function Remove-Empty($Value) {
-    # Facts that could not be read are left out, not written as null, and
-    # objects left with no facts disappear, so the file says only what is known.
-    if ($Value -is [System.Collections.IDictionary]) {
-        $out = [ordered]@{}
-        foreach ($k in @($Value.Keys)) {
-            $v = Remove-Empty $Value[$k]
-            if ($null -ne $v) { $out[$k] = $v }
+Invoke-Probe 'Win32_ComputerSystem' {
+    $cs = Get-Cim 'Win32_ComputerSystem' @('Name', 'DNSHostName', 'Domain', 'PartOfDomain', 'Manufacturer', 'Model', 'TotalPhysicalMemory')
+    if ($cs.Count -gt 0) { Save-Raw 'computersystem.json' $cs[0] }
+}
+
+Invoke-Probe 'Win32_Processor' {
+    Save-Raw 'processors.json' (Get-Cim 'Win32_Processor' @('NumberOfCores', 'NumberOfLogicalProcessors', 'Architecture'))
+}
+
+Invoke-Probe 'Win32_PhysicalMemory' {
+    Save-Raw 'memory.json' (Get-Cim 'Win32_PhysicalMemory' @('Capacity', 'DeviceLocator'))
+}
+
+Invoke-Probe 'Win32_LogicalDisk' {
+    Save-Raw 'disks.json' (Get-Cim 'Win32_LogicalDisk' @('DeviceID', 'DriveType', 'FreeSpace', 'Size'))
+}
+
+# HKLM\SOFTWARE\Microsoft\NET Framework Setup\NDP\v4\Full, value Release (REG_DWORD).
+Invoke-Probe '.NET Framework registry key' {
+    $ndp = Read-RegistryKey 'SOFTWARE\Microsoft\NET Framework Setup\NDP\v4\Full'
+    $raw = [ordered]@{}
+    if ($ndp.Found) {
+        foreach ($k in @('Release', 'Version')) { if ($ndp.Values.Contains($k)) { $raw[$k] = $ndp.Values[$k] } }
+        $raw['RegistryView'] = $ndp.View
+    }
+    Save-Raw 'dotnet.json' $raw
+}
+
+# Windows features: Server Manager on servers, DISM on workstations (ProductType 1),
+# each falling through to the next method when it fails (RSAT's Get-WindowsFeature
+# exists on a client but refuses to run there; DISM fails in PowerShell 7 on some
+# clients). Win32_OptionalFeature needs neither module.
+Invoke-Probe 'Windows features' {
+    $methods = @('ServerManager', 'Dism', 'Cim')
+    if ($State.ProductType -eq 1) { $methods = @('Dism', 'Cim', 'ServerManager') }
+    $errors = @()
+    foreach ($m in $methods) {
+        try {
+            if ($m -eq 'ServerManager') {
+                if (-not (Get-Command -Name Get-WindowsFeature -ErrorAction SilentlyContinue)) { continue }
+                $wf = @(Get-WindowsFeature -Name 'Web-*' -ErrorAction Stop | Select-Object -Property Name, Installed, @{ n = 'InstallState'; e = { [string]$_.InstallState } })
+                Save-Raw 'features.json' ([object[]]$wf)
+            } elseif ($m -eq 'Dism') {
+                if (-not (Get-Command -Name Get-WindowsOptionalFeature -ErrorAction SilentlyContinue)) { continue }
+                $of = @(Get-WindowsOptionalFeature -Online -ErrorAction Stop | Where-Object { $_.FeatureName -like 'IIS-*' } | Select-Object -Property FeatureName, @{ n = 'State'; e = { [string]$_.State } })
+                Save-Raw 'optionalfeatures.json' ([object[]]$of)
+            } else {
+                $cf = @(Get-CimInstance -ClassName Win32_OptionalFeature -ErrorAction Stop | Where-Object { ([string]$_.Name).StartsWith('IIS-', [StringComparison]::OrdinalIgnoreCase) } | Select-Object -Property Name, InstallState)
+                Save-Raw 'win32_optionalfeature.json' ([object[]]$cf)
+            }
+            return
+        } catch {
+            $errors += "$m : $($_.Exception.Message)"
         }
-        if ($out.Count -eq 0) { return $null }
-        return $out
     }
-    # The comma stops PowerShell from unrolling a list: a one-feature list must
-    # stay a JSON array, and an empty one must stay [] (a fact), not vanish.
-    if ($Value -is [System.Array]) { return ,$Value }
-    return $Value
+    throw ('no method worked (' + ($errors -join '; ') + ')')
 }
 
-$facts = [ordered]@{}
-
-# --- Operating system -----------------------------------------------------------
-$osRaw = Get-Cim 'Win32_OperatingSystem' @('Caption', 'Version', 'BuildNumber', 'ProductType', 'OSArchitecture', 'OperatingSystemSKU', 'TotalVisibleMemorySize', 'SystemDrive', 'CSName')
-$csRaw = Get-Cim 'Win32_ComputerSystem' @('Name', 'DNSHostName', 'Domain', 'PartOfDomain', 'Manufacturer', 'Model', 'TotalPhysicalMemory')
-$os = $null; if ($osRaw) { $os = $osRaw[0] }
-$cs = $null; if ($csRaw) { $cs = $csRaw[0] }
-Save-Raw 'os.json' $os
-Save-Raw 'computersystem.json' $cs
-
-$name = $env:COMPUTERNAME
-if (-not $name -and $cs) { $name = [string]$cs.Name }
-$facts['name'] = $name
-
-$identity = [ordered]@{}
-if ($cs -and $cs.Domain -and $cs.PartOfDomain -ne $false) {
-    # A workgroup computer reports its workgroup as Domain: no DNS domain then.
-    $identity['domain'] = ([string]$cs.Domain).ToLowerInvariant()
-    $dnsHost = [string]$cs.DNSHostName
-    if (-not $dnsHost) { $dnsHost = [string]$cs.Name }
-    if ($dnsHost -and ([string]$cs.Domain).Contains('.')) { $identity['fqdn'] = ($dnsHost + '.' + [string]$cs.Domain).ToLowerInvariant() }
-}
-if ($Site) { $identity['site'] = $Site }
-
-$osFacts = [ordered]@{}
-if ($os) {
-    if ($os.Caption) {
-        $caption = ([string]$os.Caption).Trim()   # Vista/7 captions end in spaces
-        $osFacts['caption'] = $caption
-        $c = ' ' + $caption.ToLowerInvariant() + ' '
-        foreach ($pair in @(@('datacenter', 'Datacenter'), @('standard', 'Standard'), @('essentials', 'Essentials'), @('enterprise', 'Enterprise'), @('education', 'Education'), @('professional', 'Pro'), @(' pro', 'Pro'), @('home', 'Home'), @('ultimate', 'Ultimate'), @('iot', 'IoT'))) {
-            if ($c.Contains($pair[0])) { $osFacts['edition'] = $pair[1]; break }
-        }
+# HKLM\SOFTWARE\Microsoft\InetStp: MajorVersion/MinorVersion; absent = IIS never installed.
+Invoke-Probe 'IIS registry key (InetStp)' {
+    $inetstp = Read-RegistryKey 'SOFTWARE\Microsoft\InetStp'
+    $raw = [ordered]@{}
+    if ($inetstp.Found) {
+        foreach ($k in @('MajorVersion', 'MinorVersion')) { if ($inetstp.Values.Contains($k)) { $raw[$k] = $inetstp.Values[$k] } }
+        $raw['RegistryView'] = $inetstp.View
     }
-    if ($os.Version -match '(\d+\.\d+(\.\d+)?)') { $osFacts['version'] = $Matches[1] }
-    $build = 0
-    if ([int]::TryParse([string]$os.BuildNumber, [ref]$build)) { $osFacts['build'] = $build }
-    # Win32_OperatingSystem.ProductType: 1 workstation, 2 domain controller, 3 server.
-    switch ([int]$os.ProductType) {
-        1 { $osFacts['product_type'] = 'workstation' }
-        2 { $osFacts['product_type'] = 'domain_controller' }
-        3 { $osFacts['product_type'] = 'server' }
-        default { Add-Warning "unknown ProductType $($os.ProductType)" }
-    }
-    # OSArchitecture is localised text ("64-bit", "64 bits", "ARM 64-bit Processor").
-    $arch = ([string]$os.OSArchitecture).ToLowerInvariant()
-    if ($arch -match 'arm') { if ($arch -match '64') { $osFacts['architecture'] = 'arm64' } }
-    elseif ($arch -match '^64') { $osFacts['architecture'] = 'x64' }
-    elseif ($arch -match '^32') { $osFacts['architecture'] = 'x86' }
-    elseif ($arch) { Add-Warning "unknown OSArchitecture '$arch'" }
+    $State.InetStp = $inetstp.Found
+    Save-Raw 'iis.json' $raw
 }
 
-# --- .NET Framework 4.x ------------------------------------------------------------
-# HKLM\SOFTWARE\Microsoft\NET Framework Setup\NDP\v4\Full, value Release (REG_DWORD);
-# no Full key means 4.5 or later is not installed (itms-domain.md 2.2).
-$dotnet = [ordered]@{}
-$ndp = Get-RegValues 'SOFTWARE\Microsoft\NET Framework Setup\NDP\v4\Full'
-if ($ndp -and $ndp.Contains('Release')) {
-    $dotnet['release'] = [int64]$ndp['Release']
-    Save-Raw 'dotnet.json' ([pscustomobject]@{ Release = [int64]$ndp['Release'] })
-}
-
-# --- IIS ------------------------------------------------------------------------------
-$iis = [ordered]@{}
-$features = $null
-if (Get-Command -Name Get-WindowsFeature -ErrorAction SilentlyContinue) {
-    try {
-        $wf = @(Get-WindowsFeature -Name 'Web-*' -ErrorAction Stop | Select-Object -Property Name, Installed, @{ n = 'InstallState'; e = { [string]$_.InstallState } })
-        Save-Raw 'features.json' $wf
-        $features = @($wf | Where-Object { $_.Installed } | ForEach-Object { [string]$_.Name } | Sort-Object -Unique)
-    } catch {
-        Add-Warning "Get-WindowsFeature failed: $($_.Exception.Message)"
-    }
-} elseif (Get-Command -Name Get-WindowsOptionalFeature -ErrorAction SilentlyContinue) {
-    try {
-        $of = @(Get-WindowsOptionalFeature -Online -ErrorAction Stop | Where-Object { $_.FeatureName -like 'IIS-*' } | Select-Object -Property FeatureName, @{ n = 'State'; e = { [string]$_.State } })
-        Save-Raw 'optionalfeatures.json' $of
-        $features = @($of | Where-Object { $_.State -eq 'Enabled' } | ForEach-Object { [string]$_.FeatureName } | Sort-Object -Unique)
-    } catch {
-        Add-Warning "Get-WindowsOptionalFeature failed (run elevated): $($_.Exception.Message)"
-    }
-} else {
-    Add-Warning 'neither Get-WindowsFeature nor Get-WindowsOptionalFeature is available: IIS features unknown'
-}
-if ($null -ne $features) {
-    $iis['installed'] = [bool](($features -contains 'Web-Server') -or ($features -contains 'Web-WebServer') -or ($features -contains 'IIS-WebServerRole') -or ($features -contains 'IIS-WebServer'))
-    $iis['features'] = [object[]]$features
-}
-$inetstp = Get-RegValues 'SOFTWARE\Microsoft\InetStp'
-if ($inetstp -and $inetstp.Contains('MajorVersion')) {
-    $minor = 0; if ($inetstp.Contains('MinorVersion')) { $minor = [int]$inetstp['MinorVersion'] }
-    $iis['version'] = '{0}.{1}' -f [int]$inetstp['MajorVersion'], $minor
-    if (-not $iis.Contains('installed')) { $iis['installed'] = $true }
-    Save-Raw 'iis.json' ([pscustomobject]@{ MajorVersion = [int]$inetstp['MajorVersion']; MinorVersion = $minor })
-} elseif ($null -eq $inetstp -and -not $iis.Contains('installed')) {
-    $iis['installed'] = $false
-}
-
-# Request filtering of the Default Web Site: the server-wide section, then a
-# <location path="Default Web Site"> overlay; unset attributes keep the IIS
-# schema defaults (maxQueryString 2048, maxUrl 4096, allowUnlisted true).
-# A site's own web.config may tighten these further and is not read.
-function Read-RequestFiltering {
-    $winDir = $env:windir
+# applicationHost.config, copied with every password attribute removed (app pool
+# identities and UNC virtual directories keep [enc:...:enc] secrets there). A site's
+# own web.config may tighten request filtering further and is not read.
+Invoke-Probe 'applicationHost.config' {
+    # Known absent: no IIS, nothing to read. Unknown (InetStp unreadable): try anyway.
+    if ($State.InetStp -eq $false) { return }
     $sys = 'System32'
     if ([Environment]::Is64BitOperatingSystem -and -not [Environment]::Is64BitProcess) { $sys = 'Sysnative' }
-    $path = Join-Path $winDir "$sys\inetsrv\config\applicationHost.config"
-    if (-not (Test-Path -LiteralPath $path)) { return $null }
+    $path = [System.IO.Path]::Combine($env:windir, "$sys\inetsrv\config\applicationHost.config")
+    $saved = $false
     try {
         $text = [System.IO.File]::ReadAllText($path)
-        if ($RawDirectory) {
-            try {
-                $dir = $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($RawDirectory)
-                [void][System.IO.Directory]::CreateDirectory($dir)
-                [System.IO.File]::WriteAllText((Join-Path $dir 'applicationHost.config'), $text, (New-Object System.Text.UTF8Encoding($false)))
-            } catch { Add-Warning "could not save applicationHost.config: $($_.Exception.Message)" }
-        }
         $xml = New-Object System.Xml.XmlDocument
         $xml.XmlResolver = $null
+        $xml.PreserveWhitespace = $true
         $xml.LoadXml($text)
+        foreach ($attr in @($xml.SelectNodes("//@*[contains(translate(local-name(), 'PASSWORD', 'password'), 'password')]"))) {
+            [void]$attr.OwnerElement.RemoveAttributeNode($attr)
+        }
+        [System.IO.File]::WriteAllText([System.IO.Path]::Combine($HostDir, 'applicationHost.config'), $xml.OuterXml, $Utf8NoBom)
+        $saved = $true
     } catch {
-        Add-Warning "applicationHost.config could not be read (run elevated): $($_.Exception.Message)"
-        return $null
+        Add-Warning "applicationHost.config could not be read at ${path}: $($_.Exception.Message)"
     }
-    $state = @{ maxQueryString = 2048; maxUrl = 4096; allowUnlisted = $true; verbs = [ordered]@{} }
-    $overlay = {
-        param($scope)
-        if ($null -eq $scope) { return }
-        $rf = $scope.SelectSingleNode('system.webServer/security/requestFiltering')
-        if ($null -eq $rf) { return }
-        $rl = $rf.SelectSingleNode('requestLimits')
-        if ($rl) {
-            foreach ($a in @('maxQueryString', 'maxUrl')) {
-                if ($rl.HasAttribute($a)) { $state[$a] = [int64]$rl.GetAttribute($a) }
-            }
-        }
-        $vs = $rf.SelectSingleNode('verbs')
-        if ($vs) {
-            if ($vs.HasAttribute('allowUnlisted')) { $state.allowUnlisted = ($vs.GetAttribute('allowUnlisted') -eq 'true') }
-            foreach ($el in $vs.ChildNodes) {
-                if ($el.NodeType -ne [System.Xml.XmlNodeType]::Element) { continue }
-                $verb = ([string]$el.GetAttribute('verb')).ToUpperInvariant()
-                if ($el.LocalName -eq 'clear') { $state.verbs.Clear() }
-                elseif ($el.LocalName -eq 'remove' -and $verb) { if ($state.verbs.Contains($verb)) { $state.verbs.Remove($verb) } }
-                elseif ($el.LocalName -eq 'add' -and $verb) { $state.verbs[$verb] = ($el.GetAttribute('allowed') -ne 'false') }
-            }
-        }
+    if ($saved) { return }
+    # Fallback: the IIS configuration API (needs IIS Management Scripts and Tools).
+    if ($PSVersionTable.PSVersion.Major -ge 6) {
+        Import-Module WebAdministration -SkipEditionCheck -ErrorAction Stop
+    } else {
+        Import-Module WebAdministration -ErrorAction Stop
     }
-    & $overlay $xml.DocumentElement
-    foreach ($loc in @($xml.DocumentElement.SelectNodes('location'))) {
-        $p = [string]$loc.GetAttribute('path')
-        if ($p -eq '' -or $p -eq '.') { & $overlay $loc }
-    }
-    foreach ($loc in @($xml.DocumentElement.SelectNodes('location'))) {
-        if (([string]$loc.GetAttribute('path')).Trim('/') -eq 'Default Web Site') { & $overlay $loc }
-    }
-    $allowed = @($state.verbs.Keys | Where-Object { $state.verbs[$_] })
-    $denied = @($state.verbs.Keys | Where-Object { -not $state.verbs[$_] })
-    return [ordered]@{
-        max_query_string     = [int64]$state.maxQueryString
-        max_url              = [int64]$state.maxUrl
-        allowed_verbs        = [object[]]$allowed
-        denied_verbs         = [object[]]$denied
-        allow_unlisted_verbs = [bool]$state.allowUnlisted
-    }
-}
-if ($iis['installed'] -eq $true) {
-    $rf = Read-RequestFiltering
-    if ($null -eq $rf -and (Get-Module -ListAvailable -Name WebAdministration)) {
-        # Fallback when the file cannot be read directly: the IIS configuration API.
-        try {
-            Import-Module WebAdministration -ErrorAction Stop
-            $limits = Get-WebConfiguration -PSPath 'MACHINE/WEBROOT/APPHOST' -Location 'Default Web Site' -Filter 'system.webServer/security/requestFiltering/requestLimits' -ErrorAction Stop
-            $rf = [ordered]@{ max_query_string = [int64]$limits.maxQueryString; max_url = [int64]$limits.maxUrl }
-        } catch {
-            Add-Warning "request filtering could not be read through WebAdministration: $($_.Exception.Message)"
-        }
-    }
-    if ($null -ne $rf) { $iis['request_filtering'] = $rf }
+    $limits = Get-WebConfiguration -PSPath 'MACHINE/WEBROOT/APPHOST' -Location 'Default Web Site' -Filter 'system.webServer/security/requestFiltering/requestLimits' -ErrorAction Stop
+    if ($null -eq $limits) { throw 'WebAdministration returned no requestLimits' }
+    Save-Raw 'requestfiltering.json' ([ordered]@{ maxQueryString = $limits.maxQueryString; maxUrl = $limits.maxUrl })
 }
 
-# --- Hardware ---------------------------------------------------------------------------
-$hardware = [ordered]@{}
-$cpus = Get-Cim 'Win32_Processor' @('NumberOfCores', 'NumberOfLogicalProcessors')
-Save-Raw 'processors.json' $cpus
-if ($cpus) {
-    $hardware['logical_processors'] = [int](($cpus | Measure-Object -Property NumberOfLogicalProcessors -Sum).Sum)
-    $hardware['cores'] = [int](($cpus | Measure-Object -Property NumberOfCores -Sum).Sum)
-}
-# Installed memory: the DIMMs' capacity is what sizing tables mean; the OS's
-# visible memory (in kilobytes) is a little less, so it is the fallback.
-$dimms = Get-Cim 'Win32_PhysicalMemory' @('Capacity', 'DeviceLocator')
-Save-Raw 'memory.json' $dimms
-if ($dimms -and $dimms.Count -gt 0) {
-    $hardware['memory_mb'] = [int64][math]::Round((($dimms | Measure-Object -Property Capacity -Sum).Sum) / 1MB)
-} elseif ($os -and $os.TotalVisibleMemorySize) {
-    $hardware['memory_mb'] = [int64][math]::Round([double]$os.TotalVisibleMemorySize / 1024)
-}
-$disks = Get-Cim 'Win32_LogicalDisk' @('DeviceID', 'DriveType', 'FreeSpace', 'Size')
-Save-Raw 'disks.json' $disks
-function Find-Disk([string]$Path) {
-    if (-not $disks -or -not $Path -or $Path.Length -lt 2) { return $null }
-    $id = $Path.Substring(0, 2).ToUpperInvariant()
-    foreach ($d in $disks) { if (([string]$d.DeviceID).ToUpperInvariant() -eq $id) { return $d } }
-    return $null
-}
-if ($os) {
-    $sd = Find-Disk ([string]$os.SystemDrive)
-    if ($sd -and $null -ne $sd.FreeSpace) { $hardware['system_drive_free_gb'] = [math]::Round([double]$sd.FreeSpace / 1GB, 2) }
-}
-if ($cs) {
-    $hw = (([string]$cs.Manufacturer) + ' ' + ([string]$cs.Model)).ToLowerInvariant()
-    $isVm = $false
-    foreach ($m in @('virtual machine', 'vmware', 'virtualbox', 'kvm', 'qemu', 'xen', 'hvm domu', 'parallels', 'bochs', 'openstack', 'google compute engine', 'amazon ec2')) {
-        if ($hw.Contains($m)) { $isVm = $true }
-    }
-    if ($hw.Trim()) { $hardware['virtual'] = $isVm }
-}
-
-# --- Symantec Management Agent ----------------------------------------------------------
-$defaultStore = $null
 # HKLM\SOFTWARE\Altiris\Altiris Agent: Version, InstallDir, MachineGuid, and the
 # Servers subkey naming the Notification Server [COMMUNITY: values as read by
-# public admin scripts; not a Broadcom-documented interface].
-$agent = [ordered]@{}
-$agentKey = Get-RegValues 'SOFTWARE\Altiris\Altiris Agent'
-$agentSubKeys = @()
-if ($null -eq $agentKey) {
-    Add-Warning 'the Symantec Management Agent registry key is absent: agent facts unknown'
-} else {
-    if ($agentKey.Contains('Version') -and ([string]$agentKey['Version']) -match '(\d+(\.\d+){1,3})') { $agent['version'] = $Matches[1] }
-    if ($agentKey.Contains('MachineGuid') -and $agentKey['MachineGuid']) { $identity['resource_guid'] = ([string]$agentKey['MachineGuid']).Trim('{}').ToLowerInvariant() }
-    $agentSubKeys = @($agentKey['SubKeys'])
-    $servers = Get-RegValues 'SOFTWARE\Altiris\Altiris Agent\Servers'
-    $ns = $null
-    if ($servers) {
-        if ($servers.Contains('') -and $servers['']) { $ns = [string]$servers[''] }
-        elseif (@($servers['SubKeys']).Count -gt 0) { $ns = [string]@($servers['SubKeys'])[0] }
+# public admin scripts; not a Broadcom-documented interface]. The file version of
+# <InstallDir>\AeXNSAgent.exe is read too: sitegate uses it when Version is missing.
+Invoke-Probe 'Symantec Management Agent registry key' {
+    $agent = Read-RegistryKey 'SOFTWARE\Altiris\Altiris Agent'
+    $raw = [ordered]@{}
+    if (-not $agent.Found) {
+        Add-Warning 'the Symantec Management Agent registry key is absent (64-bit and 32-bit views): agent facts unknown'
+        Save-Raw 'agent.json' $raw
+        return
     }
-    if ($ns) { $identity['notification_server'] = $ns.Trim() }
-    $rawAgent = [ordered]@{}
-    foreach ($k in @('Version', 'InstallDir', 'MachineGuid')) { if ($agentKey.Contains($k)) { $rawAgent[$k] = [string]$agentKey[$k] } }
-    if ($ns) { $rawAgent['Servers'] = @($ns) }
-    $rawAgent['SubKeys'] = [object[]]$agentSubKeys
-    Save-Raw 'agent.json' ([pscustomobject]$rawAgent)
-    if ($agentKey.Contains('InstallDir') -and $agentKey['InstallDir']) {
-        # Default package store: <agent install dir>\Package Delivery (KB 416632).
-        $defaultStore = Join-Path ([string]$agentKey['InstallDir']) 'Package Delivery'
-        if (-not $PackageStorePath) { $PackageStorePath = $defaultStore }
-    }
-}
-
-# --- Site services (best effort) ---------------------------------------------------------
-# [SOLID, ITMS 7.5 help] "Symantec Network Boot Service (PXE and BSDP)" / "(TFTP)";
-# [INFERENCE] agent subkeys named after the package and task services. Only
-# positive findings are written: no finding leaves "installed" unknown.
-$found = [ordered]@{}
-$markers = @(@('symantec network boot service', 'network_boot'), @('package server', 'package'), @('client task server', 'task'), @('task server', 'task'), @('monitor service', 'monitor'))
-$names = New-Object System.Collections.ArrayList
-foreach ($s in $agentSubKeys) { [void]$names.Add([string]$s) }
-try {
-    $svcs = @(Get-Service -ErrorAction Stop | Select-Object -Property Name, DisplayName, @{ n = 'Status'; e = { [string]$_.Status } })
-    Save-Raw 'services.json' @($svcs | Where-Object { ($_.DisplayName -match 'Altiris|Symantec') })
-    foreach ($s in $svcs) { [void]$names.Add([string]$s.DisplayName); [void]$names.Add([string]$s.Name) }
-} catch {
-    Add-Warning "services could not be listed: $($_.Exception.Message)"
-}
-foreach ($n in $names) {
-    $low = $n.ToLowerInvariant()
-    foreach ($m in $markers) {
-        if ($low.Contains($m[0]) -and -not $found.Contains($m[1])) { $found[$m[1]] = $true; break }
-    }
-}
-$siteServices = [ordered]@{}
-if ($found.Count -gt 0) {
-    $siteServices['installed'] = [object[]]@($found.Keys | Sort-Object | ForEach-Object { [ordered]@{ service = $_ } })
-}
-if ($PlannedServices) { $siteServices['planned'] = [object[]]@($PlannedServices | Select-Object -Unique) }
-
-# --- Package store -------------------------------------------------------------------------
-$packageStore = [ordered]@{}
-if ($PackageStorePath) {
-    $packageStore['path'] = $PackageStorePath
-    # KB 416632: a custom location must not be a Windows Known Folder or inside one;
-    # the product's default location counts as valid. The Known Folders are the
-    # special folders .NET resolves here plus the profiles root (every user's
-    # folders), drive roots left out; no answer when they cannot be read.
-    $norm = { param([string]$p) $p.Trim().Replace('/', '\').TrimEnd('\').ToLowerInvariant() }
-    $storeNorm = & $norm $PackageStorePath
-    if ($defaultStore -and $storeNorm -eq (& $norm $defaultStore)) {
-        $packageStore['in_known_folder'] = $false
-    } else {
-        try {
-            $known = @([Enum]::GetValues([Environment+SpecialFolder]) | ForEach-Object { [Environment]::GetFolderPath($_) })
-            $profiles = (Get-ItemProperty -Path 'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion\ProfileList' -ErrorAction Stop).ProfilesDirectory
-            if ($profiles) { $known += [Environment]::ExpandEnvironmentVariables([string]$profiles) }
-            $inside = $false
-            foreach ($k in $known) {
-                if (-not $k) { continue }
-                $kn = & $norm $k
-                if ($kn.Length -le 2) { continue }  # a drive root is no Known Folder of its own
-                if ($storeNorm -eq $kn -or $storeNorm.StartsWith($kn + '\')) { $inside = $true; break }
+    foreach ($k in @('Version', 'InstallDir', 'MachineGuid')) { if ($agent.Values.Contains($k)) { $raw[$k] = [string]$agent.Values[$k] } }
+    $raw['SubKeys'] = $agent.SubKeys
+    $raw['RegistryView'] = $agent.View
+    if ($raw.Contains('InstallDir') -and $raw['InstallDir']) {
+        $State.AgentDir = $raw['InstallDir']
+        Invoke-Probe 'agent file version (AeXNSAgent.exe)' {
+            $exe = [System.IO.Path]::Combine($State.AgentDir, 'AeXNSAgent.exe')
+            if ([System.IO.File]::Exists($exe)) {
+                $fv = [System.Diagnostics.FileVersionInfo]::GetVersionInfo($exe)
+                $raw['FileVersion'] = '{0}.{1}.{2}.{3}' -f $fv.FileMajorPart, $fv.FileMinorPart, $fv.FileBuildPart, $fv.FilePrivatePart
             }
-            $packageStore['in_known_folder'] = $inside
-        } catch {
-            Add-Warning "package_store.in_known_folder: Known Folders could not be read: $($_.Exception.Message)"
         }
     }
-    if ($PackageStorePath.StartsWith('\\')) {
-        $packageStore['fixed_media'] = $false
-    } else {
-        $pd = Find-Disk $PackageStorePath
-        if ($pd) {
-            if ($null -ne $pd.FreeSpace) { $hardware['package_store_free_gb'] = [math]::Round([double]$pd.FreeSpace / 1GB, 2) }
-            # Win32_LogicalDisk.DriveType 3 = local (fixed) disk.
-            $packageStore['fixed_media'] = ([int]$pd.DriveType -eq 3)
+    Invoke-Probe 'agent Servers registry key' {
+        $servers = Read-RegistryKey 'SOFTWARE\Altiris\Altiris Agent\Servers'
+        if ($servers.Found) {
+            # The default value names the NS; subkeys are the fallback.
+            $list = @()
+            if ($servers.Values.Contains('') -and $servers.Values['']) { $list += [string]$servers.Values[''] }
+            $list += @($servers.SubKeys | ForEach-Object { [string]$_ })
+            $raw['Servers'] = [object[]]$list
+            if ($list.Count -gt 0) { $State.NsName = $list[0] }
         }
     }
+    Save-Raw 'agent.json' $raw
 }
 
-# --- Assemble and write ------------------------------------------------------------------------
-$facts['identity'] = $identity
-$facts['os'] = $osFacts
-$facts['dotnet'] = $dotnet
-$facts['iis'] = $iis
-$facts['hardware'] = $hardware
-$facts['agent'] = $agent
-$facts['site_services'] = $siteServices
-$facts['package_store'] = $packageStore
-$facts['provenance'] = [ordered]@{
-    collected_at = (Get-Date).ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ', $Invariant)
-    collected_by = [ordered]@{ name = $CollectorName; version = $CollectorVersion }
+# Windows services through CIM (PowerShell 7.0-7.5's Get-Service loses the whole
+# list on the first service it cannot query), Symantec/Altiris only.
+Invoke-Probe 'Win32_Service' {
+    $svcs = @(Get-CimInstance -ClassName Win32_Service -ErrorAction Stop |
+        Where-Object { ([string]$_.DisplayName -match $VendorPattern) -or ([string]$_.Name -match $VendorPattern) } |
+        Select-Object -Property Name, DisplayName, State, StartMode)
+    Save-Raw 'services.json' ([object[]]$svcs)
 }
-if ($script:Warnings.Count -gt 0) {
-    $facts['extensions'] = [ordered]@{ sitegate_collector_warnings = [object[]]$script:Warnings.ToArray() }
-}
-$facts = Remove-Empty $facts
 
-if (-not $OutFile) { $OutFile = ".\$name.facts.json" }
-$target = $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($OutFile)
-$json = ConvertTo-Json -InputObject $facts -Depth 6
-# UTF-8 without a BOM: Out-File and Set-Content on 5.1 would write UTF-16 or ANSI.
-[System.IO.File]::WriteAllText($target, $json, (New-Object System.Text.UTF8Encoding($false)))
-Write-Host "sitegate facts written to $target ($($script:Warnings.Count) warning(s))"
+# KB 416632: a package store must not be a Windows Known Folder or inside one.
+# ProgramW6432/CommonProgramW6432 name the 64-bit Program Files even where .NET's
+# SpecialFolder gives Program Files (x86).
+Invoke-Probe 'Known Folders' {
+    $known = @([Enum]::GetValues([System.Environment+SpecialFolder]) | ForEach-Object { [Environment]::GetFolderPath($_) } | Where-Object { $_ })
+    foreach ($v in @($env:ProgramW6432, $env:CommonProgramW6432)) { if ($v) { $known += $v } }
+    $raw = [ordered]@{ KnownFolders = [object[]]@($known | Select-Object -Unique) }
+    $profiles = Read-RegistryKey 'SOFTWARE\Microsoft\Windows NT\CurrentVersion\ProfileList'
+    if ($profiles.Found -and $profiles.Values.Contains('ProfilesDirectory')) {
+        $raw['ProfilesDirectory'] = [Environment]::ExpandEnvironmentVariables([string]$profiles.Values['ProfilesDirectory'])
+    }
+    Save-Raw 'knownfolders.json' $raw
+}
+
+# HTTPS to the Notification Server (KB 430121: task servers try HTTPS first). The
+# NS URL the agent uses: HKLM\SOFTWARE\Altiris\eXpress\NS Client\NSs\<NS>\NSWeb
+# [COMMUNITY: public admin scripts write it; not a Broadcom-documented interface].
+# The certificate is accepted during the handshake only to be checked afterwards
+# with this host's own X509Chain, so reachability and trust are told apart.
+Invoke-Probe 'Notification Server HTTPS probe' {
+    $raw = [ordered]@{ Attempted = $false }
+    Invoke-Probe 'NS Client registry key' {
+        $nss = Read-RegistryKey 'SOFTWARE\Altiris\eXpress\NS Client\NSs'
+        if (-not $nss.Found) { return }
+        $names = @($nss.SubKeys)
+        $pick = @($names | Where-Object { $State.NsName -and ([string]$_ -eq $State.NsName) })
+        if ($pick.Count -eq 0 -and $names.Count -eq 1) { $pick = $names }
+        if ($pick.Count -gt 0) {
+            $web = Read-RegistryKey ('SOFTWARE\Altiris\eXpress\NS Client\NSs\' + $pick[0])
+            if ($web.Found -and $web.Values.Contains('NSWeb')) { $raw['NsUrl'] = [string]$web.Values['NSWeb'] }
+        }
+    }
+    $target = $State.NsName
+    $port = 443
+    $uri = $null
+    if ($raw.Contains('NsUrl') -and [Uri]::TryCreate($raw['NsUrl'], [UriKind]::Absolute, [ref]$uri)) {
+        $target = $uri.Host
+        if ($uri.Scheme -eq 'https') { $port = $uri.Port }
+    }
+    if ($SkipNetworkProbe -or -not $target) {
+        Save-Raw 'network.json' $raw
+        return
+    }
+    $raw['NsHost'] = $target
+    $raw['Port'] = $port
+    $raw['Attempted'] = $true
+    $raw['Connected'] = $false
+    $raw['TlsEstablished'] = $false
+    $seen = @{ Cert = $null; Errors = $null }
+    $callback = {
+        param($sender, $certificate, $chain, $errors)
+        $seen['Cert'] = $certificate
+        $seen['Errors'] = [string]$errors
+        return $true
+    }.GetNewClosure()
+    $tcp = New-Object System.Net.Sockets.TcpClient
+    try {
+        $async = $tcp.BeginConnect($target, $port, $null, $null)
+        if (-not $async.AsyncWaitHandle.WaitOne(15000)) { throw (New-Object System.TimeoutException("connecting to ${target}:$port timed out")) }
+        $tcp.EndConnect($async)
+        $raw['Connected'] = $true
+        $ssl = New-Object System.Net.Security.SslStream($tcp.GetStream(), $false, ([System.Net.Security.RemoteCertificateValidationCallback]$callback))
+        $ssl.ReadTimeout = 15000
+        $ssl.WriteTimeout = 15000
+        $ssl.AuthenticateAsClient($target, $null, [System.Security.Authentication.SslProtocols]'Tls, Tls11, Tls12', $false)
+        $raw['TlsEstablished'] = $true
+        $request = [System.Text.Encoding]::ASCII.GetBytes("GET /Altiris/ HTTP/1.1`r`nHost: $target`r`nUser-Agent: $CollectorName`r`nConnection: close`r`n`r`n")
+        $ssl.Write($request, 0, $request.Length)
+        $ssl.Flush()
+        $reader = New-Object System.IO.StreamReader($ssl, [System.Text.Encoding]::ASCII)
+        $raw['StatusLine'] = [string]$reader.ReadLine()
+    } catch {
+        $e = $_.Exception
+        while ($e -is [System.Management.Automation.MethodInvocationException] -and $e.InnerException) { $e = $e.InnerException }
+        $raw['Error'] = $e.Message
+        $raw['ErrorType'] = $e.GetType().FullName
+    } finally {
+        $tcp.Close()
+    }
+    if ($seen['Cert']) {
+        $cert = New-Object System.Security.Cryptography.X509Certificates.X509Certificate2($seen['Cert'])
+        $chain = New-Object System.Security.Cryptography.X509Certificates.X509Chain
+        # Revocation is not checked: an unreachable CRL would fail every chain on a closed network.
+        $chain.ChainPolicy.RevocationMode = [System.Security.Cryptography.X509Certificates.X509RevocationMode]::NoCheck
+        [void]$chain.ChainPolicy.ApplicationPolicy.Add((New-Object System.Security.Cryptography.Oid('1.3.6.1.5.5.7.3.1')))
+        $raw['ChainBuilt'] = $chain.Build($cert)
+        $raw['ChainStatus'] = [object[]]@($chain.ChainStatus | ForEach-Object { [string]$_.Status })
+        $raw['SslPolicyErrors'] = $seen['Errors']
+        $raw['CertificateSubject'] = $cert.Subject
+        $raw['CertificateNotAfter'] = $cert.NotAfter.ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ', $Invariant)
+    }
+    Save-Raw 'network.json' $raw
+}
+
+# What the operator says and the host cannot know (sitegate standard columns).
+Invoke-Probe 'host.json' {
+    $hostInfo = [ordered]@{}
+    if ($Site) { $hostInfo['site'] = $Site }
+    if ($Planned.Count -gt 0) { $hostInfo['planned_services'] = [object[]]$Planned }
+    if ($hostInfo.Count -gt 0) { Save-Raw 'host.json' $hostInfo }
+}
+
+# --- The run's own record ---------------------------------------------------------------------
+$collection = [ordered]@{
+    CollectedAt            = $CollectedAt
+    CollectorName          = $CollectorName
+    CollectorVersion       = $CollectorVersion
+    ComputerName           = $ComputerName
+    Is64BitOperatingSystem = [Environment]::Is64BitOperatingSystem
+    Is64BitProcess         = [Environment]::Is64BitProcess
+    Elevated               = $Elevated
+    PSVersion              = $PSVersionTable.PSVersion.ToString()
+}
+if ($PackageStorePath) { $collection['PackageStorePath'] = $PackageStorePath }
+$collection['Warnings'] = [object[]]$script:Warnings.ToArray()
+try {
+    Save-Raw 'collection.json' $collection
+} catch {
+    Write-Error "sitegate: could not write to ${HostDir}: $($_.Exception.Message)" -ErrorAction Continue
+    exit 1
+}
+Write-Host "sitegate raw reads written to $HostDir ($($script:Warnings.Count) warning(s)); convert with: sitegate import --from powershell `"$HostDir`" -o facts.json"
+exit 0

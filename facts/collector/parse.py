@@ -19,10 +19,18 @@ missing; a missing key means "not read", an empty dict means "read, absent"):
                              plus ``Servers`` (list of NS names) and ``SubKeys`` (names of its subkeys)
 ``services``                 Get-Service / Win32_Service objects (Name, DisplayName)
 ``package_store_path``       the package store path, when known
-``known_folders``            paths of the Windows Known Folders ([Environment]::GetFolderPath of each SpecialFolder)
+``known_folders``            paths of the Windows Known Folders ([Environment]::GetFolderPath of each SpecialFolder),
+                             or knownfolders.json's object {KnownFolders: [...], ProfilesDirectory: ...}
 ``profiles_directory``       the user profiles root (ProfileList\\ProfilesDirectory, expanded), itself a Known Folder
 ``collected_at``             ISO 8601 time of collection
 ``collector``                {"name": ..., "version": ...}
+``collection``               collect.ps1's own record (collection.json): CollectedAt, CollectorName,
+                             CollectorVersion, ComputerName, PackageStorePath, Is64BitOperatingSystem,
+                             Is64BitProcess, Elevated, PSVersion, Warnings; it fills the keys above
+                             that are not given otherwise
+``cim_optional_features``    Win32_OptionalFeature objects (Name, InstallState 1 = enabled)
+``network``                  the HTTPS probe of the Notification Server (network.json: NsUrl, NsHost,
+                             Port, Attempted, Connected, TlsEstablished, HttpStatus, ChainBuilt...)
 
 :func:`build_facts` returns the facts plus, for each fact, which raw value it
 came from (so an importer can point a diagnostic at file:line:col) and the
@@ -73,11 +81,17 @@ class Problem:
 
 @dataclass
 class Built:
-    """Facts built from raw reads, with provenance of each fact and the problems met."""
+    """Facts built from raw reads, with provenance of each fact and the problems met.
+
+    ``problems`` are raw values that could not be turned into a fact (the fact
+    is left out); ``notes`` are warnings about facts that were kept but not
+    simply read (an assumed package store) and the collector's own warnings.
+    """
 
     facts: dict[str, Any]
     origins: dict[str, tuple[str, str]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    notes: list[Problem] = field(default_factory=list)
 
 
 def strip_noise(obj: Any) -> Any:
@@ -116,6 +130,8 @@ class _Builder:
         self.facts: dict[str, Any] = {}
         self.origins: dict[str, tuple[str, str]] = {}
         self.problems: list[Problem] = []
+        self.notes: list[Problem] = []
+        self.sources: dict[str, str] = {}
 
     def put(self, path: str, value: Any, section: str, pointer: str) -> None:
         """Set facts[path] (path like 'os/build') and remember where it came from."""
@@ -128,6 +144,13 @@ class _Builder:
 
     def problem(self, section: str, pointer: str, message: str) -> None:
         self.problems.append(Problem(section, pointer, message))
+
+    def note(self, section: str, pointer: str, message: str) -> None:
+        self.notes.append(Problem(section, pointer, message))
+
+    def source(self, path: str, how: str) -> None:
+        """Mark how a fact was obtained when it was not simply read (provenance.fact_sources)."""
+        self.sources["/" + path] = how
 
 
 def _int(b: _Builder, value: Any, section: str, pointer: str, what: str) -> int | None:
@@ -150,17 +173,29 @@ def build_facts(raw: Mapping[str, Any]) -> Built:
     _hardware(b, raw)
     _agent(b, raw)
     _services(b, raw)
+    _notification_server(b, raw)
+    _network(b, raw)
     _provenance(b, raw)
+    _collector_warnings(b, raw)
+    if b.sources:
+        b.put("provenance/fact_sources", dict(sorted(b.sources.items())), "collection", "")
     # The name goes first in the output for readability.
     facts = {"name": b.facts.pop("name")} if "name" in b.facts else {}
     facts.update(b.facts)
-    return Built(facts, b.origins, b.problems)
+    return Built(facts, b.origins, b.problems, b.notes)
+
+
+def _collection(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """collect.ps1's own record of the run (collection.json), or {}."""
+    coll = raw.get("collection")
+    return coll if isinstance(coll, dict) else {}
 
 
 def _identity(b: _Builder, raw: Mapping[str, Any]) -> None:
     cs = strip_noise(raw.get("computer_system") or {})
     os_ = strip_noise(raw.get("os") or {})
-    for section, obj, key in (("computer_name", None, None), ("computer_system", cs, "Name"), ("os", os_, "CSName")):
+    coll = _collection(raw)
+    for section, obj, key in (("computer_name", None, None), ("collection", coll, "ComputerName"), ("computer_system", cs, "Name"), ("os", os_, "CSName")):
         value = raw.get("computer_name") if obj is None else get(obj, key)
         if isinstance(value, str) and value.strip():
             b.put("name", value.strip(), section, "" if obj is None else "/" + key)
@@ -184,15 +219,20 @@ def _identity(b: _Builder, raw: Mapping[str, Any]) -> None:
 
 def _os(b: _Builder, raw: Mapping[str, Any]) -> None:
     if "os" not in raw:
+        _cpu_architecture(b, raw)
         return
     os_ = strip_noise(raw.get("os") or {})
     caption = get(os_, "Caption")
     if isinstance(caption, str) and caption.strip():
         # Vista/7 captions carry trailing spaces (itms-domain.md 8.2).
         b.put("os/caption", caption.strip(), "os", "/Caption")
-        edition = n.os_edition(caption)
-        if edition:
-            b.put("os/edition", edition, "os", "/Caption")
+    sku = get(os_, "OperatingSystemSKU")
+    edition = _SKU_EDITIONS.get(sku) if isinstance(sku, int) and not isinstance(sku, bool) else None
+    if edition:
+        # OperatingSystemSKU is locale-free; the caption is localised ("Famille", "专业版").
+        b.put("os/edition", edition, "os", "/OperatingSystemSKU")
+    elif isinstance(caption, str) and n.os_edition(caption):
+        b.put("os/edition", n.os_edition(caption), "os", "/Caption")
     version_raw = get(os_, "Version")
     version = n.os_version(version_raw) if version_raw is not None else None
     if version:
@@ -213,13 +253,68 @@ def _os(b: _Builder, raw: Mapping[str, Any]) -> None:
             b.put("os/product_type", pt, "os", "/ProductType")
         else:
             b.problem("os", "/ProductType", f"product type {pt_raw!r} is not 1, 2 or 3")
+    if _cpu_architecture(b, raw):
+        return
     arch_raw = get(os_, "OSArchitecture")
     if arch_raw is not None:
-        arch = n.architecture(arch_raw)
+        arch = n.architecture(arch_raw) or _localised_architecture(arch_raw)
         if arch:
             b.put("os/architecture", arch, "os", "/OSArchitecture")
         else:
             b.problem("os", "/OSArchitecture", f"architecture {arch_raw!r} is not recognised")
+
+
+# Win32_OperatingSystem.OperatingSystemSKU -> edition: the PRODUCT_* values of
+# GetProductInfo (https://learn.microsoft.com/windows/win32/api/sysinfoapi/nf-sysinfoapi-getproductinfo),
+# named as the caption-based fallback (normalize.os_edition) names them, so both
+# paths give the same word. A SKU not listed here falls back to the caption.
+_SKU_EDITIONS: dict[int, str] = {
+    1: "Ultimate", 28: "Ultimate",  # ULTIMATE, ULTIMATE_N
+    2: "Home", 3: "Home", 5: "Home", 26: "Home",  # HOME_BASIC, HOME_PREMIUM, HOME_BASIC_N, HOME_PREMIUM_N
+    98: "Home", 99: "Home", 100: "Home", 101: "Home",  # CORE_N, CORE_COUNTRYSPECIFIC, CORE_SINGLELANGUAGE, CORE
+    4: "Enterprise", 27: "Enterprise", 72: "Enterprise", 84: "Enterprise",  # ENTERPRISE, _N, _EVALUATION, _N_EVALUATION
+    125: "Enterprise", 126: "Enterprise", 129: "Enterprise", 130: "Enterprise",  # ENTERPRISE_S (LTSC), _S_N and evaluations
+    175: "Enterprise",  # SERVERRDSH: Enterprise multi-session
+    10: "Enterprise", 14: "Enterprise", 38: "Enterprise", 41: "Enterprise",  # ENTERPRISE_SERVER(_CORE)(_V)
+    7: "Standard", 13: "Standard", 36: "Standard", 40: "Standard", 79: "Standard", 146: "Standard", 160: "Standard",
+    8: "Datacenter", 12: "Datacenter", 37: "Datacenter", 39: "Datacenter", 80: "Datacenter", 145: "Datacenter",
+    159: "Datacenter", 407: "Datacenter",  # ..._EVALUATION_SERVER_CORE, DATACENTER_SERVER_AZURE_EDITION
+    50: "Essentials",  # SB_SOLUTION_SERVER (Windows Server Essentials)
+    48: "Pro", 49: "Pro", 103: "Pro", 161: "Pro", 162: "Pro",  # PROFESSIONAL(_N)(_WMC), PRO_WORKSTATION(_N)
+    121: "Education", 122: "Education", 164: "Education", 165: "Education",  # EDUCATION(_N), PRO_FOR_EDUCATION(_N)
+    188: "IoT", 191: "IoT",  # IOTENTERPRISE, IOTENTERPRISES
+}
+
+# Win32_Processor.Architecture: 0 x86, 9 x64, 12 ARM64 (5 ARM and 6 Itanium have no fact value).
+_CPU_ARCH: dict[int, str] = {0: "x86", 9: "x64", 12: "arm64"}
+
+
+def _cpu_architecture(b: _Builder, raw: Mapping[str, Any]) -> bool:
+    """os/architecture from Win32_Processor.Architecture (locale-free); False when not read."""
+    procs = [strip_noise(p) for p in as_list(raw.get("processors"))]
+    value = get(procs[0], "Architecture") if procs else None
+    if not isinstance(value, int) or isinstance(value, bool):
+        return False
+    arch = _CPU_ARCH.get(value)
+    if arch is None:
+        b.problem("processors", "/0/Architecture", f"processor architecture {value} is not x86 (0), x64 (9) or ARM64 (12)")
+        return True
+    # A 32-bit Windows on a 64-bit processor: the OS, not the processor, is what rules ask about.
+    is64 = get(_collection(raw), "Is64BitOperatingSystem")
+    if arch == "x64" and is64 is False:
+        arch = "x86"
+    b.put("os/architecture", arch, "processors", "/0/Architecture")
+    return True
+
+
+def _localised_architecture(value: Any) -> str | None:
+    """OSArchitecture in locales that do not say 'bit' ("64-разрядная", "64 ビット", "64 位")."""
+    if not isinstance(value, str):
+        return None
+    m = re.match(r"^\s*(32|64)(?!\d)", value)
+    if m is None:
+        return None
+    return "x64" if m.group(1) == "64" else "x86"
 
 
 def _dotnet(b: _Builder, raw: Mapping[str, Any]) -> None:
@@ -272,6 +367,25 @@ def _feature_names(b: _Builder, raw: Mapping[str, Any]) -> tuple[list[str] | Non
             elif on:
                 names.append(name.strip())
         return names, "optional_features"
+    if "cim_optional_features" in raw:
+        # Win32_OptionalFeature (no DISM: works from PowerShell 7 and from a 32-bit
+        # process): InstallState 1 = Enabled, 2 = Disabled, 3 = Absent, 4 = Unknown.
+        names = []
+        for i, f in enumerate(as_list(raw.get("cim_optional_features"))):
+            f = strip_noise(f)
+            name = get(f, "Name")
+            if not isinstance(name, str) or not name.strip():
+                b.problem("cim_optional_features", f"/{i}", "optional feature without a Name")
+                continue
+            if not name.startswith("IIS-"):
+                continue
+            state = get(f, "InstallState")
+            if state in (1, 2, 3) and not isinstance(state, bool):
+                if state == 1:
+                    names.append(name.strip())
+            else:
+                b.problem("cim_optional_features", f"/{i}", f"feature {name}: install state {state!r} unknown")
+        return names, "cim_optional_features"
     return None, None
 
 
@@ -404,7 +518,8 @@ def _hardware(b: _Builder, raw: Mapping[str, Any]) -> None:
     # visible memory (kilobytes) is a little less (firmware reserves some), so
     # it is the fallback, then Win32_ComputerSystem's bytes.
     dimms = [strip_noise(m) for m in as_list(raw.get("physical_memory"))]
-    caps = [n.parse_number(get(m, "Capacity"), integer=True) for m in dimms]
+    # A DIMM without a positive Capacity is unreadable, not empty: then the OS's figure is used.
+    caps = [c if c is not None and c > 0 else None for c in (n.parse_number(get(m, "Capacity"), integer=True) for m in dimms)]
     os_ = strip_noise(raw.get("os") or {})
     cs = strip_noise(raw.get("computer_system") or {})
     if dimms and all(c is not None for c in caps):
@@ -428,17 +543,31 @@ def _hardware(b: _Builder, raw: Mapping[str, Any]) -> None:
             if free is not None:
                 b.put("hardware/system_drive_free_gb", n.bytes_to_gb(free), "disks", f"/{i}/FreeSpace")
     store = raw.get("package_store_path")
+    store_origin = ("package_store_path", "")
+    if not (isinstance(store, str) and store.strip()):
+        store = get(_collection(raw), "PackageStorePath")
+        store_origin = ("collection", "/PackageStorePath")
     install_dir = get(strip_noise(raw.get("agent") or {}), "InstallDir")
     default_store = None
     if isinstance(install_dir, str) and install_dir.strip():
         # Default package store: <agent install dir>\Package Delivery (KB 416632,
         # itms-domain.md 4); a custom store is passed in as package_store_path.
         default_store = install_dir.strip().rstrip("\\") + "\\Package Delivery"
-        if not store:
+        if not (isinstance(store, str) and store.strip()):
             store = default_store
+            store_origin = ("agent", "/InstallDir")
+            # Assumed, not read: a custom store would pass the location rule unseen,
+            # so the facts say so (provenance.fact_sources) and the import warns.
+            b.source("package_store/path", "assumed-default")
+            b.note("agent", "/InstallDir", f"package store path not given: the default {default_store} is assumed (pass -PackageStorePath for a custom store)")
     if isinstance(store, str) and store.strip():
-        b.put("package_store/path", store.strip(), "package_store_path", "")
-        inside = in_known_folder(store, default_store, raw.get("known_folders"), raw.get("profiles_directory"))
+        b.put("package_store/path", store.strip(), *store_origin)
+        known, profiles = raw.get("known_folders"), raw.get("profiles_directory")
+        if isinstance(known, dict):
+            # knownfolders.json as collect.ps1 writes it.
+            profiles = get(known, "ProfilesDirectory") if profiles is None else profiles
+            known = as_list(get(known, "KnownFolders")) if get(known, "KnownFolders") is not None else None
+        inside = in_known_folder(store, default_store, known, profiles)
         if inside is not None:
             is_default = default_store is not None and _norm_path(store) == _norm_path(default_store)
             b.put("package_store/in_known_folder", inside, *(("agent", "/InstallDir") if is_default else ("known_folders", "")))
@@ -495,13 +624,21 @@ def _agent(b: _Builder, raw: Mapping[str, Any]) -> None:
         return
     agent = strip_noise(raw.get("agent") or {})
     version = get(agent, "Version")
-    if version is None:
-        return
-    v = n.agent_version(str(version))
+    v = n.agent_version(str(version)) if version is not None else None
     if v:
         b.put("agent/version", v, "agent", "/Version")
-    else:
+        return
+    # The Version registry value is not a documented interface; the file version
+    # of <InstallDir>\AeXNSAgent.exe is what public admin scripts read instead.
+    file_version = get(agent, "FileVersion")
+    fv = n.agent_version(str(file_version)) if file_version is not None else None
+    if fv:
+        b.put("agent/version", fv, "agent", "/FileVersion")
+        b.source("agent/version", "agent-file-version")
+    elif version is not None:
         b.problem("agent", "/Version", f"agent version {version!r} has no dotted version number")
+    elif file_version is not None:
+        b.problem("agent", "/FileVersion", f"agent file version {file_version!r} has no dotted version number")
 
 
 def _services(b: _Builder, raw: Mapping[str, Any]) -> None:
@@ -513,6 +650,10 @@ def _services(b: _Builder, raw: Mapping[str, Any]) -> None:
             found[r] = ("agent", f"/SubKeys/{i}")
     for i, svc in enumerate(as_list(raw.get("services"))):
         svc = strip_noise(svc)
+        if not _is_site_service_candidate(svc):
+            # "Citrix Monitor Service" is no ITMS monitor service: markers are matched
+            # only against Symantec/Altiris services (an export may list them all).
+            continue
         for key in ("DisplayName", "Name"):
             r = _service_role(get(svc, key))
             if r and r not in found:
@@ -522,6 +663,14 @@ def _services(b: _Builder, raw: Mapping[str, Any]) -> None:
         # because the detection is best effort (see _SERVICE_MARKERS).
         first = next(iter(found.values()))
         b.put("site_services/installed", [{"service": r} for r in sorted(found)], first[0], first[1])
+
+
+_VENDOR_RX = re.compile(r"altiris|symantec", re.I)
+
+
+def _is_site_service_candidate(svc: Any) -> bool:
+    """A Windows service object that names Symantec or Altiris (DisplayName or Name)."""
+    return any(isinstance(get(svc, k), str) and _VENDOR_RX.search(get(svc, k)) for k in ("DisplayName", "Name"))
 
 
 def _service_role(name: Any) -> str | None:
@@ -534,9 +683,89 @@ def _service_role(name: Any) -> str | None:
     return None
 
 
+#: The Notification Server's own Windows service ("Altiris Service", AeXSvc.exe)
+#: [COMMUNITY: process and service lists of public admin tools; not a Broadcom document].
+_NS_SERVICE_NAMES = ("aexsvc",)
+_NS_SERVICE_DISPLAY = ("altiris service",)
+
+
+def _notification_server(b: _Builder, raw: Mapping[str, Any]) -> None:
+    """identity.is_notification_server, only when the reads settle it.
+
+    True when the NS's own service (AeXSvc) runs here, or when the agent reports to
+    this very computer (an NS manages its own agent). False only when the agent
+    reports to another computer *and* the Symantec/Altiris services were read
+    without AeXSvc among them; anything less leaves the fact unknown.
+    """
+    services = raw.get("services")
+    ns_service = None
+    if services is not None:
+        for i, svc in enumerate(as_list(services)):
+            svc = strip_noise(svc)
+            name = str(get(svc, "Name") or "").strip().lower()
+            display = str(get(svc, "DisplayName") or "").strip().lower()
+            if name in _NS_SERVICE_NAMES or display in _NS_SERVICE_DISPLAY:
+                ns_service = i
+                break
+    if ns_service is not None:
+        b.put("identity/is_notification_server", True, "services", f"/{ns_service}/Name")
+        return
+    ns = b.facts.get("identity", {}).get("notification_server")
+    me = b.facts.get("name")
+    if not isinstance(ns, str) or not isinstance(me, str) or not ns.strip():
+        return
+    ns_host = ns.strip().lower().split(":")[0]
+    fqdn = b.facts.get("identity", {}).get("fqdn")
+    same = ns_host.split(".")[0] == me.strip().lower() or (isinstance(fqdn, str) and ns_host == fqdn.lower())
+    if same:
+        b.put("identity/is_notification_server", True, "agent", "/Servers/0")
+    elif services is not None:
+        b.put("identity/is_notification_server", False, "agent", "/Servers/0")
+
+
+def _network(b: _Builder, raw: Mapping[str, Any]) -> None:
+    """network.ns_url, ns_https_reachable, ns_certificate_chain_valid from collect.ps1's HTTPS probe.
+
+    Reachable means an HTTP status line came back over TLS (any status: 401 and
+    404 still prove the NS answers HTTPS); a refused connection or a failed TLS
+    handshake is a definite false. A probe that could not run at all (no NS
+    known, or the probe itself failed) leaves the facts unknown. The chain is
+    the one the host's own X509Chain.Build gave for the certificate the NS sent.
+    """
+    net = raw.get("network")
+    if not isinstance(net, dict):
+        return
+    net = strip_noise(net)
+    url = get(net, "NsUrl")
+    if isinstance(url, str) and url.strip():
+        b.put("network/ns_url", url.strip(), "network", "/NsUrl")
+    if get(net, "Attempted") is not True or get(net, "ProbeError"):
+        return
+    status = get(net, "HttpStatus")
+    if isinstance(status, int) and not isinstance(status, bool) and 100 <= status <= 599:
+        b.put("network/ns_https_reachable", True, "network", "/HttpStatus")
+    elif get(net, "Connected") is False or get(net, "TlsEstablished") is False or get(net, "Error"):
+        b.put("network/ns_https_reachable", False, "network", "/Error" if get(net, "Error") else "/Connected")
+    chain = get(net, "ChainBuilt")
+    if isinstance(chain, bool):
+        b.put("network/ns_certificate_chain_valid", chain, "network", "/ChainBuilt")
+
+
+def _collector_warnings(b: _Builder, raw: Mapping[str, Any]) -> None:
+    """The collector's own warnings (reads that failed on the host): kept in the facts and reported."""
+    warnings = [w for w in as_list(get(_collection(raw), "Warnings")) if isinstance(w, str) and w.strip()]
+    for i, w in enumerate(warnings):
+        b.note("collection", f"/Warnings/{i}", f"collector: {w.strip()}")
+    if warnings:
+        b.put("extensions/sitegate_collector_warnings", [w.strip() for w in warnings], "collection", "/Warnings")
+
+
 def _provenance(b: _Builder, raw: Mapping[str, Any]) -> None:
     at = raw.get("collected_at")
     section, pointer = "collected_at", ""
+    coll = _collection(raw)
+    if at is None and get(coll, "CollectedAt") is not None:
+        at, section, pointer = get(coll, "CollectedAt"), "collection", "/CollectedAt"
     if at is None:
         # Win32_OperatingSystem.LocalDateTime is the clock at the moment of the
         # query, so it dates an export that carries no separate timestamp.
@@ -549,6 +778,8 @@ def _provenance(b: _Builder, raw: Mapping[str, Any]) -> None:
         else:
             b.problem(section, pointer, f"collection time {at!r} is not a date")
     by = raw.get("collector")
+    if by is None and isinstance(get(coll, "CollectorName"), str):
+        by = {"name": get(coll, "CollectorName"), "version": get(coll, "CollectorVersion")}
     if isinstance(by, dict) and isinstance(by.get("name"), str):
         cb: dict[str, Any] = {"name": by["name"]}
         if isinstance(by.get("version"), str):

@@ -11,6 +11,7 @@ after the host, which names the host when no file says otherwise)::
     disks.json             Get-CimInstance Win32_LogicalDisk
     features.json          Get-WindowsFeature              (Windows Server)
     optionalfeatures.json  Get-WindowsOptionalFeature -Online (desktop Windows)
+    win32_optionalfeature.json  Get-CimInstance Win32_OptionalFeature (Name, InstallState)
     dotnet.json            Get-ItemProperty 'HKLM:\\SOFTWARE\\Microsoft\\NET Framework Setup\\NDP\\v4\\Full'
     iis.json               Get-ItemProperty 'HKLM:\\SOFTWARE\\Microsoft\\InetStp'
     requestfiltering.json  {maxQueryString, maxUrl, allowUnlisted, verbs: [{verb, allowed}]}
@@ -18,8 +19,15 @@ after the host, which names the host when no file says otherwise)::
     agent.json             Get-ItemProperty 'HKLM:\\SOFTWARE\\Altiris\\Altiris Agent'
                            (optionally with Servers: [...] and SubKeys: [...])
     services.json          Get-Service or Get-CimInstance Win32_Service
+    knownfolders.json      {KnownFolders: [GetFolderPath of each SpecialFolder], ProfilesDirectory}
+    network.json           collect.ps1's HTTPS probe of the Notification Server
+    collection.json        collect.ps1's record of the run: CollectedAt, CollectorName/Version,
+                           ComputerName, PackageStorePath, Warnings...
     host.json              optional: sitegate standard columns (site, planned_services,
                            managed, asset_status...) that no host read can tell
+
+``collect.ps1`` writes exactly this layout, and ``sitegate collect`` imports
+it through this module: there is one conversion (sitegate.facts.collector.parse).
 
 Files with other names are recognised by their keys (``BuildNumber`` is an OS,
 ``FeatureName`` + ``State`` an optional-feature list...). What Windows
@@ -109,8 +117,15 @@ FILE_NAMES: dict[str, str] = {
     "requestfiltering": "request_filtering",
     "agent": "agent",
     "services": "services",
+    "win32_optionalfeature": "cim_optional_features",
+    "knownfolders": "known_folders",
+    "network": "network",
+    "collection": "collection",
     "host": "host",
 }
+
+#: Sections that hold one object: an array around it (or a second object) is reported.
+SINGLE_OBJECT_SECTIONS = ("os", "computer_system", "dotnet", "inetstp", "request_filtering", "agent", "known_folders", "network", "collection")
 
 
 def detect(value: Any) -> str | None:
@@ -124,6 +139,12 @@ def detect(value: Any) -> str | None:
         return all(x.lower() in keys for x in names)
 
     path = str(get(first, "PSPath") or "")
+    if has("CollectorName", "CollectedAt"):
+        return "collection"
+    if has("KnownFolders"):
+        return "known_folders"
+    if has("NsUrl", "Attempted"):
+        return "network"
     if has("FeatureName", "State"):
         return "optional_features"
     if has("InstallState") or has("Installed", "FeatureType"):
@@ -388,7 +409,7 @@ def _import_host(host: _Host, index: int, *, strict: bool) -> Iterator[Item]:
                 problems.append(Diagnostic(display, "host.json must be one object of standard columns", 1, 1, level=Level.WARNING, code=Code.PS_FILE))
             continue
         value = parsed.value
-        if section in ("os", "computer_system", "dotnet", "inetstp", "request_filtering", "agent") and isinstance(value, list):
+        if section in SINGLE_OBJECT_SECTIONS and isinstance(value, list):
             if len(value) != 1:
                 problems.append(Diagnostic(display, f"expected one {section} object, found {len(value)}: the first is used", 1, 1, level=Level.WARNING, code=Code.PS_FILE))
             value = value[0] if value else {}
@@ -400,10 +421,10 @@ def _import_host(host: _Host, index: int, *, strict: bool) -> Iterator[Item]:
         f = files.get(section)
         if f is not None:
             positions[ptr] = (f.display, *f.locate(inner))
-    for p in built.problems:
+    for p, suffix in [(p, "; the fact is left out") for p in built.problems] + [(p, "") for p in built.notes]:
         f = files.get(p.section)
         display, (l, c) = (f.display, f.locate(p.pointer)) if f else (host.source, (0, 0))
-        problems.append(Diagnostic(display, p.message + "; the fact is left out", l, c, level=Level.WARNING, code=Code.PS_VALUE))
+        problems.append(Diagnostic(display, p.message + suffix, l, c, level=Level.WARNING, code=Code.PS_VALUE))
     if meta is not None:
         mf, mvalue = meta
         for key, value in mvalue.items():
