@@ -244,20 +244,29 @@ class CollectedBy(_M):
     version: Str | None = Field(None, title="Version", description="Its version.")
 
 
+class FactSources(_M):
+    """How a fact was obtained when it was not simply read on the host."""
+
+    package_store_path: Str | None = Field(
+        None,
+        title="Package store path source",
+        description="'assumed-default': no store path was given, <agent dir>\\Package Delivery was assumed.",
+    )
+    agent_version: Str | None = Field(
+        None,
+        title="Agent version source",
+        description="'agent-file-version': the file version of AeXNSAgent.exe, not the registry Version value.",
+    )
+
+
 class Provenance(_M):
     """Where these facts come from."""
 
     collected_at: Str | None = Field(None, title="Collected at", description="ISO 8601 time of collection.")
     collected_by: CollectedBy | None = Field(None, title="Collected by", description="Collector name and version.")
     source_file: Str | None = Field(None, title="Source file", description="Original export the facts were imported from.")
-    fact_sources: dict[str, Str] | None = Field(
-        None,
-        title="Fact sources",
-        description=(
-            "How a fact was obtained when it was not simply read, by JSON pointer: "
-            "'assumed-default' (/package_store/path: the default store was assumed), "
-            "'agent-file-version' (/agent/version: from AeXNSAgent.exe, not the registry)."
-        ),
+    fact_sources: FactSources | None = Field(
+        None, title="Fact sources", description="How facts were obtained where they were not simply read."
     )
 
 

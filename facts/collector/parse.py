@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from .. import normalize as n
+from ..models import HostFacts
 
 #: Property names PowerShell adds to CIM instances and registry reads; never facts.
 NOISE_PREFIXES: tuple[str, ...] = ("Cim", "PS")
@@ -148,9 +149,9 @@ class _Builder:
     def note(self, section: str, pointer: str, message: str) -> None:
         self.notes.append(Problem(section, pointer, message))
 
-    def source(self, path: str, how: str) -> None:
-        """Mark how a fact was obtained when it was not simply read (provenance.fact_sources)."""
-        self.sources["/" + path] = how
+    def source(self, fact: str, how: str) -> None:
+        """Mark how a fact was obtained when it was not simply read (provenance.fact_sources.<fact>)."""
+        self.sources[fact] = how
 
 
 def _int(b: _Builder, value: Any, section: str, pointer: str, what: str) -> int | None:
@@ -558,7 +559,7 @@ def _hardware(b: _Builder, raw: Mapping[str, Any]) -> None:
             store_origin = ("agent", "/InstallDir")
             # Assumed, not read: a custom store would pass the location rule unseen,
             # so the facts say so (provenance.fact_sources) and the import warns.
-            b.source("package_store/path", "assumed-default")
+            b.source("package_store_path", "assumed-default")
             b.note("agent", "/InstallDir", f"package store path not given: the default {default_store} is assumed (pass -PackageStorePath for a custom store)")
     if isinstance(store, str) and store.strip():
         b.put("package_store/path", store.strip(), *store_origin)
@@ -634,7 +635,7 @@ def _agent(b: _Builder, raw: Mapping[str, Any]) -> None:
     fv = n.agent_version(str(file_version)) if file_version is not None else None
     if fv:
         b.put("agent/version", fv, "agent", "/FileVersion")
-        b.source("agent/version", "agent-file-version")
+        b.source("agent_version", "agent-file-version")
     elif version is not None:
         b.problem("agent", "/Version", f"agent version {version!r} has no dotted version number")
     elif file_version is not None:
@@ -665,7 +666,7 @@ def _services(b: _Builder, raw: Mapping[str, Any]) -> None:
         b.put("site_services/installed", [{"service": r} for r in sorted(found)], first[0], first[1])
 
 
-_VENDOR_RX = re.compile(r"altiris|symantec", re.I)
+_VENDOR_RX = re.compile(r"altiris|symantec", re.IGNORECASE)
 
 
 def _is_site_service_candidate(svc: Any) -> bool:
@@ -723,17 +724,33 @@ def _notification_server(b: _Builder, raw: Mapping[str, Any]) -> None:
         b.put("identity/is_notification_server", False, "agent", "/Servers/0")
 
 
+#: Exceptions of the probe that are answers from the network: refused or timed-out
+#: connections, a closed stream, a failed TLS handshake. Any other error is the
+#: probe's own failure and leaves reachability unknown.
+_NETWORK_ERRORS = frozenset({
+    "System.Net.Sockets.SocketException",
+    "System.TimeoutException",
+    "System.IO.IOException",
+    "System.Security.Authentication.AuthenticationException",
+})
+
+# The network facts belong to issue 15's schema change; until the facts model
+# has them, writing them would make every collected host fail the schema.
+_SCHEMA_HAS_NETWORK = "network" in HostFacts.model_fields
+
+
 def _network(b: _Builder, raw: Mapping[str, Any]) -> None:
     """network.ns_url, ns_https_reachable, ns_certificate_chain_valid from collect.ps1's HTTPS probe.
 
     Reachable means an HTTP status line came back over TLS (any status: 401 and
-    404 still prove the NS answers HTTPS); a refused connection or a failed TLS
-    handshake is a definite false. A probe that could not run at all (no NS
-    known, or the probe itself failed) leaves the facts unknown. The chain is
+    404 still prove the NS answers HTTPS); a refused or timed-out connection, a
+    closed stream or a failed TLS handshake is a definite false. A probe that
+    could not run (no NS known, skipped, or failing for its own reasons) leaves
+    the facts unknown. The chain is
     the one the host's own X509Chain.Build gave for the certificate the NS sent.
     """
     net = raw.get("network")
-    if not isinstance(net, dict):
+    if not isinstance(net, dict) or not _SCHEMA_HAS_NETWORK:
         return
     net = strip_noise(net)
     url = get(net, "NsUrl")
@@ -741,11 +758,14 @@ def _network(b: _Builder, raw: Mapping[str, Any]) -> None:
         b.put("network/ns_url", url.strip(), "network", "/NsUrl")
     if get(net, "Attempted") is not True or get(net, "ProbeError"):
         return
-    status = get(net, "HttpStatus")
-    if isinstance(status, int) and not isinstance(status, bool) and 100 <= status <= 599:
-        b.put("network/ns_https_reachable", True, "network", "/HttpStatus")
-    elif get(net, "Connected") is False or get(net, "TlsEstablished") is False or get(net, "Error"):
-        b.put("network/ns_https_reachable", False, "network", "/Error" if get(net, "Error") else "/Connected")
+    line = get(net, "StatusLine")
+    status = re.match(r"^HTTP/\d(?:\.\d)?\s+([1-5]\d\d)(?:\s|$)", line) if isinstance(line, str) else None
+    if status is not None:
+        b.put("network/ns_https_reachable", True, "network", "/StatusLine")
+    elif get(net, "ErrorType") in _NETWORK_ERRORS:
+        b.put("network/ns_https_reachable", False, "network", "/Error")
+    elif get(net, "Error") is not None:
+        b.problem("network", "/ErrorType", f"the HTTPS probe failed with {get(net, 'ErrorType')!r}, which says nothing about the network: {get(net, 'Error')}")
     chain = get(net, "ChainBuilt")
     if isinstance(chain, bool):
         b.put("network/ns_certificate_chain_valid", chain, "network", "/ChainBuilt")

@@ -18,8 +18,14 @@ from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
-
-from sitegate.facts.collect import CollectError, NotOnWindows, collect_local, collect_with, collector_script, facts_from_raw_directory
+from sitegate.facts.collect import (
+    CollectError,
+    NotOnWindows,
+    collect_local,
+    collect_with,
+    collector_script,
+    facts_from_raw_directory,
+)
 from sitegate.facts.collector import COLLECTOR_NAME
 from sitegate.facts.collector.parse import build_facts, request_filtering_from_config
 from sitegate.facts.importers import import_inputs
@@ -145,7 +151,7 @@ def test_default_store_is_marked_assumed() -> None:
     """19.2: without a store path the default is assumed, marked and warned about."""
     built = build_facts({"agent": {"InstallDir": "D:\\Altiris\\Altiris Agent"}})
     assert built.facts["package_store"]["path"] == "D:\\Altiris\\Altiris Agent\\Package Delivery"
-    assert built.facts["provenance"]["fact_sources"] == {"/package_store/path": "assumed-default"}
+    assert built.facts["provenance"]["fact_sources"] == {"package_store_path": "assumed-default"}
     assert [n.message for n in built.notes] == ["package store path not given: the default D:\\Altiris\\Altiris Agent\\Package Delivery is assumed (pass -PackageStorePath for a custom store)"]
     given = build_facts({"agent": {"InstallDir": "D:\\Altiris\\Altiris Agent"}, "collection": {"PackageStorePath": "E:\\Pkg"}})
     assert given.facts["package_store"]["path"] == "E:\\Pkg" and "provenance" not in given.facts and not given.notes
@@ -227,7 +233,7 @@ def test_agent_version_falls_back_to_the_file_version() -> None:
     assert reg.facts["agent"]["version"] == "8.7.3264.0" and "provenance" not in reg.facts
     exe = build_facts({"agent": {"Version": "unknown", "FileVersion": "8.7.3264.0"}})
     assert exe.facts["agent"]["version"] == "8.7.3264.0"
-    assert exe.facts["provenance"]["fact_sources"] == {"/agent/version": "agent-file-version"}
+    assert exe.facts["provenance"]["fact_sources"] == {"agent_version": "agent-file-version"}
     neither = build_facts({"agent": {"Version": "unknown"}})
     assert "agent" not in neither.facts and neither.problems
 
@@ -336,3 +342,35 @@ def test_package_store_in_known_folder(store: Any, known: Any, profiles: Any, ex
     assert facts["package_store"].get("in_known_folder") == expected
     if expected is None:
         assert "in_known_folder" not in facts["package_store"]
+
+
+NETWORK_OK = {"NsUrl": "http://smp01.corp.example.com/Altiris", "NsHost": "smp01.corp.example.com", "Port": 443, "Attempted": True,
+              "Connected": True, "TlsEstablished": True, "StatusLine": "HTTP/1.1 401 Unauthorized", "ChainBuilt": False,
+              "ChainStatus": ["UntrustedRoot"], "SslPolicyErrors": "RemoteCertificateChainErrors"}
+
+
+@pytest.mark.parametrize(
+    ("network", "expected"),
+    [
+        (NETWORK_OK, {"ns_url": "http://smp01.corp.example.com/Altiris", "ns_https_reachable": True, "ns_certificate_chain_valid": False}),
+        ({"Attempted": True, "Connected": False, "TlsEstablished": False, "Error": "No connection could be made", "ErrorType": "System.Net.Sockets.SocketException"},
+         {"ns_https_reachable": False}),
+        ({"Attempted": True, "Connected": True, "TlsEstablished": False, "Error": "handshake failed", "ErrorType": "System.Security.Authentication.AuthenticationException"},
+         {"ns_https_reachable": False}),
+        # The probe failing for its own reasons says nothing about the network: unknown, not false.
+        ({"Attempted": True, "Connected": True, "Error": "Cannot find an overload", "ErrorType": "System.Management.Automation.MethodException"}, None),
+        ({"Attempted": False, "NsUrl": "http://smp01/Altiris"}, {"ns_url": "http://smp01/Altiris"}),  # -SkipNetworkProbe
+        ({"Attempted": False}, None),
+    ],
+)
+def test_network_facts_from_the_https_probe(network: dict[str, Any], expected: dict[str, Any] | None, facts_validator: Draft202012Validator) -> None:
+    """Issue 15's facts: reachability and trust told apart; only the network's own answers give false."""
+    from sitegate.facts.collector import parse
+
+    built = build_facts({"computer_name": "TS01", "network": network})
+    if not parse._SCHEMA_HAS_NETWORK:
+        # Until the facts schema has them, they are not written (the host would fail the schema).
+        assert "network" not in built.facts
+        return
+    assert built.facts.get("network") == expected
+    assert not list(facts_validator.iter_errors(built.facts))

@@ -66,7 +66,7 @@ def test_server_export_folder(data_dir: Path) -> None:
     assert f["package_store"]["fixed_media"] is True
     assert f["derived"]["os_name"] == "Windows Server 2019"
     # No store path in the export: the default is assumed, marked and warned about, never passed off as read.
-    assert f["provenance"]["fact_sources"] == {"/package_store/path": "assumed-default"}
+    assert f["provenance"]["fact_sources"] == {"package_store_path": "assumed-default"}
     (assumed,) = ts01.warnings
     assert "package store path not given" in assumed.message and assumed.source.endswith("smaregistry.json")
 
