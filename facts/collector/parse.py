@@ -766,9 +766,15 @@ def _network(b: _Builder, raw: Mapping[str, Any]) -> None:
         b.put("network/ns_https_reachable", False, "network", "/Error")
     elif get(net, "Error") is not None:
         b.problem("network", "/ErrorType", f"the HTTPS probe failed with {get(net, 'ErrorType')!r}, which says nothing about the network: {get(net, 'Error')}")
+    # Valid = the chain builds to a root this host trusts *and* the certificate names
+    # the host that was asked (SslStream's RemoteCertificateNameMismatch).
     chain = get(net, "ChainBuilt")
-    if isinstance(chain, bool):
-        b.put("network/ns_certificate_chain_valid", chain, "network", "/ChainBuilt")
+    policy = get(net, "SslPolicyErrors")
+    if chain is False:
+        b.put("network/ns_certificate_chain_valid", False, "network", "/ChainBuilt")
+    elif chain is True and isinstance(policy, str):
+        mismatch = "RemoteCertificateNameMismatch" in policy
+        b.put("network/ns_certificate_chain_valid", not mismatch, "network", "/SslPolicyErrors" if mismatch else "/ChainBuilt")
 
 
 def _collector_warnings(b: _Builder, raw: Mapping[str, Any]) -> None:

@@ -361,6 +361,10 @@ NETWORK_OK = {"NsUrl": "http://smp01.corp.example.com/Altiris", "NsHost": "smp01
         ({"Attempted": True, "Connected": True, "Error": "Cannot find an overload", "ErrorType": "System.Management.Automation.MethodException"}, None),
         ({"Attempted": False, "NsUrl": "http://smp01/Altiris"}, {"ns_url": "http://smp01/Altiris"}),  # -SkipNetworkProbe
         ({"Attempted": False}, None),
+        ({**NETWORK_OK, "ChainBuilt": True, "SslPolicyErrors": "None"}, {"ns_url": "http://smp01.corp.example.com/Altiris", "ns_https_reachable": True, "ns_certificate_chain_valid": True}),
+        # A trusted chain for the wrong name is no valid certificate for this NS.
+        ({**NETWORK_OK, "ChainBuilt": True, "SslPolicyErrors": "RemoteCertificateNameMismatch"},
+         {"ns_url": "http://smp01.corp.example.com/Altiris", "ns_https_reachable": True, "ns_certificate_chain_valid": False}),
     ],
 )
 def test_network_facts_from_the_https_probe(network: dict[str, Any], expected: dict[str, Any] | None, facts_validator: Draft202012Validator) -> None:
