@@ -40,9 +40,10 @@ class NotOnWindows(RuntimeError):
         self.platform = platform or sys.platform
         super().__init__(
             f"facts collection must run on the Windows site server itself (this is {self.platform}). "
-            "Run it there, or run the PowerShell collector shipped with sitegate "
-            "(collector/collect.ps1: powershell -NoProfile -ExecutionPolicy Bypass -File collect.ps1) "
-            "on the server, or import an inventory export (--from csv or powershell)."
+            "Run it there, or run the PowerShell collector shipped with sitegate on the server "
+            "(sitegate collect --print-script > collect.ps1; powershell -NoProfile -ExecutionPolicy Bypass "
+            "-File collect.ps1 -OutDirectory DIR) and import what it writes (sitegate import --from powershell DIR), "
+            "or import an inventory export (--from csv or powershell)."
         )
 
 
