@@ -196,10 +196,15 @@ def _identity(b: _Builder, raw: Mapping[str, Any]) -> None:
     cs = strip_noise(raw.get("computer_system") or {})
     os_ = strip_noise(raw.get("os") or {})
     coll = _collection(raw)
-    for section, obj, key in (("computer_name", None, None), ("collection", coll, "ComputerName"), ("computer_system", cs, "Name"), ("os", os_, "CSName")):
-        value = raw.get("computer_name") if obj is None else get(obj, key)
+    sources: tuple[tuple[str, Any, str], ...] = (
+        ("computer_name", raw.get("computer_name"), ""),
+        ("collection", get(coll, "ComputerName"), "/ComputerName"),
+        ("computer_system", get(cs, "Name"), "/Name"),
+        ("os", get(os_, "CSName"), "/CSName"),
+    )
+    for section, value, pointer in sources:
         if isinstance(value, str) and value.strip():
-            b.put("name", value.strip(), section, "" if obj is None else "/" + key)
+            b.put("name", value.strip(), section, pointer)
             break
     domain = get(cs, "Domain")
     part_of_domain = n.to_bool(get(cs, "PartOfDomain"))
