@@ -28,7 +28,7 @@ from ..facts.normalize import dotnet_version
 from .compiler import iter_leaves
 from .model import Finding, HostResult, Outcome
 from .packs import EffectivePack
-from .policy import Rule, TableRef
+from .policy import Lit, Rule, TableRef
 from .unknowns import user_fact
 
 #: Where an administrator checks a site server's prerequisites in the Symantec
@@ -114,6 +114,8 @@ def _table_values(pack: EffectivePack, ref: TableRef) -> list[Any] | None:
 def _leaf_value(pack: EffectivePack, value: Any) -> Any:
     if isinstance(value, TableRef):
         return _table_values(pack, value)
+    if isinstance(value, Lit):
+        return value.value
     return value
 
 
