@@ -70,7 +70,7 @@ class _Setup:
     def __init__(self, versions: list[tuple[str, str | None]], policy_dir: list[str], data: list[str], waivers: str | None,
                  input_format: str | None, mapping: str | None, fail_on: str, allow_unknown: bool, audit_date: str | None):
         from ..base.diagnostics import Code, InputError
-        from ..engine.evaluate import Options
+        from ..engine.options import Options
         from ..engine.model import FailOn
         from ..engine.plan import covered_versions
         from ..engine.run import _load_waivers

@@ -300,7 +300,6 @@ class Summary:
     waived_findings: int
     diagnostics: tuple[Diagnostic, ...]
     diagnostics_total: int
-    policy_errors: int
     notices: tuple[str, ...]
     exit_code: int
     waivers: tuple[dict[str, Any], ...] = ()

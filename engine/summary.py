@@ -286,7 +286,6 @@ class SummaryBuilder(Totals):
             waived_findings=self.waived_total,
             diagnostics=tuple(diagnostics),
             diagnostics_total=self.diag_total,
-            policy_errors=0,
             notices=tuple(notices),
             exit_code=exit_code,
             waivers=waiver_report,
