@@ -2,6 +2,8 @@
 enums; renderers declare what they need, and a run keeps exactly that."""
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -74,6 +76,17 @@ def test_every_input_format_has_an_importer(fmt: InputFormat) -> None:
     assert callable(imp.read)
     assert imp.takes_mapping is (fmt is InputFormat.CSV)
     assert imp.converts is (fmt not in NATIVE_FORMATS)
+
+
+def test_the_format_list_loads_no_importer() -> None:
+    """The CLI's help reads the format list; the readers load only when a format is read."""
+    code = (
+        "import sys, sitegate.facts.formats as f\n"
+        "[f.importer(m) for m in f.InputFormat]\n"
+        "print(sorted(m for m in sys.modules if m.startswith('sitegate.facts.importers')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
 
 
 def test_the_importer_registry_is_exhaustive_and_listed_once(cli) -> None:

@@ -16,18 +16,15 @@ Formats (``sitegate import --from FORMAT``):
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import IO, Callable, Iterable, Iterator, assert_never
+from typing import IO, Iterable, Iterator
 
 import orjson
 
 from ...base.diagnostics import Code, Diagnostic
-from ..formats import ALIASES, InputFormat
+from ..formats import ALIASES, Importer, InputFormat, importer
 from ..load import HostRecord, Item, Rejected
 from ._common import ImportStats, strip_derived
-from .csv import STANDARD_COLUMNS, iter_csv, load_mapping
-from .jsonfacts import iter_json, iter_jsonl
-from .powershell import iter_powershell
+from .csv import STANDARD_COLUMNS, load_mapping
 
 __all__ = [
     "IMPORTERS",
@@ -43,48 +40,6 @@ __all__ = [
     "import_to_jsonl",
     "load_mapping",
 ]
-
-
-@dataclass(frozen=True)
-class Importer:
-    """One input format: how to read it and whether it takes a column mapping."""
-
-    name: str
-    description: str
-    read: Callable[..., Iterator[Item]]
-    takes_mapping: bool = False
-    converts: bool = True  # False: facts as they are (no --strict effect on conversions)
-
-
-def _read_json(paths: list[str], *, mapping: str | None, strict: bool, locate: bool) -> Iterator[Item]:
-    return iter_json(paths, locate=locate)
-
-
-def _read_jsonl(paths: list[str], *, mapping: str | None, strict: bool, locate: bool) -> Iterator[Item]:
-    return iter_jsonl(paths, locate=locate)
-
-
-def _read_csv(paths: list[str], *, mapping: str | None, strict: bool, locate: bool) -> Iterator[Item]:
-    return iter_csv(paths, mapping=mapping, strict=strict, locate=locate)
-
-
-def _read_ps(paths: list[str], *, mapping: str | None, strict: bool, locate: bool) -> Iterator[Item]:
-    return iter_powershell(paths, strict=strict, locate=locate)
-
-
-def importer(fmt: InputFormat) -> Importer:
-    """The importer of a format: exhaustive over :class:`InputFormat`."""
-    match fmt:
-        case InputFormat.JSON:
-            return Importer("json", "sitegate facts documents (JSON), including the collector's output", _read_json, converts=False)
-        case InputFormat.JSONL:
-            return Importer("jsonl", "sitegate facts as JSON Lines, one host per line", _read_jsonl, converts=False)
-        case InputFormat.CSV:
-            return Importer("csv", "CSV from an SMP console report or CMDB query (standard columns or --mapping)", _read_csv, takes_mapping=True)
-        case InputFormat.POWERSHELL:
-            return Importer("powershell", "raw PowerShell ConvertTo-Json exports, one folder or zip per host", _read_ps)
-        case _:
-            assert_never(fmt)
 
 
 IMPORTERS: dict[str, Importer] = {f.value: importer(f) for f in InputFormat}
