@@ -13,7 +13,7 @@ from html.parser import HTMLParser
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from sitegate.engine.evaluate import evaluate
@@ -95,6 +95,8 @@ def test_md_value_never_becomes_a_link_or_mention_on_github(value: str) -> None:
 
 
 @settings(max_examples=300, deadline=None)
+@example(["_", "www", ".", "http"])  # '\_www.' autolinked on GitHub before the fix
+@example(["_", "http", ":", "//", "x.y"])
 @given(st.lists(st.sampled_from(["http", "https", "ftp", "www", ".", ":", "/", "//", "@", "#", "1", "a", "-",
                                  "[", "]", "(", ")", "<", ">", "\\", "!", "mailto", " ", "_", "org", "x.y"]), max_size=24))
 def test_md_any_mix_of_link_triggers_stays_inert(parts: list[str]) -> None:

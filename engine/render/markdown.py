@@ -32,7 +32,9 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~&$])")
 # What GitHub turns into a link or a notification even in escaped text: URL schemes and
 # www. (autolinks), '@' (mentions and e-mail autolinks), '#123' (issue references). A
 # zero-width space (as an entity) after the trigger keeps the text as it reads and inert.
-_LINKY = re.compile(r"(?i)@|\b(?:https?|ftp|mailto|xmpp|file|ssh|git)(?=:)|\bwww(?=\.)|\\#(?=\d)")
+# No \b before a trigger: '_' is a word character to \b, but GitHub starts an autolink
+# after '_' ('_www.x' links), so any non-alphanumeric character counts as a boundary.
+_LINKY = re.compile(r"(?i)@|(?<![a-z0-9])(?:https?|ftp|mailto|xmpp|file|ssh|git)(?=:)|(?<![a-z0-9])www(?=\.)|\\#(?=\d)")
 _ZWSP = "&#8203;"
 
 
