@@ -1,12 +1,15 @@
 """Shared fixtures: the bundled policies, a CLI runner, paths."""
 from __future__ import annotations
 
+import fcntl
 import gc
+import hashlib
 import json
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,10 +50,15 @@ def cli():
 def sitegate_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A wheel built from this checkout, once per session, offline (no build isolation)."""
     out = tmp_path_factory.mktemp("wheel")
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out), str(REPO)],
-        check=True, timeout=300,
-    )
+    # pip builds in the checkout (build/, *.egg-info): under pytest-xdist two
+    # workers may want the wheel at once, so one builds at a time.
+    lock = Path(tempfile.gettempdir()) / f"sitegate-wheel-{hashlib.sha256(str(REPO).encode()).hexdigest()[:12]}.lock"
+    with lock.open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        subprocess.run(
+            [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out), str(REPO)],
+            check=True, timeout=300,
+        )
     (wheel,) = out.glob("sitegate-*.whl")
     return wheel
 
