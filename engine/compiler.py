@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from ..facts.normalize import DERIVED_SOURCES
-from .operators import OPERATORS, Operand, OperatorError, describe_expected
+from .operators import OPERATORS, Operand, OperatorError, all_text, describe_expected, member_keys
 from .model import ERROR, FAIL, MISSING, OUTCOME_NAMES, PASS, UNKNOWN, Evidence
 from .policy import Condition, FactRef, Leaf, Lit, OperandModel, Table, TableRef, fold, leaves, operand_facts, written
 
@@ -225,7 +225,8 @@ class LeafNode(Node):
             return
         if is_const:
             const = leaf.literal
-            if leaf.op in ("contains_all", "contains_any", "contains_none"):
+            if leaf.op in ("contains_all", "contains_any", "contains_none") and all_text(const):
+                # Strings only: a plain set agrees with the operator's typed members.
                 const = frozenset(const)
                 # The set method bound once (a C call per host, no Python frame).
                 test = const.issubset if leaf.op == "contains_all" else const.isdisjoint
@@ -330,12 +331,14 @@ class LeafNode(Node):
                 if type(v) is not list:
                     return ERROR
                 try:
+                    if not all_text(want):
+                        return PASS if fn(v, r) else FAIL  # typed members: True is not 1
                     if kind == "contains_none":
                         return PASS if want.isdisjoint(v) else FAIL
                     if kind == "contains_all":
                         return PASS if want.issubset(v) else FAIL
                     return FAIL if want.isdisjoint(v) else PASS
-                except TypeError:
+                except (OperatorError, TypeError):
                     return ERROR
             self.fast = fast_dyn_contains
             return
@@ -389,9 +392,9 @@ class LeafNode(Node):
             except Exception as exc:  # noqa: BLE001 - the message is the evidence
                 detail = str(exc)
         elif leaf.op == "contains_all" and isinstance(v, list) and isinstance(r, (list, frozenset)):
-            detail = "missing: " + ", ".join(sorted(str(x) for x in set(r) - set(v)))
+            detail = "missing: " + ", ".join(sorted(str(x) for _, x in member_keys(r) - member_keys(v)))
         elif leaf.op == "contains_none" and isinstance(v, list) and isinstance(r, (list, frozenset)):
-            detail = "present: " + ", ".join(sorted(str(x) for x in set(r) & set(v)))
+            detail = "present: " + ", ".join(sorted(str(x) for _, x in member_keys(r) & member_keys(v)))
         return code, [Evidence(leaf.fact, self.pointer, v, expected, leaf.op, OUTCOME_NAMES[code], detail, leaf.label or "")]
 
 

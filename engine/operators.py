@@ -113,6 +113,18 @@ def _ver(v: Any) -> Version:
     return parse_version(v)
 
 
+def member_keys(items: Any) -> set[tuple[bool, Any]]:
+    """List members as set keys that keep a bool apart from the number it equals in
+    Python (True == 1), as ``in`` does; numbers still compare by value (1 == 1.0)."""
+    return {(type(x) is bool, x) for x in items}
+
+
+def all_text(items: Any) -> bool:
+    """Whether every member is a string: then plain set operations agree with
+    :func:`member_keys` (a string equals only a string) and are cheaper."""
+    return all(type(x) is str for x in items)
+
+
 def _lst(v: Any) -> list[Any]:
     if type(v) is not list:
         raise OperatorError(f"{v!r} is not a list")
@@ -179,9 +191,9 @@ OPERATORS: dict[str, OperatorSpec] = {
         _row("version_gt", Operand.VERSION, "version", lambda a, b: _ver(a) > _ver(b), ">", "version above"),
         _row("version_ge", Operand.VERSION, "version", lambda a, b: _ver(a) >= _ver(b), ">=", "version at least"),
         _row("version_in", Operand.SPECIFIER, "version", lambda a, b: parse_specifier(b).contains(_ver(a), prereleases=True), "in", "version within"),
-        _row("contains_all", Operand.LIST, "list", lambda a, b: set(b).issubset(_lst(a)), "contains all of", "contains all of"),
-        _row("contains_any", Operand.LIST, "list", lambda a, b: not set(b).isdisjoint(_lst(a)), "contains any of", "contains at least one of"),
-        _row("contains_none", Operand.LIST, "list", lambda a, b: set(b).isdisjoint(_lst(a)), "contains none of", "contains none of"),
+        _row("contains_all", Operand.LIST, "list", lambda a, b: member_keys(b).issubset(member_keys(_lst(a))), "contains all of", "contains all of"),
+        _row("contains_any", Operand.LIST, "list", lambda a, b: not member_keys(b).isdisjoint(member_keys(_lst(a))), "contains any of", "contains at least one of"),
+        _row("contains_none", Operand.LIST, "list", lambda a, b: member_keys(b).isdisjoint(member_keys(_lst(a))), "contains none of", "contains none of"),
         _row("exists", Operand.NONE, "any", lambda a, b: True, "exists", "is present"),
         _row("missing", Operand.NONE, "any", lambda a, b: False, "is missing", "is absent"),
         _row("matches", Operand.REGEX, "string version", _matches, "matches", "matches the pattern"),

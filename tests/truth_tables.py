@@ -205,6 +205,12 @@ CONTAINS: list[tuple[Any, Any, str, str, str]] = [
     (["a", "a"], ["a"], P, P, F),
     ([1, 2], [1], P, P, F),
     ([1], [2], F, F, P),
+    ([1.0], [1], P, P, F),  # numbers compare by value, as in `in`
+    ([1], [True], F, F, P),  # a bool is not the number 1 (as `in` holds it)
+    ([True], [1], F, F, P),
+    ([0, "a"], [False], F, F, P),
+    ([True, "a"], [True], P, P, F),
+    (["1"], [1], F, F, P),  # a string is not a number
     ("ab", ["a"], E, E, E),  # a string is not a list of its characters
     ("a", ["a"], E, E, E),
     (1, [1], E, E, E),
