@@ -23,26 +23,11 @@ from sitegate.engine.compiler import ERROR, FAIL, PASS, UNKNOWN, compile_conditi
 from sitegate.engine.operators import OPERATORS, OperatorError
 from sitegate.engine.policy import Confidence, Leaf, Table, TableRef
 
-from .truth_tables import LIST_OPERATORS, PRESENCE, cases, literal_ok
+from .truth_tables import LIST_OPERATORS, PRESENCE, cases, literal_ok, merge, nest
 
 CODE = {"P": PASS, "F": FAIL, "E": ERROR}
 NAMES = {PASS: "pass", FAIL: "fail", UNKNOWN: "unknown", ERROR: "error"}
 DECOY = "decoy-row"  # a later row matching the same key: a single lookup takes the first
-
-
-def _nest(path: str, value: Any) -> dict[str, Any]:
-    head, *rest = path.split(".")
-    inner: Any = value
-    for p in reversed(rest):
-        inner = {p: inner}
-    return {head: inner}
-
-
-def _merge(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
-    out = dict(a)
-    for k, v in b.items():
-        out[k] = _merge(out[k], v) if isinstance(out.get(k), dict) and isinstance(v, dict) else v
-    return out
 
 
 def _table(rows: list[dict[str, Any]]) -> Table:
@@ -60,10 +45,10 @@ def _literal(operand: Any):
 
 def _fact(path: str) -> Form:
     def form(operand: Any):
-        missing = [{}, _nest(path, None)]
+        missing = [{}, nest(path, None)]
         if "." in path:
             missing.append({path.split(".")[0]: 7})
-        return {"fact": path}, _nest(path, operand), {}, missing
+        return {"fact": path}, nest(path, operand), {}, missing
     return form
 
 
@@ -148,16 +133,16 @@ def test_every_row_of_the_truth_tables_in_every_shape(form: str) -> None:
         for subject in SUBJECTS:
             leaf = Leaf(fact=subject, op=op, value=value)
             node = compile_condition(leaf, tables)
-            got = _run(node, _merge(_nest(subject, fact), ofacts))
+            got = _run(node, merge(nest(subject, fact), ofacts))
             ran += 1
             if got != (want, want, want != PASS):
                 wrong.append(f"{subject} {op} {operand!r:.40} on {fact!r:.40}: {[NAMES.get(c, c) for c in got[:2]]}, table says {NAMES[want]}")
             # The subject fact absent, null, or its parent not an object: unknown.
-            gone = [{}, _merge(_nest(subject, None), ofacts)]
+            gone = [{}, merge(nest(subject, None), ofacts)]
             if "." in subject:
-                gone.append(_merge({subject.split(".")[0]: 7}, ofacts))
+                gone.append(merge({subject.split(".")[0]: 7}, ofacts))
             if subject.count(".") >= 2:
-                gone.append(_merge(_nest(subject.rsplit(".", 1)[0], 7), ofacts))
+                gone.append(merge(nest(subject.rsplit(".", 1)[0], 7), ofacts))
             for facts in gone:
                 got = _run(node, facts)
                 if got != (UNKNOWN, UNKNOWN, True):
@@ -165,7 +150,7 @@ def test_every_row_of_the_truth_tables_in_every_shape(form: str) -> None:
         # The operand's source missing (fact absent or null, no row, a where-fact missing): unknown.
         node = compile_condition(Leaf(fact="sec.field", op=op, value=value), tables)
         for facts in missing_operand:
-            got = _run(node, _merge({"sec": {"field": fact}}, facts))
+            got = _run(node, merge({"sec": {"field": fact}}, facts))
             if got != (UNKNOWN, UNKNOWN, True):
                 wrong.append(f"{op} {operand!r:.40} with operand source {facts!r:.60}: {got}, want unknown")
     assert ran > 100
@@ -203,10 +188,10 @@ def test_the_date_memo_stays_bounded() -> None:
 @pytest.mark.parametrize("subject", SUBJECTS)
 def test_exists_and_missing(subject: str) -> None:
     for fact, exists, missing in PRESENCE:
-        facts = _nest(subject, fact)
+        facts = nest(subject, fact)
         assert _outcome(Leaf(fact=subject, op="exists"), {}, facts) == (CODE[exists],) * 2 + (exists != "P",)
         assert _outcome(Leaf(fact=subject, op="missing"), {}, facts) == (CODE[missing],) * 2 + (missing != "P",)
-    absent = [{}, _nest(subject, None)] + ([{subject.split(".")[0]: "x"}] if "." in subject else [])
+    absent = [{}, nest(subject, None)] + ([{subject.split(".")[0]: "x"}] if "." in subject else [])
     for facts in absent:
         assert _outcome(Leaf(fact=subject, op="exists"), {}, facts) == (FAIL, FAIL, True)
         assert _outcome(Leaf(fact=subject, op="missing"), {}, facts) == (PASS, PASS, False)
@@ -269,7 +254,7 @@ def test_the_shape_of_a_condition_never_changes_its_outcome(op: str, fact: Any, 
         value, ofacts, tables, _ = build(operand)
         for subject in SUBJECTS:
             try:
-                got = _outcome(Leaf(fact=subject, op=op, value=value), tables, _merge(_nest(subject, fact), ofacts))
+                got = _outcome(Leaf(fact=subject, op=op, value=value), tables, merge(nest(subject, fact), ofacts))
             except TypeError:
                 continue  # an unhashable list in a set operand: not a value facts can hold
             seen[(form, subject)] = got

@@ -29,7 +29,7 @@ from sitegate.engine.evaluate import Options, evaluate
 from sitegate.engine.model import Outcome
 from sitegate.engine.packs import load_policies
 
-from .truth_tables import PRESENCE, cases, literal_ok
+from .truth_tables import PRESENCE, cases, literal_ok, merge, nest
 
 WORD = {"P": "pass", "F": "fail", "E": "error"}
 
@@ -68,21 +68,6 @@ def _decoy(v: Any) -> Any:
     return [] if v else ["decoy"]
 
 
-def _nest(path: str, value: Any) -> dict[str, Any]:
-    head, *rest = path.split(".")
-    inner: Any = value
-    for p in reversed(rest):
-        inner = {p: inner}
-    return {head: inner}
-
-
-def _merge(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
-    out = dict(a)
-    for k, v in b.items():
-        out[k] = _merge(out[k], v) if isinstance(out.get(k), dict) and isinstance(v, dict) else v
-    return out
-
-
 _SCHEMA = json.loads(resources.files("sitegate.schemas").joinpath("facts.v1.schema.json").read_text("utf-8"))
 # Every host has a collector name (required where provenance.collected_by is given).
 BASE: dict[str, Any] = {"name": "h", "provenance": {"collected_by": {"name": "collector"}}}
@@ -101,7 +86,7 @@ def _subject_for(op: str, fact: Any, i: int) -> str | None:
     if op == "matches" or op.startswith("date"):
         paths = ("os.caption", "provenance.collected_at", "provenance.collected_by.version") if kind == "str" else paths
     path = paths[i % len(paths)]
-    return path if _valid(_merge(BASE, _nest(path, fact))) else None
+    return path if _valid(merge(BASE, nest(path, fact))) else None
 
 
 def _build(tmp: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, tuple[str, str, Any, Any, str]]]:
@@ -122,8 +107,8 @@ def _build(tmp: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[
             if literal_ok(op, operand):
                 forms.append(("literal", operand, {}))
             okind = _kind(operand)
-            if okind is not None and _valid(_merge(BASE, _nest(SUBJECTS[okind][1], operand))):
-                forms.append(("fact", {"fact": SUBJECTS[okind][1]}, _nest(SUBJECTS[okind][1], operand)))
+            if okind is not None and _valid(merge(BASE, nest(SUBJECTS[okind][1], operand))):
+                forms.append(("fact", {"fact": SUBJECTS[okind][1]}, nest(SUBJECTS[okind][1], operand)))
             forms.append(("table", {"table": f"t{n}", "column": "value", "where": {"key": {"fact": "identity.domain"}}, "single": True}, {"identity": {"domain": f"d{n}"}}))
         for form, value, ofacts in forms:
             rid = f"R-{n:04d}"
@@ -145,8 +130,8 @@ def _build(tmp: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[
                 "assert": leaf, "message": "{host}", "remediation": "r",
                 "examples": {"pass": [{"facts": {}}], "fail": [{"facts": {}}]},
             })
-            base = _merge(_merge(BASE, {"identity": {"fqdn": rid}}), ofacts)
-            hosts.append({**_merge(base, _nest(subject, fact)), "name": f"{rid}-has"})
+            base = merge(merge(BASE, {"identity": {"fqdn": rid}}), ofacts)
+            hosts.append({**merge(base, nest(subject, fact)), "name": f"{rid}-has"})
             hosts.append({**base, "name": f"{rid}-gone"})
             meta[rid] = (op, form, fact, operand, exp)
     return rules, hosts, {"tables": tables, "meta": meta}  # type: ignore[return-value]

@@ -306,3 +306,20 @@ def literal_ok(op: str, operand: Any) -> bool:
             return operand[4:5] == "-"
         return operand not in ("nope", "not a specifier")
     return type(operand) is not list
+
+
+def nest(path: str, value: Any) -> dict[str, Any]:
+    """``{"a": {"b": value}}`` for the dotted path ``a.b``: a fact placed in a facts document."""
+    head, *rest = path.split(".")
+    inner: Any = value
+    for p in reversed(rest):
+        inner = {p: inner}
+    return {head: inner}
+
+
+def merge(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    """``b`` laid over ``a``, nested objects merged key by key."""
+    out = dict(a)
+    for k, v in b.items():
+        out[k] = merge(out[k], v) if isinstance(out.get(k), dict) and isinstance(v, dict) else v
+    return out
