@@ -2,7 +2,7 @@
 source cell or property, and the accounting of what was read and rejected."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable
 
 from ...base.diagnostics import Diagnostic, Level, nearest_position
@@ -62,7 +62,7 @@ def finish(
         where = origin(d.pointer) if d.pointer else None
         if where is None:
             where = (source, line or 1, 1)
-        return Diagnostic(where[0], d.message, where[1], where[2], d.pointer, d.host, d.level, d.code)
+        return replace(d, source=where[0], line=where[1], column=where[2])
 
     if isinstance(item, Rejected):
         host = item.host
@@ -74,7 +74,7 @@ def finish(
         return Rejected(
             source,
             index,
-            [Diagnostic(d.source, d.message + " (--strict)", d.line, d.column, d.pointer, host, Level.ERROR, d.code) for d in warnings],
+            [replace(d, message=d.message + " (--strict)", host=host, level=Level.ERROR) for d in warnings],
             host,
         )
     item.warnings = warnings
@@ -85,7 +85,7 @@ def finish(
 def _with_host(d: Diagnostic, host: str | None) -> Diagnostic:
     if d.host or not host:
         return d
-    return Diagnostic(d.source, d.message, d.line, d.column, d.pointer, host, d.level, d.code)
+    return replace(d, host=host)
 
 
 def strip_derived(facts: dict[str, Any]) -> dict[str, Any]:
