@@ -1,0 +1,55 @@
+"""Derived facts added for issue 15: the .NET Framework a host's OS can take
+(Microsoft: 4.8.1 installs on Windows Server 2022, Windows 10 20H2 and later and
+Windows 11, not on Server 2016 or 2019), and how messages name the OS."""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from sitegate.facts.normalize import derive
+
+
+@pytest.mark.parametrize(
+    "os_,want",
+    [
+        ({"build": 14393, "product_type": "server"}, "4.8 (4.8.1 cannot be installed on Windows Server 2016 or 2019)"),
+        ({"build": 17763, "product_type": "domain_controller"}, "4.8 (4.8.1 cannot be installed on Windows Server 2016 or 2019)"),
+        ({"build": 20348, "product_type": "server"}, "4.8 or 4.8.1 (Windows Server 2022 ships with 4.8)"),
+        ({"build": 19042, "product_type": "workstation"}, "4.8 or 4.8.1"),
+        ({"build": 19041, "product_type": "workstation"}, "4.8 (4.8.1 needs Windows 10 20H2 or later)"),
+        ({"build": 22000, "product_type": "workstation"}, "4.8 or 4.8.1"),
+        ({"build": 22631, "product_type": "workstation"}, "4.8.1 (this Windows 11 release ships with it)"),
+        ({"build": 9600, "product_type": "server"}, "4.8 (4.8.1 only on Windows Server 2022, Windows 10 20H2 or later and Windows 11)"),
+        ({"build": 17763}, "4.8 (4.8.1 only on Windows Server 2022, Windows 10 20H2 or later and Windows 11)"),
+        (None, "4.8 (4.8.1 only on Windows Server 2022, Windows 10 20H2 or later and Windows 11)"),
+    ],
+)
+def test_dotnet_upgrade_by_os(os_: dict[str, Any] | None, want: str) -> None:
+    host: dict[str, Any] = {"dotnet": {"release": 461814}}
+    if os_ is not None:
+        host["os"] = os_
+    assert derive(host)["dotnet_upgrade"] == want
+    # Asked twice (the memo path) it gives the same answer.
+    assert derive(host)["dotnet_upgrade"] == want
+
+
+def test_no_dotnet_no_upgrade_text() -> None:
+    assert "dotnet_upgrade" not in derive({"os": {"build": 17763, "product_type": "server"}})
+
+
+@pytest.mark.parametrize(
+    "os_,want",
+    [
+        ({"build": 17763, "product_type": "server"}, "Windows Server 2019 (build 17763)"),
+        ({"build": 26200, "product_type": "workstation", "caption": "Microsoft Windows 11 Pro "}, "Microsoft Windows 11 Pro (build 26200)"),
+        ({"build": 26200, "product_type": "workstation"}, "Windows build 26200"),
+        ({"caption": "Microsoft Windows Server 2016 Standard"}, "Microsoft Windows Server 2016 Standard"),
+    ],
+)
+def test_os_display(os_: dict[str, Any], want: str) -> None:
+    assert derive({"os": os_})["os_display"] == want
+
+
+def test_no_os_no_display() -> None:
+    assert "os_display" not in derive({"os": {"product_type": "server"}})
