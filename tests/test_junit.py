@@ -104,7 +104,7 @@ def test_outcome_elements(policies) -> None:
     par = {tc.get("name").split(" ", 1)[0]: tc for tc in suites["PS-PAR-02"].findall("testcase")}
     failure = par["ITMS-IIS-PACKAGE-FEATURES"].find("failure")
     assert failure.get("type") == "error" and "(expected contains all of" in failure.get("message")
-    assert failure.text.startswith("examples/fleet.json:30\n") and "remediation: Install-WindowsFeature" in failure.text
+    assert failure.text.startswith("examples/fleet.json:31\n") and "remediation: Install-WindowsFeature" in failure.text
     nyc = {tc.get("name").split(" ", 1)[0]: tc for tc in suites["TS-NYC-03"].findall("testcase")}
     err = nyc["ITMS-NET-48"].find("error")
     assert err.get("type") == "Unknown" and "dotnet.release" in err.get("message")
