@@ -215,6 +215,40 @@ DERIVED_FACTS: dict[str, tuple[str, str]] = {
 }
 
 
+# How a message names a fact the host does not have, when a rule's template
+# puts it in a sentence ("it reports to {identity.notification_server}"): never
+# the word "missing" as if it were a value.
+MISSING_PHRASES: dict[str, str] = {
+    "identity.notification_server": "an unknown Notification Server",
+    "identity.site": "an unknown site",
+    "package_store.path": "a package store at an unknown path",
+    "network.ns_url": "an unknown NS URL",
+    "platform.itms_version": "an unknown ITMS version",
+    "os.edition": "an unknown edition",
+    "os.build": "an unknown build",
+    "derived.os_name": "an unknown Windows version",
+    "derived.os_display": "an OS of unknown build",
+    "derived.os_family": "an unknown OS family (no product type)",
+    "derived.dotnet_display": "an unknown .NET Framework version",
+}
+
+
+def user_fact(path: str) -> str:
+    """The fact a user can supply for a path: a derived fact names the fact it comes
+    from ('derived.installed_services' -> 'site_services.installed'); others are
+    returned as they are."""
+    src = DERIVED_SOURCES.get(path)
+    return src.strip("/").replace("/", ".") if src else path
+
+
+def missing_phrase(path: str) -> str:
+    """What a message says in place of a fact the host does not have."""
+    phrase = MISSING_PHRASES.get(path)
+    if phrase:
+        return phrase
+    return f"an unknown {path.rsplit('.', 1)[-1].replace('_', ' ')} ({user_fact(path)} not recorded)"
+
+
 # Memo tables for derive(): an inventory repeats the same few .NET releases,
 # OS builds and IIS feature sets, so each is normalised once per process.
 _MEMO_MAX = 4096

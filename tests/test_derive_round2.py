@@ -53,3 +53,27 @@ def test_os_display(os_: dict[str, Any], want: str) -> None:
 
 def test_no_os_no_display() -> None:
     assert "os_display" not in derive({"os": {"product_type": "server"}})
+
+
+@pytest.mark.parametrize(
+    "path,want",
+    [
+        ("derived.installed_services", "site_services.installed"),
+        ("derived.os_family", "os.product_type"),
+        ("derived.iis_features", "iis.features"),
+        ("derived.dotnet_upgrade", "dotnet.release"),
+        ("load.endpoints", "load.endpoints"),
+    ],
+)
+def test_user_fact_names_what_the_user_can_supply(path: str, want: str) -> None:
+    from sitegate.facts.normalize import user_fact
+
+    assert user_fact(path) == want
+
+
+def test_missing_phrase_never_says_missing() -> None:
+    from sitegate.facts.normalize import missing_phrase
+
+    assert missing_phrase("identity.notification_server") == "an unknown Notification Server"
+    generic = missing_phrase("derived.installed_services")
+    assert "missing" not in generic and "derived." not in generic and "site_services.installed" in generic
