@@ -8,6 +8,7 @@ remediation or description points to a file sitegate does not ship.
 """
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any, Iterator
@@ -46,6 +47,9 @@ def _hosts() -> Iterator[tuple[str, dict[str, Any], str, str]]:
 
 
 HOSTS = list(_hosts())
+TARGETS = ("8.5", "8.6", "8.7", "8.7.1", "8.7.2", "8.7.3", "8.8", "8.8.1")
+# "missing" as a word, except "missing: Web-ASP, ..." (a list of what is absent).
+_MISSING_AS_VALUE = re.compile(r"(?<![\w-])missing(?![\w:-])")
 _RULES = {r.id: r for e in _PS.effective.values() for r in e.rules}
 
 
@@ -78,6 +82,96 @@ def test_failed_rule_messages_fill_every_placeholder(label: str, facts: dict[str
             assert _lookup(known, name) is not None, f"{label}: {f.rule_id} fills {{{name}}}, which this host does not have: {f.message}"
         assert "derived." not in f.message, f"{label}: {f.message}"
         assert not re.search(r"(?<![\w-])missing(?![\w:])", f.message.replace("missing:", "")), f"{label}: {f.message}"
+
+
+def _text_faults(text: str) -> list[str]:
+    """What a user-facing text must not contain (issue 15, item 5)."""
+    faults = []
+    if "derived." in text:
+        faults.append("an internal derived.* path")
+    if _MISSING_AS_VALUE.search(text):
+        faults.append("'missing' as if it were a value")
+    if "<missing>" in text:
+        faults.append("the MISSING sentinel")
+    for ref in _FILE.findall(re.sub(r"https?://\S+", "", text)):
+        if ref not in _SHIPPED:
+            faults.append(f"the unshipped file {ref}")
+    return faults
+
+
+def _every_finding() -> Iterator[tuple[str, Any]]:
+    """Every finding (fail, unknown, error) of every policy case, every rule example and
+    the example fleet at every release."""
+    for label, facts, target, audit_date in HOSTS:
+        for f in _findings(facts, target, audit_date):
+            yield label, f
+    fleet = json.loads((REPO / "examples" / "fleet.json").read_text("utf-8"))
+    for target in TARGETS:
+        report = evaluate(fleet, _PS, Options(target=target, audit_date="2026-11-25"))
+        for host in report.hosts:
+            for f in host.findings:
+                yield f"examples/fleet.json {host.name} at {target}", f
+
+
+def test_no_finding_message_or_remediation_shows_missing_internal_paths_or_unshipped_files() -> None:
+    """Done when (issue 15): over the whole policy-case folder (and the rule examples
+    and the example fleet), no message or remediation of a bundled rule shows a
+    placeholder's missing as a value, a derived.* path, or a file sitegate does not ship."""
+    seen = {"fail": 0, "unknown": 0}
+    bad = []
+    for label, f in _every_finding():
+        seen[f.outcome.value] = seen.get(f.outcome.value, 0) + 1
+        for what, text in (("message", f.message), ("remediation", _RULES[f.rule_id].remediation)):
+            bad += [f"{label}: {f.rule_id} {what} shows {fault}: {text}" for fault in _text_faults(text)]
+    assert not bad, "\n".join(bad[:20])
+    # The sweep saw both kinds of finding in numbers, or it proves nothing.
+    assert seen["fail"] > 50 and seen["unknown"] > 500, seen
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "TS01: it reports to missing",
+        "TS01: cannot check 'x': fact derived.installed_services is missing (unknown is not a pass)",
+        "TS01: see itms-domain.md section 3",
+        "TS01: observed <missing>",
+    ],
+)
+def test_the_sweep_catches_each_fault(text: str) -> None:
+    assert _text_faults(text)
+
+
+def test_the_sweep_lets_good_text_through() -> None:
+    assert not _text_faults("PS01: IIS role services are incomplete: missing: Web-WMI (see docs/sources.md)")
+
+
+@pytest.mark.parametrize(
+    "facts,rule_id,want",
+    [
+        # No row for the host's values: say which values.
+        ({"os": {"build": 19044, "product_type": "workstation", "architecture": "x64"}}, "ITMS-OS-LIFECYCLE",
+         "no os_lifecycle row for build 19044 and family desktop"),
+        # The real cause is another missing fact: say that one.
+        ({"os": {"build": 19045, "architecture": "x64"}}, "ITMS-OS-LIFECYCLE",
+         "os.product_type is not recorded, so no os_lifecycle row can be chosen"),
+        # A derived fact is named by the fact the user supplies.
+        ({"os": {"build": 17763, "product_type": "server", "architecture": "x64"}}, "ITMS-IIS-PACKAGE-FEATURES",
+         "iis.features is not recorded"),
+    ],
+)
+def test_unknown_messages_name_the_user_facing_fact_or_the_value_without_a_row(facts: dict[str, Any], rule_id: str, want: str) -> None:
+    found = {f.rule_id: f for f in _findings({**facts, "site_services": {"planned": ["package"]}}, "8.7.3", "2026-11-25")}
+    f = found[rule_id]
+    assert f.outcome == Outcome.UNKNOWN and want in f.message, f.message
+    assert not _text_faults(f.message)
+
+
+def test_a_fact_placeholder_the_host_lacks_reads_as_a_phrase() -> None:
+    from sitegate.engine.messages import MessageTemplate
+
+    t = MessageTemplate("R", "title", "{host}: it reports to {identity.notification_server} at {platform.itms_version}")
+    got = t.format("TS01", 1, [], {"platform": {"itms_version": "8.7.3"}}, "8.7.3")
+    assert got == "TS01: it reports to an unknown Notification Server at 8.7.3"
 
 
 def test_no_text_of_a_rule_points_to_a_file_that_is_not_shipped() -> None:
