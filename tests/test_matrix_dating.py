@@ -10,6 +10,7 @@ support, and no qualifying build left out.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Any
 
@@ -46,10 +47,55 @@ def test_every_release_pack_is_covered() -> None:
     )
 
 
+_URL = re.compile(r"^https://[^\s]+$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
 def test_every_catalogue_row_has_release_and_end_dates() -> None:
     for row in CATALOGUE:
         assert _date(row["released"]) < _date(row["end_date"]), row
-        assert row.get("released_source"), row
+        # Each Microsoft release date names the page it was read at, and what it says there.
+        assert _URL.match(row["released_source"]), row
+        assert row["released_basis"] and row["released"][:4] in row["released_basis"], row
+
+
+def _date_is_sourced_or_unconfirmed(row: dict[str, Any], column: str) -> bool:
+    own = row.get(f"{column}_source")
+    if own is not None:
+        return bool(_URL.match(str(own)))
+    if _URL.match(str(row.get("source", ""))):
+        return True
+    return row.get("confirmed") is False and bool(row.get("basis") or row.get("note"))
+
+
+@pytest.mark.parametrize("pid", RELEASE_PACKS + ["itms-base"])
+def test_every_date_carries_a_source_url_or_an_unconfirmed_mark(pid: str) -> None:
+    """No date ships bare: a URL it was read at, or confirmed: false with its basis."""
+    dated = 0
+    for name, table in _pack(pid).get("tables", {}).items():
+        for row in table["rows"]:
+            for column, value in row.items():
+                if column.endswith("_source"):
+                    assert "TODO" not in str(value), f"{pid}.{name}: {row}"
+                if isinstance(value, str) and _ISO_DATE.match(value):
+                    dated += 1
+                    assert _date_is_sourced_or_unconfirmed(row, column), f"{pid}.{name}.{column}: {row}"
+    assert dated > 0
+
+
+def test_the_date_check_fails_on_a_bare_or_todo_date() -> None:
+    assert not _date_is_sourced_or_unconfirmed({"released": "2020-01-01", "released_source": "TODO"}, "released")
+    assert not _date_is_sourced_or_unconfirmed({"released": "2020-01-01", "confirmed": True}, "released")
+    assert not _date_is_sourced_or_unconfirmed({"released": "2020-01-01", "confirmed": False}, "released")
+    assert _date_is_sourced_or_unconfirmed({"released": "2020-01-01", "confirmed": False, "basis": "estimate"}, "released")
+
+
+@pytest.mark.parametrize("pid", RELEASE_PACKS)
+def test_each_itms_date_has_a_source_or_says_it_is_an_estimate(pid: str) -> None:
+    (row,) = _pack(pid)["tables"]["itms_release"]["rows"]
+    assert row["confirmed"] is False and row["basis"]
+    if not _URL.match(str(row.get("source", ""))):
+        assert row["estimated"] is True and "estimate" in row["basis"], row
 
 
 @pytest.mark.parametrize("pid", RELEASE_PACKS)
@@ -81,6 +127,7 @@ def test_candidates_stay_unconfirmed_and_say_how_they_were_derived(pid: str) -> 
     table = _pack(pid)["tables"]["site_server_os"]
     assert table["confidence"] == "low"
     for row in table["rows"]:
+        # No Broadcom matrix URL exists for any candidate (TODO until one is found).
         assert row["confirmed"] is False and row["source"] == "TODO"
         assert "derived from dates" in row["note"] and row["released"] in row["note"]
     release = _pack(pid)["tables"]["itms_release"]

@@ -5,6 +5,7 @@ its standard column, and rejected with a pointer when its type is wrong."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -93,3 +94,107 @@ def test_misspelt_network_field_is_reported_with_the_right_name(tmp_path: Path) 
     assert isinstance(items[0], HostRecord)
     w = items[0].warnings[0]
     assert w.pointer == "/network/ns_uri" and "ns_url" in w.message, w
+
+
+# --- Done when (issue 15): the new rules' facts are in the schema, the collector and the importers.
+
+REPO = Path(__file__).resolve().parents[2]
+NEW_RULES = ("ITMS-PKG-NOT-ON-NS", "ITMS-SITE-MANAGED-BY-NS", "ITMS-NS-HIERARCHY-VERSION", "ITMS-NS-HTTPS-CERT",
+             "ITMS-PREREQ-OS-X64", "ITMS-CAP-NS-TASK-CLIENTS")
+
+
+def _new_rules() -> dict[str, Any]:
+    from sitegate.engine.packs import load_policies
+
+    ps, _ = load_policies()
+    rules = {r.id: r for e in ps.effective.values() for r in e.rules}
+    return {rid: rules[rid] for rid in NEW_RULES}
+
+
+def _rule_facts(rule: Any) -> list[str]:
+    """The facts a user supplies for a rule (derived facts by what they come from)."""
+    from sitegate.engine.rules import rule_reads
+    from sitegate.facts.normalize import user_fact
+
+    facts = [user_fact(p) for p in rule_reads(rule) if not p.startswith("context.")]
+    return [f for f in dict.fromkeys(facts) if f != "site_services"]  # roles: site_services.installed/planned, below
+
+
+def _schema_has(schema: dict[str, Any], path: str) -> bool:
+    node = schema["$defs"]["HostFacts"]
+    for part in path.split("."):
+        if "anyOf" in node:  # Optional[...]: the non-null branch
+            node = next(b for b in node["anyOf"] if b.get("type") != "null")
+        if "$ref" in node:
+            node = schema["$defs"][node["$ref"].rsplit("/", 1)[-1]]
+        props = node.get("properties", {})
+        if part not in props:
+            return False
+        node = props[part]
+        if "$ref" in node:
+            node = schema["$defs"][node["$ref"].rsplit("/", 1)[-1]]
+    return True
+
+
+def _collector_writes() -> set[str]:
+    """Fact paths the collector produces: parse.py's b.put calls, and the standard
+    columns collect.ps1 writes into host.json."""
+    parse_py = (REPO / "facts" / "collector" / "parse.py").read_text("utf-8")
+    ps1 = (REPO / "facts" / "collector" / "collect.ps1").read_text("utf-8")
+    paths = {m.replace("/", ".") for m in re.findall(r'b\.put\(\s*"([a-z_]+/[a-z_/]+)"', parse_py)}
+    for col in re.findall(r"\$hostInfo\['([a-z_]+)'\]", ps1):
+        paths.add(STANDARD_COLUMNS[col].path.replace("/", "."))
+    return paths
+
+
+def test_collector_host_json_keys_are_standard_columns() -> None:
+    ps1 = (REPO / "facts" / "collector" / "collect.ps1").read_text("utf-8")
+    keys = set(re.findall(r"\$hostInfo\['([a-z_]+)'\]", ps1))
+    assert {"ns_task_service_clients", "parent_notification_server_version", "itms_version"} <= keys
+    assert keys <= set(STANDARD_COLUMNS), keys - set(STANDARD_COLUMNS)
+
+
+@pytest.mark.parametrize("rule_id", NEW_RULES)
+def test_new_rule_facts_are_in_schema_collector_and_importers(rule_id: str) -> None:
+    rule = _new_rules()[rule_id]
+    schema = json.loads((REPO / "schemas" / "facts.v1.schema.json").read_text("utf-8"))
+    columns = {c.path.replace("/", ".") for c in STANDARD_COLUMNS.values()}
+    collected = _collector_writes()
+    facts = _rule_facts(rule)
+    assert facts, rule_id
+    for fact in facts:
+        assert _schema_has(schema, fact), f"{rule_id}: {fact} is not in the facts schema"
+        assert fact in columns or any(c.startswith(fact + ".") for c in columns), f"{rule_id}: no CSV column fills {fact}"
+        # The CMDB-only agent facts (managed, local) come through the import, as for the older rules.
+        if fact not in ("agent.managed", "agent.local"):
+            assert fact in collected or any(c.startswith(fact + ".") for c in collected), f"{rule_id}: the collector does not produce {fact}"
+
+
+@pytest.mark.parametrize("rule_id", NEW_RULES)
+def test_new_rules_have_pass_fail_and_unknown_examples(rule_id: str) -> None:
+    ex = _new_rules()[rule_id].examples
+    assert ex.pass_ and ex.fail and ex.unknown, rule_id
+
+
+def test_ns_capacity_rule_does_not_read_managed_endpoints() -> None:
+    from sitegate.engine.rules import rule_reads
+
+    reads = rule_reads(_new_rules()["ITMS-CAP-NS-TASK-CLIENTS"])
+    assert "load.ns_task_service_clients" in reads and "load.endpoints" not in reads
+
+
+def test_collected_operator_facts_reach_the_facts(tmp_path: Path, facts_validator: Draft202012Validator) -> None:
+    """What collect.ps1 writes to host.json for -ItmsVersion, -ParentNsVersion and
+    -NsTaskServiceClients becomes the facts the new rules read."""
+    host = tmp_path / "NS01"
+    host.mkdir()
+    (host / "host.json").write_text(json.dumps({"itms_version": "8.7.3", "parent_notification_server_version": "8.8",
+                                                "ns_task_service_clients": 80}), "utf-8")
+    (host / "collection.json").write_text(json.dumps({"ComputerName": "NS01", "CollectorName": "sitegate-collect.ps1", "CollectorVersion": "2.1.0"}), "utf-8")
+    items = list(import_inputs("powershell", [str(tmp_path)]))
+    assert [type(i) for i in items] == [HostRecord], items
+    facts = items[0].facts  # type: ignore[union-attr]
+    assert facts["platform"] == {"itms_version": "8.7.3", "parent_notification_server_version": "8.8"}
+    assert facts["load"] == {"ns_task_service_clients": 80}
+    public = {k: v for k, v in facts.items() if k != "derived"}
+    assert not list(facts_validator.iter_errors(public))
