@@ -77,3 +77,26 @@ def test_missing_phrase_never_says_missing() -> None:
     assert missing_phrase("identity.notification_server") == "an unknown Notification Server"
     generic = missing_phrase("derived.installed_services")
     assert "missing" not in generic and "derived." not in generic and "site_services.installed" in generic
+
+
+@pytest.mark.parametrize(
+    "build,family",
+    [(b, "server") for b in (7601, 9600, 14393, 17763, 20348, 26100)]
+    + [(b, "desktop") for b in (7601, 9600, 17763, 19041, 19042, 19044, 19045, 22000, 22621, 22631, 26100)],
+)
+def test_dotnet_upgrade_agrees_with_the_remediation_table(build: int, family: str) -> None:
+    """Two places know where .NET 4.8.1 installs: the message's derived.dotnet_upgrade
+    (facts layer) and itms-base's table dotnet_481_os, from which sitegate remediate
+    writes its scripts. They must offer 4.8.1 to the same hosts."""
+    from pathlib import Path
+
+    import yaml
+
+    from sitegate.facts.normalize import dotnet_upgrade
+
+    base = yaml.safe_load((Path(__file__).resolve().parents[1] / "policies" / "itms-base.yaml").read_text("utf-8"))
+    rows = base["tables"]["dotnet_481_os"]["rows"]
+    table_offers = any(r["family"] == family and r["min_build"] <= build <= r["max_build"] for r in rows)
+    text = dotnet_upgrade(build, family)
+    message_offers = text.startswith("4.8.1") or text.startswith("4.8 or 4.8.1")
+    assert message_offers == table_offers, (build, family, text)
