@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ..facts.normalize import DERIVED_SOURCES
+from ..facts.normalize import DERIVED_SOURCES, user_fact
 from .operators import OPERATORS, Operand, OperatorError, all_text, describe_expected, member_keys
-from .model import ERROR, FAIL, MISSING, OUTCOME_NAMES, PASS, UNKNOWN, Evidence
+from .model import ERROR, FAIL, MISSING, OUTCOME_NAMES, PASS, UNKNOWN, Evidence, show
 from .policy import Condition, FactRef, Leaf, Lit, OperandModel, Table, TableRef, fold, leaves, operand_facts, written
 
 Facts = dict[str, Any]
@@ -381,10 +381,7 @@ class LeafNode(Node):
         expected = self._expected(r)
         detail = ""
         if code == UNKNOWN:
-            if v is MISSING:
-                detail = f"fact {leaf.fact} is missing"
-            else:
-                detail = f"no data for {self.value_text}"
+            detail = f"{user_fact(leaf.fact)} is not recorded" if v is MISSING else operand_gap(leaf.value, f)
         elif code == ERROR:
             try:
                 OPERATORS[leaf.op].fn(v, r)
@@ -396,6 +393,37 @@ class LeafNode(Node):
         elif leaf.op == "contains_none" and isinstance(v, list) and isinstance(r, (list, frozenset)):
             detail = "present: " + ", ".join(sorted(str(x) for _, x in member_keys(r) & member_keys(v)))
         return code, [Evidence(leaf.fact, self.pointer, v, expected, leaf.op, OUTCOME_NAMES[code], detail, leaf.label or "")]
+
+
+def operand_gap(value: OperandModel | None, f: Facts) -> str:
+    """Why an operand has no value for this host, in the facts a user supplies:
+    the fact it refers to is not recorded, a where-value of a table lookup is not
+    (so no row can be chosen), or no row has the host's values ("no os_lifecycle
+    row for build 19044 (desktop)")."""
+    if isinstance(value, FactRef):
+        return f"{user_fact(value.fact)} is not recorded"
+    if not isinstance(value, TableRef):
+        return "the value to compare with is not known"
+    shown: list[tuple[str, str]] = []
+    absent: list[str] = []
+    for key, w in value.where.items():
+        if isinstance(w, FactRef):
+            got = make_getter(w.fact)(f)
+            if got is MISSING:
+                absent.append(user_fact(w.fact))
+            else:
+                shown.append((key, show(got)))
+        elif isinstance(w, Lit):
+            shown.append((key, show(w.value)))
+        else:
+            return operand_gap(w, f)  # a nested lookup: its own gap is the cause
+    if absent:
+        names = list(dict.fromkeys(absent))
+        verb = "is" if len(names) == 1 else "are"
+        return f"{' and '.join(names)} {verb} not recorded, so no {value.table} row can be chosen"
+    if not shown:
+        return f"table {value.table} has no {value.column}"
+    return f"no {value.table} row for " + " and ".join(f"{key} {got}" for key, got in shown)
 
 
 def _compare_const(getter: Getter, fn: Callable[[Any, Any], bool], const: Any) -> Callable[[Facts], int]:

@@ -2,14 +2,20 @@
 list of the placeholders a template may use.
 
 A template's ``{name}`` is a standard placeholder (:data:`STANDARD_PLACEHOLDERS`)
-or a fact path, shown as a value is shown in reports (:func:`model.show`).
-Unknown and error outcomes get a standard text instead of the template.
+or a fact path, shown as a value is shown in reports (:func:`model.show`). A fact
+the host does not have is never written as a value ("it reports to missing"): the
+sentence says what is unknown instead (:func:`facts.normalize.missing_phrase`), and
+a fact is named as the user supplies it, never by an internal derived path
+(:func:`facts.normalize.user_fact`). Unknown and error outcomes get a standard
+text instead of the template; an unknown one says which fact is not recorded, or
+which value a table had no row for.
 """
 from __future__ import annotations
 
 import re
 from typing import Any, Callable
 
+from ..facts.normalize import missing_phrase, user_fact
 from .model import ERROR, MISSING, UNKNOWN, Evidence, show
 
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
@@ -18,14 +24,21 @@ PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 #: name, the target version and the rule id. Any other name is a fact path.
 STANDARD_PLACEHOLDERS: dict[str, Callable[[Evidence | None, str, str, str], str]] = {
     "host": lambda first, host, target, rule: host,
-    "observed": lambda first, host, target, rule: show(first.observed) if first else "",
+    "observed": lambda first, host, target, rule: show_fact(first.fact, first.observed) if first else "",
     "expected": lambda first, host, target, rule: first.expected if first else "",
     "detail": lambda first, host, target, rule: first.detail if first else "",
     "target": lambda first, host, target, rule: target,
     "rule": lambda first, host, target, rule: rule,
-    "fact": lambda first, host, target, rule: first.fact if first else "",
-    "label": lambda first, host, target, rule: (first.label or first.fact) if first else "",
+    "fact": lambda first, host, target, rule: user_fact(first.fact) if first else "",
+    "label": lambda first, host, target, rule: (first.label or user_fact(first.fact)) if first else "",
 }
+
+
+def show_fact(path: str, value: Any) -> str:
+    """A fact's value inside a sentence: the value as reports show it, or, for a
+    fact the host does not have, a phrase that says so ("an unknown Notification
+    Server"), never the word "missing" as if it were the value."""
+    return missing_phrase(path) if value is MISSING or value is None else show(value)
 
 
 def placeholder_facts(message: str) -> list[str]:
@@ -75,7 +88,7 @@ class MessageTemplate:
         """The finding's message: the template for fails, a standard text otherwise."""
         first = ev[0] if ev else None
         if code == UNKNOWN:
-            why = first.detail if first and first.detail else "a fact it needs is missing"
+            why = first.detail if first and first.detail else "a fact it needs is not recorded"
             return f"{host}: cannot check '{self.title}': {why} (unknown is not a pass)"
         if code == ERROR:
             why = first.detail if first else "evaluation failed"
@@ -87,5 +100,5 @@ class MessageTemplate:
                 out.append(text)
                 continue
             write = standard.get(text)
-            out.append(write(first, host, target, self.rule_id) if write is not None else show(lookup_path(f, text)))
+            out.append(write(first, host, target, self.rule_id) if write is not None else show_fact(text, lookup_path(f, text)))
         return "".join(out)

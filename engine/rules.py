@@ -75,7 +75,7 @@ class CompiledRule:
     def explain(self, f: dict[str, Any]) -> tuple[int, list[Evidence]]:
         """Outcome and evidence for a non-passing result (the slow path)."""
         if self.roles is not None and f["derived"].get("roles") is None:
-            return UNKNOWN, [Evidence("derived.roles", "/site_services", MISSING, "roles " + ", ".join(sorted(self.roles)), "exists", "unknown", "site services (installed and planned) are unknown")]
+            return UNKNOWN, [Evidence("derived.roles", "/site_services", MISSING, "roles " + ", ".join(sorted(self.roles)), "exists", "unknown", "site_services.installed and site_services.planned are not recorded")]
         if self.when is not None:
             w, ev = self.when.explain(f)
             if w not in (PASS, FAIL):

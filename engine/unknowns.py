@@ -10,17 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from ..facts.importers._columns import STANDARD_COLUMNS
-from ..facts.normalize import DERIVED_SOURCES
+from ..facts.normalize import user_fact
 
 #: Facts that come from the run itself, not from the host.
 _CONTEXT = {"context.audit_date": "the audit date (--audit-date)", "context.target": "the target version (--target / --to)"}
 
 
-def user_fact(fact: str) -> str:
-    """The fact as a facts file spells it (derived facts by the fact they come from)."""
-    if fact in DERIVED_SOURCES:
-        return DERIVED_SOURCES[fact].strip("/").replace("/", ".")
-    return fact
+__all__ = ["collect_hint", "csv_columns", "how_to_collect", "user_fact"]
 
 
 def csv_columns(fact: str) -> list[str]:

@@ -224,16 +224,57 @@ class Load(_M):
     concurrent_connections: Count | None = Field(
         None, title="Concurrent connections", description="Expected peak concurrent client connections."
     )
+    ns_task_service_clients: Count | None = Field(
+        None,
+        title="Clients of the NS's own task service",
+        description=(
+            "On the Notification Server: the clients registered to its own task service "
+            "(not every managed endpoint; KB 390448 recommends at most 100)."
+        ),
+    )
 
 
 class Platform(_M):
     """The ITMS platform the host belongs to."""
 
     itms_version: Annotated[str, Field(pattern=r"^[0-9]+\.[0-9]+(\.[0-9]+)*$")] | None = Field(
-        None, title="ITMS version", description="ITMS version the Notification Server runs now, e.g. 8.6 or 8.7.3."
+        None,
+        title="ITMS version",
+        description="ITMS version the Notification Server the host reports to runs now, e.g. 8.6 or 8.7.3.",
     )
     internet_gateway_version: Annotated[str, Field(pattern=r"^[0-9]+\.[0-9]+(\.[0-9]+)*$")] | None = Field(
         None, title="Internet Gateway version", description="Version of the Internet Gateway used for CEM, if any."
+    )
+    parent_notification_server_version: Annotated[str, Field(pattern=r"^[0-9]+\.[0-9]+(\.[0-9]+)*$")] | None = Field(
+        None,
+        title="Parent Notification Server version",
+        description=(
+            "In an NS hierarchy: ITMS version of the parent of the Notification Server the host "
+            "reports to (whose own version is itms_version). Absent when that NS has no parent."
+        ),
+    )
+
+
+class Network(_M):
+    """How the host reaches its Notification Server (collected on the host)."""
+
+    ns_url: Str | None = Field(
+        None,
+        title="Notification Server URL",
+        description="URL the agent (and a task server) uses to reach its NS, e.g. https://ns01.corp.example.com/Altiris/.",
+    )
+    ns_https_reachable: bool | None = Field(
+        None,
+        title="NS reachable over HTTPS",
+        description="True when an HTTPS request from the host to the NS URL completed (any HTTP status).",
+    )
+    ns_certificate_chain_valid: bool | None = Field(
+        None,
+        title="NS certificate chain valid",
+        description=(
+            "True when the NS's TLS certificate chain builds to a root trusted in the host's machine store "
+            "and its name matches the URL."
+        ),
     )
 
 
@@ -286,6 +327,9 @@ class HostFacts(_M):
     package_store: PackageStore | None = Field(None, title="Package store", description="Package server store and code bases.")
     load: Load | None = Field(None, title="Load", description="Endpoints and connections served.")
     platform: Platform | None = Field(None, title="Platform", description="ITMS version of the Notification Server.")
+    network: Network | None = Field(
+        None, title="Network", description="NS URL, HTTPS reachability and certificate chain, seen from the host."
+    )
     provenance: Provenance | None = Field(None, title="Provenance", description="Collection time and tool.")
     extensions: dict[str, Any] | None = Field(
         None, title="Extensions", description="Organisation-specific data; never read by bundled rules."

@@ -94,6 +94,44 @@ def os_name(build: int | None, family: str | None) -> str | None:
     return OS_BUILDS.get((build, family))
 
 
+def os_display(build: int | None, family: str | None, caption: Any = None) -> str | None:
+    """How a message names the OS: 'Windows Server 2019 (build 17763)', the caption when
+    the build has no known name, 'Windows build 26200' when there is no caption either."""
+    name = os_name(build, family)
+    if name is None and isinstance(caption, str) and caption.strip():
+        name = caption.strip()
+    if name is not None:
+        return f"{name} (build {build})" if build is not None else name
+    return f"Windows build {build}" if build is not None else None
+
+
+# .NET Framework 4.8.1 per OS. Sources: [SOLID] dotnet/docs PR #43057
+# (versions-and-dependencies.md: 4.8.1's only Windows Server is 2022; clients
+# Windows 10 20H2 and later and Windows 11), dotnet/docs on-server-2022.md (Server
+# 2022 ships with 4.8), Microsoft's .NET system requirements (Windows 11 22H2,
+# 23H2 and 24H2 ship with 4.8.1). Windows 10 20H2 is build 19042.
+_NET481_ANYWHERE = "4.8.1 only on Windows Server 2022, Windows 10 20H2 or later and Windows 11"
+
+
+def dotnet_upgrade(build: int | None, family: str | None) -> str:
+    """What .NET Framework 4.8.x this OS can take, for a remediation sentence."""
+    if family == "server":
+        if build in (14393, 17763):
+            return "4.8 (4.8.1 cannot be installed on Windows Server 2016 or 2019)"
+        if build == 20348:
+            return "4.8 or 4.8.1 (Windows Server 2022 ships with 4.8)"
+    elif family == "desktop" and build is not None:
+        if build in (22621, 22631, 26100):
+            return "4.8.1 (this Windows 11 release ships with it)"
+        if build >= 22000:
+            return "4.8 or 4.8.1"
+        if 19042 <= build < 20000:
+            return "4.8 or 4.8.1"
+        if build < 19042:
+            return "4.8 (4.8.1 needs Windows 10 20H2 or later)"
+    return f"4.8 ({_NET481_ANYWHERE})"
+
+
 # Desktop optional-feature names -> Server Manager names. Sources: [SOLID]
 # MicrosoftDocs server-core roles page and IIS "install typical workloads";
 # names marked with a dagger in itms-domain.md 3.2 are [COMMUNITY].
@@ -156,6 +194,8 @@ DERIVED_SOURCES: dict[str, str] = {
     "derived.dotnet_display": "/dotnet/release",
     "derived.os_family": "/os/product_type",
     "derived.os_name": "/os/build",
+    "derived.os_display": "/os/build",
+    "derived.dotnet_upgrade": "/dotnet/release",
     "derived.roles": "/site_services",
     "derived.installed_services": "/site_services/installed",
     "derived.iis_features": "/iis/features",
@@ -167,10 +207,46 @@ DERIVED_FACTS: dict[str, tuple[str, str]] = {
     "derived.dotnet_display": ("string", "Version and Release, e.g. '4.7.2 (461814)'."),
     "derived.os_family": ("string", "server (product type 2 or 3) or desktop (1)."),
     "derived.os_name": ("string", "OS name from build and family, e.g. Windows Server 2019."),
+    "derived.os_display": ("string", "OS as messages name it: 'Windows Server 2019 (build 17763)', else the caption or 'Windows build N'."),
+    "derived.dotnet_upgrade": ("string", ".NET Framework 4.8.x this OS can take, e.g. '4.8 (4.8.1 cannot be installed on Windows Server 2016 or 2019)'."),
     "derived.roles": ("list", "Site services installed or planned."),
     "derived.installed_services": ("list", "Site services already installed."),
     "derived.iis_features": ("list", "Installed IIS features by Server Manager Name."),
 }
+
+
+# How a message names a fact the host does not have, when a rule's template
+# puts it in a sentence ("it reports to {identity.notification_server}"): never
+# the word "missing" as if it were a value.
+MISSING_PHRASES: dict[str, str] = {
+    "identity.notification_server": "an unknown Notification Server",
+    "identity.site": "an unknown site",
+    "package_store.path": "a package store at an unknown path",
+    "network.ns_url": "an unknown NS URL",
+    "platform.itms_version": "an unknown ITMS version",
+    "os.edition": "an unknown edition",
+    "os.build": "an unknown build",
+    "derived.os_name": "an unknown Windows version",
+    "derived.os_display": "an OS of unknown build",
+    "derived.os_family": "an unknown OS family (no product type)",
+    "derived.dotnet_display": "an unknown .NET Framework version",
+}
+
+
+def user_fact(path: str) -> str:
+    """The fact a user can supply for a path: a derived fact names the fact it comes
+    from ('derived.installed_services' -> 'site_services.installed'); others are
+    returned as they are."""
+    src = DERIVED_SOURCES.get(path)
+    return src.strip("/").replace("/", ".") if src else path
+
+
+def missing_phrase(path: str) -> str:
+    """What a message says in place of a fact the host does not have."""
+    phrase = MISSING_PHRASES.get(path)
+    if phrase:
+        return phrase
+    return f"an unknown {path.rsplit('.', 1)[-1].replace('_', ' ')} ({user_fact(path)} not recorded)"
 
 
 # Memo tables for derive(): an inventory repeats the same few .NET releases,
@@ -178,6 +254,7 @@ DERIVED_FACTS: dict[str, tuple[str, str]] = {
 _MEMO_MAX = 4096
 _DOTNET_MEMO: dict[int, tuple[str, str]] = {}
 _OS_MEMO: dict[tuple[str, int], tuple[str | None, str | None]] = {}
+_NET_UPGRADE_MEMO: dict[tuple[Any, Any], str] = {}
 _IIS_MEMO: dict[tuple[str, ...], list[str]] = {}
 _ROLES_MEMO: dict[tuple[Any, Any], tuple[list[str] | None, list[str]]] = {}
 
@@ -202,6 +279,15 @@ def derive(host: dict[str, Any]) -> dict[str, Any]:
                 if type(rel) is int:
                     _memo_put(_DOTNET_MEMO, rel, memo)
             d["dotnet_version"], d["dotnet_display"] = memo
+            osd = host.get("os") or {}
+            ukey = (osd.get("build"), osd.get("product_type"))
+            up = _NET_UPGRADE_MEMO.get(ukey) if type(ukey[0]) in (int, type(None)) and type(ukey[1]) in (str, type(None)) else None
+            if up is None:
+                b = ukey[0] if type(ukey[0]) is int else None
+                up = dotnet_upgrade(b, os_family(ukey[1]) if type(ukey[1]) is str else None)
+                if type(ukey[0]) in (int, type(None)) and type(ukey[1]) in (str, type(None)):
+                    _memo_put(_NET_UPGRADE_MEMO, ukey, up)
+            d["dotnet_upgrade"] = up
     osf = host.get("os")
     if osf:
         pt = osf.get("product_type")
@@ -218,6 +304,10 @@ def derive(host: dict[str, Any]) -> dict[str, Any]:
             d["os_family"] = fam
             if name:
                 d["os_name"] = name
+        if type(build) is int:
+            d["os_display"] = f"{name} (build {build})" if name else (os_display(build, fam, osf.get("caption")) or "")
+        elif type(osf.get("caption")) is str and osf["caption"].strip():
+            d["os_display"] = osf["caption"].strip()
     ss = host.get("site_services")
     if ss is not None:
         installed = ss.get("installed")

@@ -65,7 +65,7 @@ def test_schema_command(cli, name: str) -> None:
 
 def test_version(cli) -> None:
     code, out, _ = cli("--version")
-    assert code == 0 and "sitegate " in out and "itms-base 2.0.1" in out and "itms-8.7.3 1.0.0" in out
+    assert code == 0 and "sitegate " in out and "itms-base 2.1.0" in out and "itms-8.7.3 1.1.0" in out
 
 
 def test_policies_list_show_validate(cli) -> None:

@@ -29,18 +29,34 @@ def test_a_failing_comparison() -> None:
 
 def test_a_missing_fact_says_so() -> None:
     leaf = Leaf(fact="os.build", op="ge", value=17763, label="OS build")
-    assert _explain(leaf, {"os": {}}) == (UNKNOWN, [_ev("os.build", "/os/build", None, ">= 17763", "ge", "unknown", "fact os.build is missing", "OS build")])
+    assert _explain(leaf, {"os": {}}) == (UNKNOWN, [_ev("os.build", "/os/build", None, ">= 17763", "ge", "unknown", "os.build is not recorded", "OS build")])
 
 
 def test_a_lookup_without_a_row_says_so() -> None:
     ref = {"table": "m", "column": "build", "where": {"family": {"fact": "derived.os_family"}}, "single": True}
     leaf = Leaf(fact="os.build", op="eq", value=ref)
     facts = {"os": {"build": 17763}, "derived": {"os_family": "alien"}}
-    assert _explain(leaf, facts, {"m": MAP}) == (UNKNOWN, [_ev("os.build", "/os/build", 17763, "= m.build where family=derived.os_family", "eq", "unknown", "no data for m.build where family=derived.os_family")])
+    assert _explain(leaf, facts, {"m": MAP}) == (UNKNOWN, [_ev("os.build", "/os/build", 17763, "= m.build where family=derived.os_family", "eq", "unknown", "no m row for family alien")])
     ref2 = {"table": "m", "column": "build", "where": {"family": "desktop", "build": {"fact": "os.build"}}}
     leaf2 = Leaf(fact="os.build", op="in", value=ref2)
     assert _explain(leaf2, {"os": {"build": 17763}}, {"m": MAP}) == (FAIL, [_ev("os.build", "/os/build", 17763, "one of []", "in", "fail")])
     assert _explain(leaf2, {"os": {"build": 19045}}, {"m": MAP}) == (PASS, [])
+
+
+def test_a_lookup_whose_where_fact_is_absent_names_that_fact() -> None:
+    # The row cannot be chosen because the host lacks the fact a where-value reads:
+    # that fact is the cause, named as the user supplies it (os.product_type, not derived.os_family).
+    ref = {"table": "m", "column": "build", "where": {"family": {"fact": "derived.os_family"}}, "single": True}
+    leaf = Leaf(fact="os.build", op="eq", value=ref)
+    code, ev = _explain(leaf, {"os": {"build": 17763}}, {"m": MAP})
+    assert code == UNKNOWN and ev[0]["detail"] == "os.product_type is not recorded, so no m row can be chosen"
+    # Two where-values: both named in the row that was not found.
+    ref2 = {"table": "m", "column": "family", "where": {"build": {"fact": "os.build"}, "family": "server"}, "single": True}
+    code, ev = _explain(Leaf(fact="x.y", op="eq", value=ref2), {"os": {"build": 19044}, "x": {"y": 1}}, {"m": MAP})
+    assert code == UNKNOWN and ev[0]["detail"] == "no m row for build 19044 and family server"
+    # A fact operand the host lacks.
+    code, ev = _explain(Leaf(fact="x.y", op="eq", value={"fact": "derived.installed_services"}), {"x": {"y": 1}})
+    assert code == UNKNOWN and ev[0]["detail"] == "site_services.installed is not recorded"
 
 
 def test_an_uncomparable_value_says_why() -> None:
@@ -90,7 +106,7 @@ def test_composites_keep_the_deciding_evidence() -> None:
     assert _explain(NotOf(**{"not": u}), facts) == (UNKNOWN, [_ev("a.u", "/a/u", None, "not (= true)", "not eq", "unknown")])
     # not over a composite that does not pass: its evidence, negated
     code, ev = _explain(NotOf(**{"not": AllOf(all=(p, u))}), facts)
-    assert code == UNKNOWN and ev == [_ev("a.u", "/a/u", None, "not (= true)", "not eq", "unknown", "fact a.u is missing")]
+    assert code == UNKNOWN and ev == [_ev("a.u", "/a/u", None, "not (= true)", "not eq", "unknown", "a.u is not recorded")]
 
 
 def test_describe_expected() -> None:

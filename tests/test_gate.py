@@ -26,6 +26,7 @@ TASK_OK = {
     "agent": {"version": "8.7.3264.0", "managed": True, "local": True, "asset_status": "active", "cem_mode": False},
     "site_services": {"installed": [{"service": "task"}], "planned": []},
     "load": {"endpoints": 1000},
+    "network": {"ns_url": "https://ns01.corp.example.com/Altiris/", "ns_https_reachable": True, "ns_certificate_chain_valid": True},
 }
 
 
@@ -151,7 +152,7 @@ def test_example_fleet_findings(cli) -> None:
     assert found["WKS-LYON-07"] == {"ITMS-CAP-DESKTOP-SITE": "fail", "ITMS-CAP-DESKTOP-CONNECTIONS": "fail", "ITMS-OS-LIFECYCLE": "fail"}
     assert set(found["TS-NYC-03"].values()) == {"unknown"} and "ITMS-NET-48" in found["TS-NYC-03"]
     pkg = next(h for h in report["hosts"] if h["name"] == "PS-PAR-02")["findings"][0]
-    assert pkg["location"]["line"] == 30 and pkg["evidence"][0]["detail"].startswith("missing: ")
+    assert pkg["location"]["line"] == 31 and pkg["evidence"][0]["detail"].startswith("missing: ")
     assert report["summary"]["exit_code"] == 1
 
 

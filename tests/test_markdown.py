@@ -110,4 +110,4 @@ def test_new_and_unchanged_counts_leave_waived_findings_out_as_sarif_does(polici
 
 def test_without_a_target_the_packs_used_are_named(policies) -> None:
     text = render_one(Format.MARKDOWN, policies, options(target=None))
-    assert "packs itms-8.6@&#8203;1.0.0 (4 hosts)" in text  # '@' kept from making an e-mail link, text.splitlines()[2]
+    assert "packs itms-8.6@&#8203;1.1.0 (4 hosts)" in text  # '@' kept from making an e-mail link, text.splitlines()[2]

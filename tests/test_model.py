@@ -61,7 +61,11 @@ def test_one_formatter_writes_every_standard_placeholder() -> None:
     facts = {"identity": {"site": "LON"}}
     tpl = MessageTemplate("R-1", "Title", "{host}|{observed}|{expected}|{detail}|{target}|{rule}|{fact}|{label}|{identity.site}|{nope.x}")
     assert set(STANDARD_PLACEHOLDERS) == {"host", "observed", "expected", "detail", "target", "rule", "fact", "label"}
-    assert tpl.format("H", FAIL, ev, facts, "8.7.3") == "H|461808|>= 528040|too old|8.7.3|R-1|dotnet.release|.NET release|LON|missing"
+    # A fact the host lacks is a phrase, never the value "missing" (issue 15, item 5).
+    assert tpl.format("H", FAIL, ev, facts, "8.7.3") == "H|461808|>= 528040|too old|8.7.3|R-1|dotnet.release|.NET release|LON|an unknown x (nope.x not recorded)"
+    # {fact} and {label} name a derived fact by the fact the user supplies.
+    derived_ev = [Evidence("derived.installed_services", "/site_services/installed", ["task"], "", "contains_none", "fail", "", "")]
+    assert MessageTemplate("R-3", "T", "{fact}|{label}").format("H", FAIL, derived_ev, {}, "8.7.3") == "site_services.installed|site_services.installed"
     assert tpl.host_slots(FAIL) == 1
     assert tpl.format("H", UNKNOWN, ev, facts, "8.7.3") == "H: cannot check 'Title': too old (unknown is not a pass)"
     assert tpl.host_slots(UNKNOWN) == 1

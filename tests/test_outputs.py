@@ -246,7 +246,7 @@ def test_table_without_a_target_names_the_packs_each_host_was_checked_against(cl
     assert code == 1
     first, *_, last = stdout.rstrip("\n").splitlines()
     assert "packs chosen per host" in first and "itms-8.8.1" not in first
-    assert "packs used: itms-8.6@1.0.0 (4 hosts)" in stdout
+    assert "packs used: itms-8.6@1.1.0 (4 hosts)" in stdout
 
 
 def test_json_report_does_not_change_with_the_other_outputs(cli, tmp_path: Path) -> None:

@@ -79,7 +79,7 @@ def test_merge_with_pack_touches_only_that_release(tmp_path: Path) -> None:
     ps, _ = load_policies(overlays=[str(overlay(tmp_path, MATRIX_873))])
     old = {"os": {"build": 9600, "product_type": "server", "architecture": "x64"}, "site_services": {"planned": ["package"]}}
     assert outcome(ps, old, "ITMS-PREREQ-OS-SUPPORTED", "8.7.3") == "pass"
-    assert outcome(ps, old, "ITMS-PREREQ-OS-SUPPORTED", "8.7.2") == "fail"
+    assert outcome(ps, old, "ITMS-PREREQ-OS-SUPPORTED", "8.8") == "fail"
     rows = {r["build"]: r for r in ps.effective["itms-8.7.3"].tables["site_server_os"].rows}
     assert rows[17763]["confirmed"] is True and rows[17763]["confirmed_by"].startswith("https://techdocs")
     assert rows[20348]["confirmed"] is False  # kept by merge, still unconfirmed

@@ -36,7 +36,7 @@ from datetime import datetime
 from typing import Any
 
 from ..model import ERROR, FAIL, NOT_APPLICABLE, OUTCOME_NAMES, UNKNOWN, FailOn, Finding, HostResult, ReportHeader, RuleInfo, Summary, show
-from ..unknowns import collect_hint
+from ..unknowns import collect_hint, user_fact
 from ..verdict import NO_TARGET_NOTE, host_state
 from . import Needs, RenderOptions
 from .text import xml_safe
@@ -203,7 +203,7 @@ class JunitRenderer:
             case.element = _outcome_element("failure", f"{observed} (expected {expected})", body, f.severity)
         elif f.outcome.value == "unknown":
             case.kind = "error"
-            case.element = _outcome_element("error", f"cannot check: {f.setting or 'a fact'} is missing (unknown is not a pass)", body, "Unknown")
+            case.element = _outcome_element("error", f"cannot check: {user_fact(f.setting) if f.setting else 'a fact'} is not recorded (unknown is not a pass)", body, "Unknown")
         else:
             case.kind = "error"
             case.element = _outcome_element("error", f"could not be evaluated: {ev.detail if ev and ev.detail else 'evaluation failed'}", body, "EvaluationError")

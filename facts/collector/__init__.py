@@ -9,4 +9,4 @@ only conversion of those reads into facts, shared by :mod:`sitegate.facts.collec
 from __future__ import annotations
 
 COLLECTOR_NAME = "sitegate-collect.ps1"
-COLLECTOR_VERSION = "2.0.0"
+COLLECTOR_VERSION = "2.1.0"

@@ -53,6 +53,22 @@
     list or one comma-separated string (with -File, "task,package" arrives as
     one string).
 
+.PARAMETER ItmsVersion
+    The ITMS version of the Notification Server the host reports to
+    (platform.itms_version, e.g. 8.7.3), which the host cannot read: the
+    operator's word, as shown in the console.
+
+.PARAMETER ParentNsVersion
+    In a Notification Server hierarchy, the ITMS version of the parent NS
+    (platform.parent_notification_server_version; KB 179660 upgrades children
+    first). The operator's word.
+
+.PARAMETER NsTaskServiceClients
+    On the Notification Server itself: how many clients are registered to the
+    NS's own task service (load.ns_task_service_clients; KB 390448 recommends at
+    most 100). Not every managed endpoint: only the clients that use the NS as
+    their task server. The operator's word, from the console.
+
 .PARAMETER SkipNetworkProbe
     Do not make the HTTPS request to the Notification Server (the network facts
     then stay unknown).
@@ -72,6 +88,10 @@ param(
     # arrives as the one string 'task,package', which a ValidateSet rejects before
     # the script starts. The list is split and checked below.
     [string[]]$PlannedServices,
+    [string]$ItmsVersion,
+    [string]$ParentNsVersion,
+    # A string, so that "not given" and 0 differ; checked below.
+    [string]$NsTaskServiceClients,
     [switch]$SkipNetworkProbe,
     [switch]$NoRelaunch
 )
@@ -80,7 +100,7 @@ Set-StrictMode -Version 1
 $ErrorActionPreference = 'Stop'
 
 $CollectorName = 'sitegate-collect.ps1'
-$CollectorVersion = '2.0.0'
+$CollectorVersion = '2.1.0'
 $Invariant = [System.Globalization.CultureInfo]::InvariantCulture
 $Utf8NoBom = New-Object System.Text.UTF8Encoding($false)
 $SiteServices = @('task', 'package', 'network_boot', 'monitor')
@@ -105,6 +125,15 @@ foreach ($item in @($PlannedServices)) {
     }
 }
 
+foreach ($v in @(@('-ItmsVersion', $ItmsVersion), @('-ParentNsVersion', $ParentNsVersion))) {
+    if ($v[1] -and $v[1] -notmatch '^\d+(\.\d+){1,3}$') {
+        throw "$($v[0]): '$($v[1])' is not an ITMS version (give it as the console shows it, e.g. 8.7.3)"
+    }
+}
+if ($NsTaskServiceClients -and $NsTaskServiceClients -notmatch '^\d{1,9}$') {
+    throw "-NsTaskServiceClients: '$NsTaskServiceClients' is not a count of clients"
+}
+
 $script:Warnings = New-Object System.Collections.ArrayList
 function Add-Warning([string]$Message) {
     [void]$script:Warnings.Add($Message)
@@ -124,6 +153,9 @@ if ([Environment]::Is64BitOperatingSystem -and -not [Environment]::Is64BitProces
         if ($PackageStorePath) { $argv += @('-PackageStorePath', $PackageStorePath.TrimEnd('\')) }
         if ($Site) { $argv += @('-Site', $Site) }
         if ($Planned.Count -gt 0) { $argv += @('-PlannedServices', ($Planned -join ',')) }
+        if ($ItmsVersion) { $argv += @('-ItmsVersion', $ItmsVersion) }
+        if ($ParentNsVersion) { $argv += @('-ParentNsVersion', $ParentNsVersion) }
+        if ($NsTaskServiceClients) { $argv += @('-NsTaskServiceClients', $NsTaskServiceClients) }
         if ($SkipNetworkProbe) { $argv += '-SkipNetworkProbe' }
         & $ps64 @argv
         exit $LASTEXITCODE
@@ -469,6 +501,9 @@ Invoke-Probe 'host.json' {
     $hostInfo = [ordered]@{}
     if ($Site) { $hostInfo['site'] = $Site }
     if ($Planned.Count -gt 0) { $hostInfo['planned_services'] = [object[]]$Planned }
+    if ($ItmsVersion) { $hostInfo['itms_version'] = $ItmsVersion }
+    if ($ParentNsVersion) { $hostInfo['parent_notification_server_version'] = $ParentNsVersion }
+    if ($NsTaskServiceClients) { $hostInfo['ns_task_service_clients'] = [int]$NsTaskServiceClients }
     if ($hostInfo.Count -gt 0) { Save-Raw 'host.json' $hostInfo }
 }
 

@@ -44,7 +44,6 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from .. import normalize as n
-from ..models import HostFacts
 
 #: Property names PowerShell adds to CIM instances and registry reads; never facts.
 NOISE_PREFIXES: tuple[str, ...] = ("Cim", "PS")
@@ -739,10 +738,6 @@ _NETWORK_ERRORS = frozenset({
     "System.Security.Authentication.AuthenticationException",
 })
 
-# The network facts belong to issue 15's schema change; until the facts model
-# has them, writing them would make every collected host fail the schema.
-_SCHEMA_HAS_NETWORK = "network" in HostFacts.model_fields
-
 
 def _network(b: _Builder, raw: Mapping[str, Any]) -> None:
     """network.ns_url, ns_https_reachable, ns_certificate_chain_valid from collect.ps1's HTTPS probe.
@@ -755,7 +750,7 @@ def _network(b: _Builder, raw: Mapping[str, Any]) -> None:
     the one the host's own X509Chain.Build gave for the certificate the NS sent.
     """
     net = raw.get("network")
-    if not isinstance(net, dict) or not _SCHEMA_HAS_NETWORK:
+    if not isinstance(net, dict):
         return
     net = strip_noise(net)
     url = get(net, "NsUrl")

@@ -68,8 +68,15 @@ STANDARD_COLUMNS: dict[str, Column] = {
     "package_store_fixed_media": Column("package_store/fixed_media", "bool", "Store on fixed media."),
     "endpoints": Column("load/endpoints", "int", "Endpoints served or expected."),
     "concurrent_connections": Column("load/concurrent_connections", "int", "Expected peak concurrent connections."),
+    "ns_task_service_clients": Column("load/ns_task_service_clients", "int", "On the NS: clients registered to its own task service."),
     "itms_version": Column("platform/itms_version", "dotted", "ITMS version of the NS, e.g. 8.7.3."),
     "internet_gateway_version": Column("platform/internet_gateway_version", "dotted", "Internet Gateway version."),
+    "parent_notification_server_version": Column(
+        "platform/parent_notification_server_version", "dotted", "ITMS version of the parent NS in a hierarchy."
+    ),
+    "ns_url": Column("network/ns_url", "text", "URL the agent uses to reach its Notification Server."),
+    "ns_https_reachable": Column("network/ns_https_reachable", "bool", "The NS answers over HTTPS from this host."),
+    "ns_certificate_chain_valid": Column("network/ns_certificate_chain_valid", "bool", "The NS certificate chain validates on this host."),
     "collected_at": Column("provenance/collected_at", "datetime", "When the data was collected (console date or ISO 8601)."),
 }
 
