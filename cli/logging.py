@@ -7,8 +7,17 @@ import sys
 import structlog
 
 
+_VERBOSITY = [0]
+
+
+def verbosity() -> int:
+    """How many -v were given (0: warnings only, 1: info, 2: debug)."""
+    return _VERBOSITY[0]
+
+
 def configure(fmt: str = "console", verbosity: int = 0) -> None:
     """Console or JSON logs on stderr; -v shows info, -vv debug."""
+    _VERBOSITY[0] = verbosity
     level = logging.WARNING - 10 * min(verbosity, 2)
     renderer: structlog.typing.Processor = (
         structlog.processors.JSONRenderer() if fmt == "json" else structlog.dev.ConsoleRenderer(colors=False)
