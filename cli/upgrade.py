@@ -205,9 +205,14 @@ def plan_cmd(
     except OutputError as exc:
         typer.echo(f"sitegate: {exc}", err=True)
         raise typer.Exit(2) from None
-    if result.exit_code == 2 and not any(f == "table" and p == "-" for f, p in specs):
-        for d in result.diagnostics:
-            typer.echo(d, err=True)
+    if not any(f == "table" and p == "-" for f, p in specs):
+        if result.exit_code == 2:
+            for d in result.diagnostics:
+                typer.echo(d, err=True)
+        # No table on stdout: the verdict and counts on stderr, as check and audit do.
+        read = len(result.hosts)
+        typer.echo(f"sitegate: {read} host(s) read, {read - result.hosts_rejected} evaluated, {result.hosts_rejected} rejected;"
+                   f" {result.verdict} (exit code {result.exit_code})", err=True)
     raise typer.Exit(result.exit_code)
 
 

@@ -420,3 +420,16 @@ def test_completion_offers_the_choices(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_zip_fixture_is_what_the_tests_think() -> None:
     with zipfile.ZipFile(WS10_ZIP) as zf:
         assert any(n.endswith("os.json") for n in zf.namelist())
+
+
+def test_plan_to_files_prints_its_verdict_line(cli, tmp_path: Path) -> None:
+    bad = tmp_path / "b.jsonl"
+    bad.write_text('{"name": "a"}\nnot json\n')
+    out_file = tmp_path / "p.json"
+    code, out, err = cli("plan", str(EXAMPLES / "fleet.json"), str(bad), "--to", "8.7.3", "-o", str(out_file))
+    assert out == "" and code == 2
+    summary = json.loads(out_file.read_text())["summary"]
+    m = VERDICT_LINE.search(err)
+    assert m, err
+    assert (int(m[1]), int(m[3])) == (summary["hosts"], summary["hosts_rejected"]) == (6, 1)
+    assert m[5] == summary["verdict"] and int(m[6]) == summary["exit_code"] == 2
