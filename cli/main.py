@@ -613,11 +613,17 @@ def import_cmd(
         _say(f"sitegate: {exc}", err=True)
         raise typer.Exit(2) from None
     buf = io.BytesIO()
+    log = get_logger()
+    started = time.perf_counter()
+    for path in inputs:
+        log.info("input", path=path, format=from_fmt)
     try:
         stats = import_to_jsonl(from_fmt, inputs, buf, mapping=mapping, strict=strict)
     except UnknownFormat as exc:
         _say(f"sitegate: {exc}", err=True)
         raise typer.Exit(2) from None
+    log.info("imported", read=stats.read, written=stats.written, rejected=stats.rejected, warnings=stats.warnings,
+             seconds=round(time.perf_counter() - started, 3))
     try:
         items = [(report, _json.dumps(stats.to_dict(), indent=2).encode() + b"\n")] if report else []
         if stats.written or output == "-":
