@@ -38,7 +38,6 @@ from .output import (
 _PLACEHOLDERS: dict[tuple[str, str] | str, str] = {
     ("remediate", "--output"): "DIR",
     ("import", "--from"): "FORMAT",
-    ("policies test", "--cases"): "DIR",
     "--output": "FILE",
     "--target": "VERSION",
     "--to": "VERSION",
@@ -56,6 +55,7 @@ _PLACEHOLDERS: dict[tuple[str, str] | str, str] = {
     "--category": "ID",
     "--package-store": "DIR",
     "--jobs": "N",
+    "--cases": "DIR",
     # Arguments, by parameter name.
     "facts": "FILE",
     "inputs": "FILE",
@@ -76,10 +76,7 @@ class _Command(TyperCommand):
             if param.metavar is None:
                 opt = param.opts[0] if param.param_type_name == "option" else param.name or ""
                 long = next((o for o in param.opts if o.startswith("--")), opt)
-                param.metavar = _PLACEHOLDERS.get((self._path(), long)) or _PLACEHOLDERS.get(long) or _PLACEHOLDERS.get(opt)
-
-    def _path(self) -> str:
-        return f"policies {self.name}" if self.name in _POLICIES_COMMANDS else str(self.name)
+                param.metavar = _PLACEHOLDERS.get((str(self.name), long)) or _PLACEHOLDERS.get(long) or _PLACEHOLDERS.get(opt)
 
     def collect_usage_pieces(self, ctx: Any) -> list[str]:
         """``[OPTIONS] FILE...``: an argument by its placeholder, brackets only when optional."""
@@ -111,9 +108,6 @@ class _Command(TyperCommand):
         if opts:
             with formatter.section("Options"):
                 formatter.write_dl(opts)
-
-
-_POLICIES_COMMANDS = ("list", "show", "validate", "test")
 
 app = typer.Typer(
     name="sitegate",

@@ -433,3 +433,12 @@ def test_plan_to_files_prints_its_verdict_line(cli, tmp_path: Path) -> None:
     assert m, err
     assert (int(m[1]), int(m[3])) == (summary["hosts"], summary["hosts_rejected"]) == (6, 1)
     assert m[5] == summary["verdict"] and int(m[6]) == summary["exit_code"] == 2
+
+
+def test_verbose_logs_show_escape_sequences_in_names_without_obeying_them(cli, tmp_path: Path) -> None:
+    odd = tmp_path / "fleet\x1b]0;owned\x07.json"
+    shutil.copyfile(EXAMPLES / "fleet.json", odd)
+    code, _, err = cli("-vv", "check", str(odd), "--target", "8.7.3", "-o", str(tmp_path / "r.json"))
+    assert code == 1
+    assert "reading" in err and "\\x1b]0;owned" in err
+    assert "\x1b" not in err and "\x07" not in err
