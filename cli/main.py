@@ -582,13 +582,37 @@ def _click_exceptions() -> tuple[tuple[type, ...], tuple[type, ...]]:
     return tuple(aborts), tuple(errors)
 
 
+def _import_by_name(inputs: list[str], out: Any, mapping: str | None, strict: bool) -> Any:
+    """`import` without --from: each input read as its name says (facts.formats.detect_format),
+    in order, into one facts file and one accounting."""
+    from ..facts.formats import InputFormat, group_by_format
+    from ..facts.importers import ImportStats, import_inputs, write_jsonl
+    from ..facts.load import iter_paths
+
+    groups = group_by_format(inputs)
+    if mapping is not None and not any(fmt is InputFormat.CSV for fmt, _ in groups):
+        _say(f"sitegate: --mapping {mapping} applies to CSV inputs, and none is named *.csv (give --from csv)", err=True)
+        raise typer.Exit(2)
+    stats = ImportStats()
+    for fmt, group in groups:
+        if fmt is None:
+            items = iter_paths(group)  # facts as they are: JSON or JSON Lines by suffix
+        else:
+            items = import_inputs(fmt, group, mapping=mapping if fmt is InputFormat.CSV else None, strict=strict)
+        write_jsonl(items, out, stats)  # type: ignore[arg-type]  # iter_paths without raw_lines yields only Items
+    return stats
+
+
 IMPORT_WARNINGS_SHOWN = 200  # warnings printed by `import`; the --report JSON has every one
 
 
 @app.command("import")
 def import_cmd(
     inputs: List[str] = typer.Argument(..., metavar="FILE", help="Inputs: files, folders or zips (per format)."),
-    from_fmt: str = typer.Option(..., "--from", metavar="FORMAT", autocompletion=format_names, help=f"Input format: {format_list_text()}."),
+    from_fmt: Optional[str] = typer.Option(
+        None, "--from", metavar="FORMAT", autocompletion=format_names,
+        help=f"Input format: {format_list_text()} (default: by file name, as for check: *.csv, *.zip, export folders, else facts).",
+    ),
     output: str = typer.Option("-", "--output", "-o", metavar="FILE", help="Facts JSON Lines to write ('-' is stdout)."),
     mapping: Optional[str] = typer.Option(None, "--mapping", metavar="FILE", help="Column-mapping YAML (csv only)."),
     strict: bool = typer.Option(False, "--strict", help="Also reject records with a value that could not be read (a warning otherwise)."),
@@ -610,9 +634,12 @@ def import_cmd(
     log = get_logger()
     started = time.perf_counter()
     for path in inputs:
-        log.info("input", path=path, format=from_fmt)
+        log.info("input", path=path, format=from_fmt or str(detect_format(path) or "facts"))
     try:
-        stats = import_to_jsonl(from_fmt, inputs, buf, mapping=mapping, strict=strict)
+        if from_fmt is None:
+            stats = _import_by_name(list(inputs), buf, mapping, strict)
+        else:
+            stats = import_to_jsonl(from_fmt, inputs, buf, mapping=mapping, strict=strict)
     except UnknownFormat as exc:
         _say(f"sitegate: {exc}", err=True)
         raise typer.Exit(2) from None

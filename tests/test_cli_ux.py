@@ -442,3 +442,16 @@ def test_verbose_logs_show_escape_sequences_in_names_without_obeying_them(cli, t
     assert code == 1
     assert "reading" in err and "\\x1b]0;owned" in err
     assert "\x1b" not in err and "\x07" not in err
+
+
+def test_import_without_from_reads_each_input_by_its_name(cli, tmp_path: Path) -> None:
+    together, zip_only, csv_only, facts_only = (tmp_path / f"{n}.jsonl" for n in ("all", "zip", "csv", "facts"))
+    code, _, err = cli("import", str(EXAMPLES / "fleet.json"), str(WS10_ZIP), str(MESSY_CSV), "-o", str(together))
+    assert code == 2  # messy.csv has two rejected rows: the others are written
+    assert "sitegate import: 11 record(s) read, 9 written, 2 rejected" in err
+    cli("import", "--from", "json", str(EXAMPLES / "fleet.json"), "-o", str(facts_only))
+    cli("import", "--from", "powershell", str(WS10_ZIP), "-o", str(zip_only))
+    cli("import", "--from", "csv", str(MESSY_CSV), "-o", str(csv_only))
+    assert together.read_text() == facts_only.read_text() + zip_only.read_text() + csv_only.read_text()
+    code, _, err = cli("import", str(EXAMPLES / "fleet.json"), "--mapping", str(IMPORTER_DATA / "csv" / "mapping.yaml"), "-o", str(tmp_path / "x.jsonl"))
+    assert code == 2 and "applies to CSV inputs" in err
