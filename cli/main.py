@@ -10,12 +10,14 @@ import errno
 import io
 import os
 import sys
+import time
 from dataclasses import replace
 from enum import Enum
 from importlib import resources
 from typing import Any, Iterable, List, NoReturn, Optional
 
 import typer
+from typer.core import TyperCommand
 
 from ..engine import __version__
 from ..base.diagnostics import Diagnostic, InputError, Level
@@ -24,16 +26,95 @@ from ..engine.packs import PolicySet, load_policies
 from ..engine.render import Format, RenderOptions, available_formats, renderer_class
 from ..engine.run import RunOptions, load_for_run
 from ..engine.run import run as start_run
-from ..facts.formats import format_list_text
-from .logging import configure, get_logger
-from .output import OutputError, check_not_inputs, open_sinks, parse_outputs, publish, remove_stale, write_all, write_atomic
+from ..facts.formats import detect_format, format_list_text, format_names
+from .logging import configure, get_logger, verbosity
+from .output import (
+    ColorChoice, OutputError, check_not_inputs, open_sinks, parse_outputs, publish, remove_stale, wants_color, write_all, write_atomic,
+)
+
+#: Placeholders of the options and arguments that do not name their own (``metavar``), by
+#: (command, option) or option: one table, so every command writes FILE, DIR, VERSION alike
+#: (the upgrade commands' options are defined in cli/upgrade.py).
+_PLACEHOLDERS: dict[tuple[str, str] | str, str] = {
+    ("remediate", "--output"): "DIR",
+    ("import", "--from"): "FORMAT",
+    "--output": "FILE",
+    "--target": "VERSION",
+    "--to": "VERSION",
+    "--from": "VERSION",
+    "--format": "FORMAT",
+    "--input-format": "FORMAT",
+    "--policy-dir": "DIR",
+    "--data": "FILE",
+    "--waivers": "FILE",
+    "--baseline": "FILE",
+    "--mapping": "FILE",
+    "--report": "FILE",
+    "--fail-on": "SEVERITY",
+    "--audit-date": "DATE",
+    "--category": "ID",
+    "--package-store": "DIR",
+    "--jobs": "N",
+    "--cases": "DIR",
+    # Arguments, by parameter name.
+    "facts": "FILE",
+    "inputs": "FILE",
+    "directories": "DIR",
+    "rule_id": "RULE",
+    "pack_id": "PACK",
+    "name": "NAME",
+}
+
+
+class _Command(TyperCommand):
+    """A command whose help reads like ruff's or pytest's: ``check [OPTIONS] FILE...``,
+    ``--policy-dir DIR``, never ``{facts}...`` or ``<list[str]>``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            if param.metavar is None:
+                opt = param.opts[0] if param.param_type_name == "option" else param.name or ""
+                long = next((o for o in param.opts if o.startswith("--")), opt)
+                param.metavar = _PLACEHOLDERS.get((str(self.name), long)) or _PLACEHOLDERS.get(long) or _PLACEHOLDERS.get(opt)
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        """``[OPTIONS] FILE...``: an argument by its placeholder, brackets only when optional."""
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if param.param_type_name == "argument":
+                name = param.metavar or (param.name or "").upper()
+                name = name if param.required else f"[{name}]"
+                pieces.append(name + ("..." if param.nargs != 1 else ""))
+            else:
+                pieces.extend(param.get_usage_pieces(ctx))
+        return pieces
+
+    def format_options(self, ctx: Any, formatter: Any) -> None:
+        """Arguments listed by their placeholder alone (no ``<list[str]>`` type), then options."""
+        args, opts = [], []
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is None:
+                continue
+            if param.param_type_name == "argument":
+                name = param.metavar or (param.name or "").upper()
+                args.append((name + ("..." if param.nargs != 1 else ""), record[1]))
+            else:
+                opts.append(record)
+        if args:
+            with formatter.section("Arguments"):
+                formatter.write_dl(args)
+        if opts:
+            with formatter.section("Options"):
+                formatter.write_dl(opts)
 
 app = typer.Typer(
     name="sitegate",
     help="Policy-as-code readiness gate for Symantec/Broadcom ITMS site servers.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish, PowerShell)
     rich_markup_mode=None,
 )
 policies_app = typer.Typer(help="List, show and validate policy packs.", no_args_is_help=True, rich_markup_mode=None)
@@ -72,8 +153,11 @@ def _version_callback(value: bool) -> None:
 @app.callback()
 def main(
     version: bool = typer.Option(False, "--version", callback=_version_callback, is_eager=True, help="Show the tool and bundled pack versions."),
-    log_format: LogFormat = typer.Option(LogFormat.console, "--log-format", help="Log format on stderr."),
-    verbose: int = typer.Option(0, "-v", "--verbose", count=True, help="More logging (-v info, -vv debug)."),
+    log_format: LogFormat = typer.Option(LogFormat.console, "--log-format", metavar="[console|json]", help="Log format on stderr: console or json."),
+    verbose: int = typer.Option(
+        0, "-v", "--verbose", count=True, show_default=False,
+        help="Log to stderr what the run does: -v the files read, packs selected, outputs and timings; -vv also every host and policy file.",
+    ),
 ) -> None:
     """sitegate: check ITMS site servers against versioned readiness policies."""
     configure(log_format.value, verbose)
@@ -107,9 +191,13 @@ def _load(policy_dirs: list[str], data: list[str] | None = None) -> tuple[Policy
     return policies, warnings
 
 
-def _gate(facts: list[str], outputs: list[str], fmt: Format, options: RunOptions, render: RenderOptions, *, progress: bool = False) -> int:
+def _gate(
+    facts: list[str], outputs: list[str], fmt: Format | None, options: RunOptions, render: RenderOptions, *,
+    progress: bool = False, color: ColorChoice = ColorChoice.auto,
+) -> int:
     """`check` and `audit`: one library run with its outputs written; returns the exit code."""
     log = get_logger()
+    started = time.perf_counter()
     try:
         specs = parse_outputs(outputs, fmt)
         check_not_inputs(specs, [*facts, *options.policy_dirs, *options.data, *([options.waivers] if options.waivers else []), *([options.baseline] if options.baseline else [])])
@@ -120,8 +208,27 @@ def _gate(facts: list[str], outputs: list[str], fmt: Format, options: RunOptions
         if s.fmt not in available_formats():
             _say(f"sitegate: format {s.fmt.value} is not available in this version", err=True)
             return 2
-    color = any(s.path == "-" for s in specs) and sys.stdout.isatty()
-    gate = start_run(facts, replace(options, outputs=tuple((s.fmt, replace(render, color=color)) for s in specs), tune_gc=True))
+    colored = any(s.path == "-" for s in specs) and wants_color(color, sys.stdout)
+    verbose = verbosity()
+    if verbose:
+        for path in facts:
+            fmt_read = options.input_format or detect_format(path) or ("facts folder" if os.path.isdir(path) else "facts")
+            log.info("input", path=path, format=str(fmt_read))
+        for sp in specs:
+            log.info("output", path=sp.path, format=sp.fmt.value)
+    gate = start_run(facts, replace(options, outputs=tuple((s.fmt, replace(render, color=colored)) for s in specs), tune_gc=True))
+    loaded = time.perf_counter()
+    if verbose:
+        header = gate.header
+        if header.target and not gate.setup_errors:
+            chosen = [f"{e.id} {e.version} ({' -> '.join(e.chain)})" for e in gate.policies.select(header.target)]
+        else:
+            chosen = ["by each host's platform.itms_version (-vv lists them per host)"]
+        log.info("packs selected", target=header.target, packs=chosen, packs_loaded=len(header.packs),
+                 rules=len(header.rules), seconds=round(loaded - started, 3))
+        if verbose > 1:
+            for p in header.packs:
+                log.debug("pack", id=p.id, version=p.version, file=p.path, sha256=p.digest[:16], chain=list(p.chain))
     bar = None
     if progress:
         from .progress import Progress
@@ -131,17 +238,27 @@ def _gate(facts: list[str], outputs: list[str], fmt: Format, options: RunOptions
     try:
         sinks = open_sinks(specs, [None] * len(specs))  # type: ignore[list-item]  # no renderer: the error report is written whole
         done = 0
+        source = None
         for item in gate:
             for sink, part in zip(sinks, item.parts):
                 if type(part) is str:
                     sink.write(part)
                 else:
                     sink.write_bytes(part)  # type: ignore[arg-type]
+            if verbose and item.result is not None:
+                result = item.result
+                if result.source != source:
+                    source = result.source
+                    log.info("reading", file=source)
+                if verbose > 1:
+                    log.debug("host", name=result.name, at=f"{result.source}:{result.line}", rejected=result.rejected,
+                              packs=list(result.packs), gating=result.gating, counts=list(result.counts))
             if bar is not None and item.hosts:
                 done += item.hosts
                 bar.update(done)
         if bar is not None:
             bar.close()
+        evaluated = time.perf_counter()
         publish(sinks)  # every output complete before any is shown
     except OutputError as exc:
         for sink in sinks:
@@ -171,7 +288,11 @@ def _gate(facts: list[str], outputs: list[str], fmt: Format, options: RunOptions
     if not any(s.path == "-" and s.fmt is Format.TABLE for s in specs):
         # Counted on stderr whatever the outputs: nothing rejected or skipped goes unsaid.
         _say(_summary_line(summary), err=True)
-    log.info("done", hosts=summary.hosts_evaluated, rejected=summary.hosts_rejected, exit_code=summary.exit_code)
+    finished = time.perf_counter()
+    run_seconds = max(evaluated - loaded, 1e-9)
+    log.info("done", hosts=summary.hosts_evaluated, rejected=summary.hosts_rejected, exit_code=summary.exit_code,
+             setup_s=round(loaded - started, 3), evaluate_s=round(run_seconds, 3), write_s=round(finished - evaluated, 3),
+             hosts_per_s=round(summary.hosts_read / run_seconds))
     return summary.exit_code
 
 
@@ -200,23 +321,45 @@ def _summary_line(summary: Any) -> str:
     return f"sitegate: {'; '.join(parts)}; {summary.verdict} (exit code {summary.exit_code})"
 
 
-FACTS_ARG = typer.Argument(..., help="Facts files (JSON, JSON Lines) or directories; '-' reads stdin.")
+FACTS_ARG = typer.Argument(
+    ..., metavar="FILE",
+    help="Facts files (JSON, JSON Lines) or folders of them; CSV exports (*.csv), PowerShell exports (*.zip or an"
+    " export folder); '-' reads stdin. The format comes from the name unless --input-format says.",
+)
 # Options shared by `check` and `audit` (one definition, so the two cannot drift).
-TARGET_OPT = typer.Option(None, "--target", "-t", help="ITMS version to check readiness for (e.g. 8.7.3); default: each host's current version.")
-POLICY_DIR_OPT = typer.Option([], "--policy-dir", help="Extra directory of policy packs (*.yaml); repeatable.")
-FORMAT_OPT = typer.Option(Format.TABLE, "--format", "-f", help="Output format.")
-OUTPUT_OPT = typer.Option([], "--output", "-o", help="Output file, or FORMAT=FILE; repeatable ('-' is stdout).")
-FAIL_ON_OPT = typer.Option(FailOn.ERROR, "--fail-on", help="Lowest severity that fails the gate.")
+TARGET_OPT = typer.Option(None, "--target", "-t", metavar="VERSION", help="ITMS version to check readiness for (e.g. 8.7.3); default: each host's current version.")
+POLICY_DIR_OPT = typer.Option([], "--policy-dir", metavar="DIR", help="Extra directory of policy packs (*.yaml), read with the bundled ones; repeatable.")
+FORMAT_OPT = typer.Option(
+    None, "--format", "-f", metavar="FORMAT", show_default=False,
+    help=f"Output format: {', '.join(f.value for f in Format)}. Default: from each --output file's extension"
+    " (.sarif, .json, .xml = junit, .md, .html), else table.",
+)
+OUTPUT_OPT = typer.Option(
+    [], "--output", "-o", metavar="FILE",
+    help="Write to FILE ('-' is stdout), in the format its extension names or FORMAT=FILE; repeatable.",
+)
+FAIL_ON_OPT = typer.Option(FailOn.ERROR, "--fail-on", metavar="[error|warning|note|never]", help="Lowest severity that fails the gate.")
 ALLOW_UNKNOWN_OPT = typer.Option(False, "--allow-unknown", help="Do not fail the gate on unknown outcomes (missing facts).")
-CATEGORY_OPT = typer.Option(None, "--category", help="SARIF automationDetails.id (default from the target).")
-SARIF_PROFILE_OPT = typer.Option("github", "--sarif-profile", help="github (failures and unknowns) or full (every outcome, in SARIF and in the JSON report's hosts[].outcomes).")
-INPUT_FORMAT_OPT = typer.Option(None, "--input-format", help=f"{format_list_text()} (default: by file name).")
-MAPPING_OPT = typer.Option(None, "--mapping", help="Column-mapping YAML for --input-format csv.")
-AUDIT_DATE_OPT = typer.Option(None, "--audit-date", help="Date for lifecycle rules, YYYY-MM-DD (default: today).")
+CATEGORY_OPT = typer.Option(None, "--category", metavar="ID", help="SARIF automationDetails.id (default from the target).")
+SARIF_PROFILE_OPT = typer.Option(
+    "github", "--sarif-profile", metavar="[github|full]", autocompletion=lambda: ["github", "full"],
+    help="github: failures and unknowns; full: every outcome (in SARIF and in the JSON report's hosts[].outcomes).",
+)
+INPUT_FORMAT_OPT = typer.Option(
+    None, "--input-format", metavar="FORMAT", autocompletion=format_names,
+    help=f"Read every input as {format_list_text()} (default: by file name: *.csv, *.zip and PowerShell export"
+    " folders are imported, anything else is read as facts).",
+)
+MAPPING_OPT = typer.Option(None, "--mapping", metavar="FILE", help="Column-mapping YAML for CSV inputs.")
+AUDIT_DATE_OPT = typer.Option(None, "--audit-date", metavar="DATE", help="Date for lifecycle rules, YYYY-MM-DD (default: today).")
 SHOW_PASSING_OPT = typer.Option(False, "--show-passing", help="Table: list compliant hosts too.")
-DATA_OPT = typer.Option([], "--data", help="Data overlay YAML confirming or overriding pack tables; repeatable.")
-WAIVERS_OPT = typer.Option(None, "--waivers", help="Waivers YAML (rule, host pattern, reason, owner, expiry).")
-BASELINE_OPT = typer.Option(None, "--baseline", help="Previous sitegate JSON report or SARIF: only new findings fail the gate.")
+DATA_OPT = typer.Option([], "--data", metavar="FILE", help="Data overlay YAML confirming or overriding pack tables; repeatable.")
+WAIVERS_OPT = typer.Option(None, "--waivers", metavar="FILE", help="Waivers YAML (rule, host pattern, reason, owner, expiry).")
+BASELINE_OPT = typer.Option(None, "--baseline", metavar="FILE", help="Previous sitegate JSON report or SARIF: only new findings fail the gate.")
+COLOR_OPT = typer.Option(
+    ColorChoice.auto, "--color", metavar="[auto|always|never]",
+    help="Colour the table on stdout: auto (only on a terminal, and not with NO_COLOR set or TERM=dumb), always or never.",
+)
 
 
 @app.command()
@@ -224,7 +367,7 @@ def check(
     facts: List[str] = FACTS_ARG,
     target: Optional[str] = TARGET_OPT,
     policy_dir: List[str] = POLICY_DIR_OPT,
-    fmt: Format = FORMAT_OPT,
+    fmt: Optional[Format] = FORMAT_OPT,
     output: List[str] = OUTPUT_OPT,
     fail_on: FailOn = FAIL_ON_OPT,
     allow_unknown: bool = ALLOW_UNKNOWN_OPT,
@@ -237,6 +380,7 @@ def check(
     data: List[str] = DATA_OPT,
     waivers: Optional[str] = WAIVERS_OPT,
     baseline: Optional[str] = BASELINE_OPT,
+    color: ColorChoice = COLOR_OPT,
 ) -> None:
     """Check hosts' facts against the policy packs for a target ITMS version."""
     if sarif_profile not in ("github", "full"):
@@ -252,7 +396,7 @@ def check(
         fail_on=fail_on, allow_unknown=allow_unknown, category=category, input_format=input_format,
         mapping=mapping, audit_date=audit_date,
     )
-    raise typer.Exit(_gate(facts, output, fmt, options, RenderOptions(sarif_profile=sarif_profile, verbose=show_passing)))
+    raise typer.Exit(_gate(facts, output, fmt, options, RenderOptions(sarif_profile=sarif_profile, verbose=show_passing), color=color))
 
 
 def _total_size(paths: list[str]) -> int | None:
@@ -270,7 +414,7 @@ def audit(
     facts: List[str] = FACTS_ARG,
     target: Optional[str] = TARGET_OPT,
     policy_dir: List[str] = POLICY_DIR_OPT,
-    fmt: Format = FORMAT_OPT,
+    fmt: Optional[Format] = FORMAT_OPT,
     output: List[str] = OUTPUT_OPT,
     fail_on: FailOn = FAIL_ON_OPT,
     allow_unknown: bool = ALLOW_UNKNOWN_OPT,
@@ -283,7 +427,8 @@ def audit(
     data: List[str] = DATA_OPT,
     waivers: Optional[str] = WAIVERS_OPT,
     baseline: Optional[str] = BASELINE_OPT,
-    jobs: int = typer.Option(1, "--jobs", "-j", min=0, max=64, help="Worker processes (1: evaluate in this process; 0: one per CPU). The report is the same either way."),
+    color: ColorChoice = COLOR_OPT,
+    jobs: int = typer.Option(1, "--jobs", "-j", min=0, max=64, metavar="N", help="Worker processes (1: evaluate in this process; 0: one per CPU). The report is the same either way."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress line on stderr (only when stderr is a terminal)."),
     capacity: bool = typer.Option(False, "--capacity", help="Add the capacity view (per site and Notification Server) to JSON and table output."),
 ) -> None:
@@ -302,11 +447,11 @@ def audit(
         mapping=mapping, audit_date=audit_date, jobs=jobs,
     )
     render = RenderOptions(sarif_profile=sarif_profile, verbose=show_passing, capacity=capacity)
-    raise typer.Exit(_gate(facts, output, fmt, options, render, progress=progress))
+    raise typer.Exit(_gate(facts, output, fmt, options, render, progress=progress, color=color))
 
 
 @policies_app.command("list")
-def policies_list(policy_dir: List[str] = typer.Option([], "--policy-dir", help="Extra policy directory.")) -> None:
+def policies_list(policy_dir: List[str] = POLICY_DIR_OPT) -> None:
     """List the packs: id, version, ITMS versions, rule count, parent."""
     ps, _ = _load(policy_dir)
     for lp in sorted(ps.loaded, key=lambda p: p.pack.id):
@@ -317,9 +462,9 @@ def policies_list(policy_dir: List[str] = typer.Option([], "--policy-dir", help=
 
 @policies_app.command("show")
 def policies_show(
-    pack_id: str = typer.Argument(..., help="Pack id."),
-    policy_dir: List[str] = typer.Option([], "--policy-dir"),
-    data: List[str] = typer.Option([], "--data", help="Data overlay YAML to apply first, to see which rows it confirms; repeatable."),
+    pack_id: str = typer.Argument(..., metavar="PACK", help="Pack id (see: sitegate policies list)."),
+    policy_dir: List[str] = POLICY_DIR_OPT,
+    data: List[str] = typer.Option([], "--data", metavar="FILE", help="Data overlay YAML to apply first, to see which rows it confirms; repeatable."),
     compiled: Optional[str] = typer.Option(None, "--compiled", metavar="RULE", help="Print the Python code RULE compiles to for this pack, with the values bound as names, for review."),
 ) -> None:
     """Show a pack: its rules, its data tables and which rows are confirmed (and by what)."""
@@ -365,7 +510,7 @@ def _show_compiled(ps: PolicySet, pack_id: str, rule_id: str) -> None:
 
 
 @policies_app.command("validate")
-def policies_validate(directories: List[str] = typer.Argument(None, help="Policy directories (default: the bundled packs)."), ) -> None:
+def policies_validate(directories: List[str] = typer.Argument(None, metavar="DIR", help="Policy directories (default: the bundled packs)."), ) -> None:
     """Validate packs (schema, models, semantics, rule examples); every error with file:line:col."""
     dirs = list(directories or [])
     try:
@@ -393,7 +538,7 @@ _register_upgrade(app, policies_app)
 
 
 @app.command()
-def explain(rule_id: str = typer.Argument(..., help="Rule id, e.g. ITMS-NET-48."), policy_dir: List[str] = typer.Option([], "--policy-dir")) -> None:
+def explain(rule_id: str = typer.Argument(..., metavar="RULE", help="Rule id, e.g. ITMS-NET-48."), policy_dir: List[str] = POLICY_DIR_OPT) -> None:
     """Print a rule's documentation, source, confidence and examples."""
     ps, _ = _load(policy_dir)
     found = ps.rule(rule_id)
@@ -406,7 +551,7 @@ def explain(rule_id: str = typer.Argument(..., help="Rule id, e.g. ITMS-NET-48."
 
 
 @app.command()
-def schema(name: SchemaName = typer.Argument(..., help="Which schema to print.")) -> None:
+def schema(name: SchemaName = typer.Argument(..., metavar="NAME", help=f"Which schema to print: {', '.join(n.value for n in SchemaName)}.")) -> None:
     """Print a JSON Schema shipped with sitegate."""
     fname = f"{name.value}.v1.schema.json"
     try:
@@ -437,14 +582,41 @@ def _click_exceptions() -> tuple[tuple[type, ...], tuple[type, ...]]:
     return tuple(aborts), tuple(errors)
 
 
+def _import_by_name(inputs: list[str], out: Any, mapping: str | None, strict: bool) -> Any:
+    """`import` without --from: each input read as its name says (facts.formats.detect_format),
+    in order, into one facts file and one accounting."""
+    from ..facts.formats import InputFormat, group_by_format
+    from ..facts.importers import ImportStats, import_inputs, write_jsonl
+    from ..facts.load import iter_paths
+
+    groups = group_by_format(inputs)
+    if mapping is not None and not any(fmt is InputFormat.CSV for fmt, _ in groups):
+        _say(f"sitegate: --mapping {mapping} applies to CSV inputs, and none is named *.csv (give --from csv)", err=True)
+        raise typer.Exit(2)
+    stats = ImportStats()
+    for fmt, group in groups:
+        if fmt is None:
+            items = iter_paths(group)  # facts as they are: JSON or JSON Lines by suffix
+        else:
+            items = import_inputs(fmt, group, mapping=mapping if fmt is InputFormat.CSV else None, strict=strict)
+        write_jsonl(items, out, stats)  # type: ignore[arg-type]  # iter_paths without raw_lines yields only Items
+    return stats
+
+
+IMPORT_WARNINGS_SHOWN = 200  # warnings printed by `import`; the --report JSON has every one
+
+
 @app.command("import")
 def import_cmd(
-    inputs: List[str] = typer.Argument(..., help="Inputs: files, folders or zips (per format)."),
-    from_fmt: str = typer.Option(..., "--from", help=f"Input format: {format_list_text()}."),
-    output: str = typer.Option("-", "--output", "-o", help="Facts JSON Lines to write ('-' is stdout)."),
-    mapping: Optional[str] = typer.Option(None, "--mapping", help="Column-mapping YAML (csv only)."),
+    inputs: List[str] = typer.Argument(..., metavar="FILE", help="Inputs: files, folders or zips (per format)."),
+    from_fmt: Optional[str] = typer.Option(
+        None, "--from", metavar="FORMAT", autocompletion=format_names,
+        help=f"Input format: {format_list_text()} (default: by file name, as for check: *.csv, *.zip, export folders, else facts).",
+    ),
+    output: str = typer.Option("-", "--output", "-o", metavar="FILE", help="Facts JSON Lines to write ('-' is stdout)."),
+    mapping: Optional[str] = typer.Option(None, "--mapping", metavar="FILE", help="Column-mapping YAML (csv only)."),
     strict: bool = typer.Option(False, "--strict", help="Also reject records with a value that could not be read (a warning otherwise)."),
-    report: Optional[str] = typer.Option(None, "--report", help="Also write the import accounting as JSON to this file."),
+    report: Optional[str] = typer.Option(None, "--report", metavar="FILE", help="Also write the import accounting (every rejection and warning) as JSON to FILE."),
 ) -> None:
     """Import exported inventories (CMDB/console CSV, PowerShell output) into a facts file."""
     import io
@@ -459,11 +631,20 @@ def import_cmd(
         _say(f"sitegate: {exc}", err=True)
         raise typer.Exit(2) from None
     buf = io.BytesIO()
+    log = get_logger()
+    started = time.perf_counter()
+    for path in inputs:
+        log.info("input", path=path, format=from_fmt or str(detect_format(path) or "facts"))
     try:
-        stats = import_to_jsonl(from_fmt, inputs, buf, mapping=mapping, strict=strict)
+        if from_fmt is None:
+            stats = _import_by_name(list(inputs), buf, mapping, strict)
+        else:
+            stats = import_to_jsonl(from_fmt, inputs, buf, mapping=mapping, strict=strict)
     except UnknownFormat as exc:
         _say(f"sitegate: {exc}", err=True)
         raise typer.Exit(2) from None
+    log.info("imported", read=stats.read, written=stats.written, rejected=stats.rejected, warnings=stats.warnings,
+             seconds=round(time.perf_counter() - started, 3))
     try:
         items = [(report, _json.dumps(stats.to_dict(), indent=2).encode() + b"\n")] if report else []
         if stats.written or output == "-":
@@ -478,9 +659,14 @@ def import_cmd(
 
     for line in stats.reasons():
         _say(safe_text(line), err=True)
-    if strict:
-        for d in stats.warning_diagnostics:
-            _say(safe_text(d.format(with_code=True)), err=True)
+    # Each warning with its file:line:col, so "N warning(s)" never stands alone; a terminal
+    # is not flooded by a 50,000-row export with a bad column (--report keeps them all).
+    shown = stats.warning_diagnostics[:IMPORT_WARNINGS_SHOWN]
+    for d in shown:
+        _say(safe_text(d.format(with_code=True)), err=True)
+    if len(stats.warning_diagnostics) > len(shown):
+        more = len(stats.warning_diagnostics) - len(shown)
+        _say(f"sitegate import: {more} more warning(s) not shown" + (f" (all are in {report})" if report else " (--report FILE lists them all)"), err=True)
     _say(f"sitegate import: {stats.summary()}", err=True)
     # A rejected record is bad input: the good ones are written, but the exit code says
     # the file is incomplete, so `import && check` cannot pass a host that was dropped.
@@ -491,9 +677,9 @@ def import_cmd(
 
 @app.command()
 def collect(
-    output: str = typer.Option("-", "--output", "-o", help="Facts file to write ('-' is stdout)."),
+    output: str = typer.Option("-", "--output", "-o", metavar="FILE", help="Facts file to write ('-' is stdout)."),
     print_script: bool = typer.Option(False, "--print-script", help="Print the PowerShell collector instead of collecting."),
-    package_store: Optional[str] = typer.Option(None, "--package-store", help="Package store path to measure free space on."),
+    package_store: Optional[str] = typer.Option(None, "--package-store", metavar="DIR", help="Package store path to measure free space on."),
 ) -> None:
     """Collect this host's facts (Windows site server), or print the PowerShell collector."""
     import json as _json
@@ -521,6 +707,13 @@ def collect(
         _say(f"sitegate: {exc}", err=True)
         raise typer.Exit(2) from None
     raise typer.Exit(0)
+
+
+# Every command, here and in cli/upgrade.py, gets the help layout of _Command.
+for _group in (app, policies_app):
+    for _info in _group.registered_commands:
+        if _info.cls in (None, TyperCommand):
+            _info.cls = _Command
 
 
 class _ClosedStdout(io.TextIOBase):

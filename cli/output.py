@@ -19,9 +19,38 @@ import stat
 import sys
 import tempfile
 from dataclasses import dataclass
-from typing import IO, Iterable
+from enum import Enum
+from typing import IO, Iterable, Mapping
 
 from ..engine.render import Format, Renderer
+
+
+class ColorChoice(str, Enum):
+    """``--color``: auto colours only a terminal (and honours NO_COLOR and TERM=dumb)."""
+
+    auto = "auto"
+    always = "always"
+    never = "never"
+
+
+def wants_color(choice: ColorChoice | str, stream: object, environ: Mapping[str, str] | None = None) -> bool:
+    """Whether text for ``stream`` gets ANSI colours.
+
+    ``always`` and ``never`` are the user's word for this run. ``auto`` colours a
+    terminal only, and not when ``NO_COLOR`` is set to anything non-empty
+    (https://no-color.org) or ``TERM`` is ``dumb``: the command line overrides the
+    environment, the environment overrides the guess.
+    """
+    env = os.environ if environ is None else environ
+    choice = ColorChoice(choice)
+    if choice is not ColorChoice.auto:
+        return choice is ColorChoice.always
+    if env.get("NO_COLOR") or env.get("TERM") == "dumb":
+        return False
+    try:
+        return bool(stream.isatty())  # type: ignore[attr-defined]
+    except (AttributeError, ValueError, OSError):
+        return False
 
 
 @dataclass
@@ -302,10 +331,68 @@ def _identity(target: Target) -> tuple[str, object]:
         return ("path", target.real)
 
 
-def parse_outputs(outputs: list[str], default_fmt: Format) -> list[OutputSpec]:
-    """``--output FILE`` uses --format; ``--output fmt=FILE`` names the format."""
+#: File name endings (lower case) that name an output format, longest first. A name
+#: with none of them (``report.txt``, ``out``) gets --format, or the table.
+EXTENSION_FORMATS: tuple[tuple[str, str], ...] = (
+    (".sarif.json", "sarif"),
+    (".sarif", "sarif"),
+    (".json", "json"),
+    (".xml", "junit"),
+    (".markdown", "markdown"),
+    (".md", "markdown"),
+    (".html", "html"),
+    (".htm", "html"),
+)
+
+
+def format_of_name(path: str) -> str | None:
+    """The output format a file name's extension says (``r.sarif`` -> sarif, ``r.xml``
+    -> junit), or None ('-', ``.txt``, no extension)."""
+    if path == "-":
+        return None
+    low = path.lower()
+    for ending, name in EXTENSION_FORMATS:
+        if low.endswith(ending):
+            return name
+    return None
+
+
+def choose_format(path: str, given: str | None, default: str, allowed: Iterable[str], *, option: str = "--format") -> str:
+    """The format of ``--output path`` written without ``FORMAT=``.
+
+    The extension decides (``-o report.sarif`` writes SARIF); ``given`` (the
+    ``--format`` the user typed, None when left out) must agree with it, or the run
+    is a usage error: one of the two would be ignored. With no known extension:
+    ``given``, else ``default``. An extension naming a format this command cannot
+    write is an error too, unless ``given`` says which one to write.
+    """
+    by_name = format_of_name(path)
+    allowed = list(allowed)
+    if by_name is None:
+        return given or default
+    if by_name not in allowed:
+        if given is not None:
+            return given
+        raise OutputError(
+            f"--output {path}: the extension says {by_name}, which this command does not write"
+            f" (formats: {', '.join(allowed)}); give {option} to write one of them under this name"
+        )
+    if given is not None and given != by_name:
+        raise OutputError(
+            f"--output {path} says {by_name} by its extension but {option} says {given}:"
+            f" drop {option}, or write {given}={path} to force it"
+        )
+    return by_name
+
+
+def parse_outputs(outputs: list[str], default_fmt: Format | None) -> list[OutputSpec]:
+    """``--output FILE`` takes its format from the file's extension (``.sarif``, ``.json``,
+    ``.xml``, ``.md``, ``.html``), else from --format (``default_fmt``; None when it was
+    not given: the table); ``--output fmt=FILE`` names the format. An extension that
+    disagrees with a given --format is an OutputError (a usage error)."""
+    fallback = default_fmt or Format.TABLE
     if not outputs:
-        return [OutputSpec(default_fmt, "-")]
+        return [OutputSpec(fallback, "-")]
     specs = []
     names = {f.value for f in Format}
     for o in outputs:
@@ -319,7 +406,8 @@ def parse_outputs(outputs: list[str], default_fmt: Format) -> list[OutputSpec]:
                 f" for a file whose name has '=' in it, write ./{o}"
             )
         else:
-            specs.append(OutputSpec(default_fmt, o))
+            given = default_fmt.value if default_fmt is not None else None
+            specs.append(OutputSpec(Format(choose_format(o, given, fallback.value, [f.value for f in Format])), o))
     for s in specs:
         if s.path != "-" and os.path.isdir(s.path):
             raise OutputError(f"--output {s.path} is a directory: name a file")

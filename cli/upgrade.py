@@ -23,13 +23,22 @@ def _echo_diagnostics(diags: list[Diagnostic]) -> None:
 def policies_test(
     directories: List[str] = typer.Argument(..., help="Policy directories with your packs; each one's tests/ folder holds its case files."),
     cases: List[str] = typer.Option([], "--cases", help="Case folder(s) in the layout <pack id>/<pack version>/<case>.yaml (default: DIR/tests)."),
-    fmt: str = typer.Option("text", "--format", "-f", help="text or junit."),
+    fmt: Optional[str] = typer.Option(None, "--format", "-f", show_default=False, help="text or junit (default: junit for an --output ending in .xml, else text)."),
     output: str = typer.Option("-", "--output", "-o", help="File to write the results to ('-' is stdout)."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="List passing tests too."),
 ) -> None:
     """Run your packs' tests: every rule's examples and every case file (exit 1 on a failing case, 2 on a malformed file)."""
     from ..engine.policytest import render_junit, render_text, run_policy_tests
 
+    if output != "-":  # results.xml is JUnit, as for check
+        from .output import OutputError, choose_format
+
+        try:
+            fmt = choose_format(output, fmt, "text", ("text", "junit"))
+        except OutputError as exc:
+            typer.echo(f"sitegate: {exc}", err=True)
+            raise typer.Exit(2) from None
+    fmt = fmt or "text"
     if fmt not in ("text", "junit"):
         typer.echo(f"sitegate: --format must be text or junit, not {fmt!r}", err=True)
         raise typer.Exit(2)
@@ -120,8 +129,12 @@ class _Setup:
         raise typer.Exit(2)
 
 
-def _plan_outputs(fmt: str, outputs: list[str]) -> list[tuple[str, str]]:
-    """(format, path) pairs from --format and --output [FORMAT=]FILE; a usage error exits 2."""
+def _plan_outputs(given: str | None, outputs: list[str]) -> list[tuple[str, str]]:
+    """(format, path) pairs from --format (None: not given) and --output [FORMAT=]FILE, a
+    file's extension naming its format as for check; a usage error exits 2."""
+    from .output import OutputError, choose_format
+
+    fmt = given or "table"
     if fmt not in PLAN_FORMATS:
         typer.echo(f"sitegate: plan formats are {', '.join(PLAN_FORMATS)}, not {fmt!r}", err=True)
         raise typer.Exit(2)
@@ -136,7 +149,11 @@ def _plan_outputs(fmt: str, outputs: list[str]) -> list[tuple[str, str]]:
             typer.echo(f"sitegate: --output {o}: unknown format {name!r} (plan formats: {', '.join(PLAN_FORMATS)})", err=True)
             raise typer.Exit(2)
         else:
-            specs.append((fmt, o))
+            try:
+                specs.append((choose_format(o, given, fmt, PLAN_FORMATS), o))
+            except OutputError as exc:
+                typer.echo(f"sitegate: {exc}", err=True)
+                raise typer.Exit(2) from None
     return specs
 
 
@@ -144,7 +161,7 @@ def plan_cmd(
     facts: List[str] = typer.Argument(..., help="Facts files (JSON, JSON Lines) or directories, or importer inputs with --input-format."),
     to: str = typer.Option(..., "--to", help="ITMS version to upgrade to (e.g. 8.7.3)."),
     frm: Optional[str] = typer.Option(None, "--from", help="ITMS version the hosts run now (default: each host's platform.itms_version)."),
-    fmt: str = typer.Option("table", "--format", "-f", help="table, json, markdown or html."),
+    fmt: Optional[str] = typer.Option(None, "--format", "-f", show_default=False, help="table, json, markdown or html (default: by --output's extension, else table)."),
     output: List[str] = typer.Option([], "--output", "-o", help="Output file, or FORMAT=FILE; repeatable ('-' is stdout)."),
     policy_dir: List[str] = typer.Option([], "--policy-dir", help="Extra directory of policy packs; repeatable."),
     data: List[str] = typer.Option([], "--data", help="Data overlay YAML; repeatable."),
@@ -188,9 +205,14 @@ def plan_cmd(
     except OutputError as exc:
         typer.echo(f"sitegate: {exc}", err=True)
         raise typer.Exit(2) from None
-    if result.exit_code == 2 and not any(f == "table" and p == "-" for f, p in specs):
-        for d in result.diagnostics:
-            typer.echo(d, err=True)
+    if not any(f == "table" and p == "-" for f, p in specs):
+        if result.exit_code == 2:
+            for d in result.diagnostics:
+                typer.echo(d, err=True)
+        # No table on stdout: the verdict and counts on stderr, as check and audit do.
+        read = len(result.hosts)
+        typer.echo(f"sitegate: {read} host(s) read, {read - result.hosts_rejected} evaluated, {result.hosts_rejected} rejected;"
+                   f" {result.verdict} (exit code {result.exit_code})", err=True)
     raise typer.Exit(result.exit_code)
 
 

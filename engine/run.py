@@ -29,7 +29,7 @@ from datetime import date, datetime, timezone
 from typing import Any, Callable, Iterator, NamedTuple, cast
 
 from ..base.diagnostics import Code, Diagnostic, InputError, Level
-from ..facts.formats import NATIVE_FORMATS, InputFormat
+from ..facts.formats import NATIVE_FORMATS, InputFormat, group_by_format
 from .evaluate import evaluate_stream
 from .model import FailOn, HostResult, ReportHeader, ReportStream, Summary
 from .options import Options
@@ -140,13 +140,31 @@ def read_inputs(
     from ..facts.load import iter_paths
 
     if input_format is None:
-        return iter_paths(paths, locate=locate, meter=meter, raw_blocks=raw_blocks)
+        groups = group_by_format(paths)
+        if all(fmt is None for fmt, _ in groups):
+            return iter_paths(paths, locate=locate, meter=meter, raw_blocks=raw_blocks)
+        # Named as people name them: export.csv, WS10.zip, an export folder; in input order.
+        return _read_groups(groups, mapping, locate, meter, raw_blocks)
     if input_format in NATIVE_FORMATS:
         # The loader reads these itself (streamed, with --jobs blocks and the byte meter).
         return iter_paths(paths, locate=locate, fmt=input_format if input_format == InputFormat.JSONL else None, meter=meter, raw_blocks=raw_blocks)
     from ..facts.importers import import_inputs
 
     return import_inputs(input_format, paths, mapping=mapping, locate=locate)
+
+
+def _read_groups(
+    groups: list[tuple[InputFormat | None, list[str]]], mapping: str | None, locate: bool,
+    meter: list[int] | None, raw_blocks: bool,
+) -> Iterator[Any]:
+    from ..facts.importers import import_inputs
+    from ..facts.load import iter_paths
+
+    for fmt, group in groups:
+        if fmt is None:
+            yield from iter_paths(group, locate=locate, meter=meter, raw_blocks=raw_blocks)
+        else:
+            yield from import_inputs(fmt, group, mapping=mapping if fmt is InputFormat.CSV else None, locate=locate)
 
 
 class Run:
