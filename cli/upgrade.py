@@ -72,7 +72,7 @@ class _Setup:
         from ..base.diagnostics import Code, InputError
         from ..engine.options import Options
         from ..engine.model import FailOn
-        from ..engine.plan import covered_versions
+        from ..engine.run import covered_versions
         from ..engine.run import _load_waivers
         from ..engine.run import load_for_run as _load_for_run
         from ..engine.run import usage_errors as _usage_errors
@@ -160,11 +160,11 @@ def plan_cmd(
     Exit code 0 when every host is READY or READY WITH WARNINGS, 1 when one is
     BLOCKED or CANNOT TELL (unless --allow-unknown), 2 for bad input.
     """
-    from dataclasses import replace
-
-    from ..engine.plan import run_plan
+    from ..engine.model import FailOn
+    from ..engine.plan import plan_upgrade
     from ..engine.render import Format
     from ..engine.render.plan import RENDERERS
+    from ..engine.run import RunOptions
     from .output import OutputError, OutputSpec, check_not_inputs, write_atomic
 
     specs = _plan_outputs(fmt, list(output))
@@ -173,11 +173,16 @@ def plan_cmd(
     except OutputError as exc:
         typer.echo(f"sitegate: {exc}", err=True)
         raise typer.Exit(2) from None
-    setup = _Setup([("--to", to), ("--from", frm)], policy_dir, data, waivers, input_format, mapping, fail_on, allow_unknown, audit_date)
-    if setup.errors:
-        setup.fail()
-    result = run_plan(lambda: setup.items(list(facts)), setup.policies, to_version=to, from_version=frm,
-                      options=replace(setup.options, inputs=tuple(facts)))
+    if fail_on not in ("error", "warning", "note", "never"):
+        typer.echo(f"sitegate: --fail-on: {fail_on!r}: use error, warning, note or never", err=True)
+        raise typer.Exit(2)
+    options = RunOptions(policy_dirs=tuple(policy_dir), data=tuple(data), waivers=waivers, fail_on=FailOn(fail_on),
+                         allow_unknown=allow_unknown, input_format=input_format, mapping=mapping, audit_date=audit_date)
+    result = plan_upgrade(list(facts), to, frm, options)
+    if result.setup_errors:
+        _echo_diagnostics(list(result.setup_errors))
+        typer.echo("sitegate: nothing was evaluated", err=True)
+        raise typer.Exit(2)
     try:
         for f, path in specs:
             text = RENDERERS[f](result)

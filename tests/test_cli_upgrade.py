@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -44,7 +45,7 @@ def test_plan_2012r2_ready_with_warnings_and_blocked_on_warning(tmp_path: Path) 
     jsonschema.validate(doc, PLAN_SCHEMA)
     assert doc["hosts"][0]["state"] == "READY WITH WARNINGS" and doc["summary"]["exit_code"] == 0
     assert "| READY WITH WARNINGS | 1 |" in (tmp_path / "p.md").read_text()
-    assert "<td>READY WITH WARNINGS</td>" in (tmp_path / "p.html").read_text()
+    assert "<td>PS-BER-05</td><td>READY WITH WARNINGS</td>" in (tmp_path / "p.html").read_text()
     strict = sg(*base, "--fail-on", "warning")
     assert strict.returncode == 1 and "BLOCKED              PS-BER-05" in strict.stdout
 
@@ -74,6 +75,41 @@ def test_plan_takes_waivers_data_and_importers() -> None:
     assert csv.returncode == 1 and {h["name"] for h in json.loads(csv.stdout)["hosts"]} == {"TS-OSL-02", "PS-OSL-03"}
     ps = sg("plan", "--to", "8.7.3", "--input-format", "powershell", f"{EX}/powershell-export", "-f", "json")
     assert ps.returncode == 1 and json.loads(ps.stdout)["hosts"][0]["name"] == "TS01"
+
+
+def _without_times(text: str) -> str:
+    return re.sub(r"(started|finished) [0-9T:.+Z-]+", r"\1 (time)", text)
+
+
+def test_plan_html_is_the_check_report_with_the_plan_on_top(tmp_path: Path) -> None:
+    args = [f"{EX}/fleet.json", f"{EX}/package-server-2012r2.json", "--audit-date", "2026-11-20"]
+    p = sg("plan", "--to", "8.7.3", *args, "-o", f"html={tmp_path / 'plan.html'}")
+    c = sg("check", "--target", "8.7.3", *args, "-o", f"html={tmp_path / 'check.html'}")
+    assert p.returncode == 1 and c.returncode == 1, p.stderr + c.stderr
+    plan_html = (tmp_path / "plan.html").read_text("utf-8")
+    check_html = (tmp_path / "check.html").read_text("utf-8")
+    section = re.search(r'<section id="plan">.*?</section>\n', plan_html, re.S)
+    assert section is not None and "<h2>Upgrade plan: ITMS 8.7.3</h2>" in section.group()
+    assert "<td>PS-BER-05</td><td>READY WITH WARNINGS</td>" in section.group() and "BLOCKED (exit code 1)" in section.group()
+    # Without its plan section, the plan's HTML is the check's report byte for byte (times aside).
+    rest = plan_html[: section.start()] + plan_html[section.end():]
+    assert _without_times(rest) == _without_times(check_html)
+
+
+def test_library_plan_gives_the_cli_json(monkeypatch) -> None:
+    from sitegate.engine.model import FailOn
+    from sitegate.engine.plan import plan_upgrade
+    from sitegate.engine.render.plan import render_plan_json
+    from sitegate.engine.run import RunOptions
+
+    inputs = [f"{EX}/fleet.json", f"{EX}/task-server-86.json", f"{EX}/package-server-2012r2.json"]
+    r = sg("plan", "--to", "8.7.3", "--from", "8.6", *inputs, "--waivers", f"{EX}/waivers.yaml", "--fail-on", "warning",
+           "--audit-date", "2026-11-20", "-f", "json")
+    assert r.returncode == 1, r.stderr
+    monkeypatch.chdir(ROOT)
+    plan = plan_upgrade(inputs, "8.7.3", "8.6", RunOptions(waivers=f"{EX}/waivers.yaml", fail_on=FailOn.WARNING, audit_date="2026-11-20"))
+    assert render_plan_json(plan) == r.stdout
+    assert json.loads(r.stdout)["summary"]["states"]["BLOCKED"] >= 2
 
 
 def _remediate(tmp_path: Path, *inputs: str, target: str = "8.7.3") -> subprocess.CompletedProcess[str]:
