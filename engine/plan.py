@@ -18,7 +18,6 @@ TELL host passes with --allow-unknown), else 0.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
 
 from ..base.diagnostics import Diagnostic
 from . import __version__
@@ -27,7 +26,7 @@ from .model import FailOn, HostResult, Outcome, Report, RuleInfo
 from .run import RunOptions, run
 from .plan_model import FAILING, FIXED, NEWLY_FAILING, STILL_FAILING, TO_COLLECT, FleetPlan, HostPlan, RuleChange, WorkItem
 from .remediate import fix_notes
-from .unknowns import how_to_collect, user_fact
+from .unknowns import collect_hint, how_to_collect, missing_facts
 from .verdict import BLOCKED, PLAN_STATES, host_state
 
 _FAILED = ("fail", "error")
@@ -36,11 +35,6 @@ _CLEAR = ("pass", "not_applicable", None)
 
 def _outcomes(host: HostResult) -> dict[str, str]:
     return {rid: OUTCOME_NAMES[c] for rid, c in zip(host.rule_ids, host.outcomes)}
-
-
-def _missing(finding: Any) -> tuple[str, ...]:
-    facts = sorted({user_fact(e.fact) for e in finding.evidence if e.outcome == "unknown"})
-    return tuple(facts)
 
 
 def classify_host(
@@ -66,8 +60,8 @@ def classify_host(
         t = f.outcome.value
         was = from_out.get(f.rule_id) if known_from else None
         if f.outcome is Outcome.UNKNOWN:
-            missing = _missing(f)
-            how = how_to_collect(*missing) or "collect the facts the rule reads (sitegate explain " + f.rule_id + ")"
+            missing = missing_facts(f)
+            how = collect_hint(f)
             changes.append(RuleChange(f.rule_id, title, f.severity, f.confidence, TO_COLLECT, False, was, t, f.message, how, missing, f.waived is not None))
             continue
         if not known_from or was in ("unknown",):
@@ -169,10 +163,12 @@ def _work(hosts: list[HostPlan], blockers: list[tuple[str, str, str, tuple[str, 
     # Facts to collect, grouped by the facts missing: one item per set of facts, naming every rule that needs them.
     collect: dict[tuple[str, ...], dict[str, list[str]]] = {}
     sev: dict[tuple[str, ...], str] = {}
+    hint: dict[tuple[str, ...], str] = {}  # what to do where no fact is missing (the packs' data has no row)
     for h in hosts:
         for c in h.changes:
             if c.change == TO_COLLECT and not c.waived:
                 key = c.missing or (f"(the facts {c.rule_id} reads)",)
+                hint.setdefault(key, c.remediation)
                 collect.setdefault(key, {}).setdefault(c.rule_id, [])
                 if h.name not in collect[key][c.rule_id]:
                     collect[key][c.rule_id].append(h.name)
@@ -187,7 +183,7 @@ def _work(hosts: list[HostPlan], blockers: list[tuple[str, str, str, tuple[str, 
 
     for key in sorted(collect, key=lambda k: (-len(hosts_of(k)), -_rank(sev[k]), k)):
         rids = sorted(collect[key])
-        action = how_to_collect(*(f for f in key if not f.startswith("("))) or f"collect the facts {rids[0]} reads (sitegate explain {rids[0]})"
+        action = how_to_collect(*(f for f in key if not f.startswith("("))) or hint[key]
         items.append(WorkItem(0, "collect", ", ".join(rids), "missing: " + ", ".join(key), sev[key], tuple(hosts_of(key)), action))
     review: dict[str, list[str]] = {}
     review_meta: dict[str, tuple[str, str, str]] = {}

@@ -21,7 +21,7 @@ from typing import Any
 from ..capacity import CapacityAccumulator, CapacityReport, GroupView
 from ..model import MISSING, FailOn, HostResult, Report, ReportHeader, RuleInfo, Summary
 from ..plan_model import CHANGE_WORDS, TO_COLLECT, FleetPlan
-from ..unknowns import collect_hint
+from ..unknowns import collect_hint, how_to_collect
 from ..verdict import CHECK_STATES, NO_TARGET_NOTE, host_state
 from . import Needs, RenderOptions
 
@@ -88,31 +88,6 @@ def num(value: int | float | None, text: str | None = None) -> str:
 
 SEVERITY_RANK = {"error": 0, "warning": 1, "note": 2}
 
-# How to get a missing fact, by its top-level group: the PowerShell collector
-# (facts/collector/collect.ps1) reads these on the site server; the others come
-# from the CMDB or the console (docs/cmdb-export.sql and `sitegate import`).
-_ON_HOST = "run `sitegate collect` on the site server (or the script from `sitegate collect --print-script`)"
-_FROM_CMDB = "add it from the CMDB or a console export: docs/cmdb-export.sql, then `sitegate import --from csv`"
-COLLECT_HOW = {
-    "os": _ON_HOST + ": Win32_OperatingSystem",
-    "dotnet": _ON_HOST + r": the Release value of HKLM\SOFTWARE\Microsoft\NET Framework Setup\NDP\v4\Full",
-    "iis": _ON_HOST + ": the installed Web-* features and the Default Web Site's request filtering",
-    "hardware": _ON_HOST + ": processors, memory and disks",
-    "agent": _ON_HOST + r": HKLM\SOFTWARE\Altiris\Altiris Agent",
-    "site_services": _ON_HOST + " (best effort), or from the console's list of site servers",
-    "package_store": _ON_HOST + " (a custom store: --package-store PATH)",
-    "identity": "partly collected by `sitegate collect` (domain, Notification Server); " + _FROM_CMDB,
-    "load": _FROM_CMDB,
-    "platform": _FROM_CMDB,
-    "derived": "computed by sitegate from other facts: collect the facts the rule names (sitegate explain RULE)",
-}
-
-
-def collect_how(fact: str) -> str:
-    """Where a missing fact comes from (``sitegate schema facts`` describes every fact)."""
-    return COLLECT_HOW.get(fact.split(".", 1)[0], "add it to the facts (see: sitegate schema facts)")
-
-
 def bar_chart(rows: list[tuple[str, list[tuple[int, str]]]], width: int = 600, label_w: int = 270, title: str = "") -> str:
     """Horizontal stacked bars as inline SVG: rows of (label, [(value, css colour)])."""
     if not rows:
@@ -163,6 +138,9 @@ class HtmlRenderer:
         self.rule_counts: dict[str, list[int]] = {}
         # missing fact -> [hosts, hosts it gates, rules it leaves unknown]
         self.missing: dict[str, tuple[list[int], set[str]]] = {}
+        # fact -> up to 5 values the facts had but the packs' data has no row for (a --data overlay supplies them)
+        self.no_row: dict[str, list[Any]] = {}
+        self.was_missing: set[str] = set()  # facts some host lacked altogether
         self.role_counts: dict[str, list[int]] = {}  # role -> [hosts, non-compliant]
         # The worst MAX_TABLE_ROWS hosts and MAX_DETAIL_HOSTS details, as min-heaps on
         # how bad a host is: the page lists hosts worst first, in bounded memory.
@@ -204,6 +182,12 @@ class HtmlRenderer:
                     if e.outcome == "unknown":
                         facts_missing[e.fact] = facts_missing.get(e.fact, False) or f.gating
                         self.missing.setdefault(e.fact, ([0, 0], set()))[1].add(f.rule_id)
+                        if e.observed is MISSING or e.observed is None:
+                            self.was_missing.add(e.fact)
+                        else:
+                            values = self.no_row.setdefault(e.fact, [])
+                            if len(values) < 5 and e.observed not in values:
+                                values.append(e.observed)
         for fact, gates in facts_missing.items():
             m = self.missing[fact][0]
             m[0] += 1
@@ -394,7 +378,7 @@ class HtmlRenderer:
             names = ", ".join(shown[:6]) + (f" and {len(shown) - 6} more" if len(shown) > 6 else "")
             trs.append(
                 f"<tr><td><code>{esc(fact)}</code></td>{num(hosts)}{num(gates)}{num(len(rules))}"
-                f'<td class="mut">{esc(names)}</td><td>{esc(collect_how(fact))}</td></tr>'
+                f'<td class="mut">{esc(names)}</td><td>{esc(self._how(fact))}</td></tr>'
             )
         return (
             "<h2>Collect these facts</h2><p class=\"mut\">A missing fact makes a rule <i>unknown</i>: not a failure of the host, but the gate "
@@ -402,6 +386,9 @@ class HtmlRenderer:
             '<table class="sortable" id="collect"><thead><tr><th class="s">fact</th><th class="s n">hosts missing it</th><th class="s n">hosts it gates</th>'
             '<th class="s n">rules</th><th>rules left unknown</th><th>how to collect it</th></tr></thead><tbody>' + "".join(trs) + "</tbody></table>"
         )
+
+    def _how(self, fact: str) -> str:
+        return how_to_collect(*([fact] if fact in self.was_missing else []), no_row=[(fact, v) for v in self.no_row.get(fact, ())])
 
     def _capacity(self, cap: CapacityReport) -> str:
         """Overloaded groups first, one line each; the full tables folded."""
