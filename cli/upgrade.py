@@ -27,7 +27,14 @@ def policies_test(
     output: str = typer.Option("-", "--output", "-o", help="File to write the results to ('-' is stdout)."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="List passing tests too."),
 ) -> None:
-    """Run your packs' tests: every rule's examples and every case file (exit 1 on a failing case, 2 on a malformed file)."""
+    """Run your packs' tests: every rule's examples and every case file.
+
+    \b
+    Exit codes:
+      0  every example and case passed
+      1  a case or example failed (each is printed: expected against actual outcome, with the evidence)
+      2  bad input or usage: a malformed pack or case file, a --cases folder that does not exist, a bad --format
+    """
     from ..engine.policytest import render_junit, render_text, run_policy_tests
 
     if fmt not in ("text", "junit"):
@@ -157,8 +164,12 @@ def plan_cmd(
 ) -> None:
     """Plan an upgrade: what blocks each host at --to, what newly fails since --from, and what to do first.
 
-    Exit code 0 when every host is READY or READY WITH WARNINGS, 1 when one is
-    BLOCKED or CANNOT TELL (unless --allow-unknown), 2 for bad input.
+    \b
+    Exit codes (the same in every output format, and recorded in each):
+      0  every host is READY or READY WITH WARNINGS
+      1  a host is BLOCKED, or CANNOT TELL (a fact a gating rule needs is missing; --allow-unknown lets it pass)
+      2  bad input or usage: malformed facts, policies, overlays or waivers, a rejected record, no host read,
+         a --to or --from no pack covers, a bad option; nothing is written when the run cannot start
     """
     from ..engine.model import FailOn
     from ..engine.plan import plan_upgrade
@@ -214,8 +225,13 @@ def remediate_cmd(
 ) -> None:
     """Write one PowerShell script per host with a scriptable fix, and list hosts with manual steps only.
 
-    Exit code 0 when the scripts fix every gating finding, 1 when manual steps or
-    facts to collect are left, 2 for bad input or usage.
+    \b
+    Exit codes:
+      0  the scripts fix every finding that gates (or nothing gates)
+      1  a gating finding is left that no script fixes: a manual step, or a fact to collect
+      2  bad input or usage: malformed facts, policies, overlays or waivers, a rejected record (the other
+         hosts' scripts are still written), no host read (nothing is written), a --target no pack covers,
+         -o DIR that is a file, unwritable or inside an input folder, a --format other than powershell
     """
     from ..engine.remediate import RemediateDirError, check_output_dir, remediate, write_scripts
 

@@ -167,3 +167,32 @@ def test_check_without_target_says_so_on_stderr_and_in_every_output(tmp_path: Pa
         assert note in outs[f].read_text(), f
     with_target = sg("check", f"{EX}/task-server-86.json", "--target", "8.7.3", "-f", "json")
     assert "no --target" not in with_target.stderr and "note" not in json.loads(with_target.stdout)["run"]
+
+
+def test_help_and_readme_document_every_exit_code() -> None:
+    readme = (ROOT / "README.md").read_text("utf-8")
+    for cmd in (["plan"], ["remediate"], ["policies", "test"]):
+        r = sg(*cmd, "--help")
+        assert r.returncode == 0, r.stderr
+        lines = [ln.strip() for ln in r.stdout.splitlines()]
+        start = lines.index("Exit codes:") if "Exit codes:" in lines else next(i for i, ln in enumerate(lines) if ln.startswith("Exit codes"))
+        codes = [ln[:3] for ln in lines[start + 1:start + 4]]
+        assert codes == ["0  ", "1  ", "2  "], (cmd, lines[start:start + 5])
+        assert lines[start + 3].startswith("2  bad input or usage"), cmd
+        row = next(ln for ln in readme.splitlines() if ln.startswith(f"| `{' '.join(cmd)}`"))
+        assert row.count(" | ") == 3, row  # 0, 1 and 2 each with its meaning
+
+
+def test_remediate_exit_2_for_a_rejected_record_still_writes_the_other_hosts_scripts(tmp_path: Path) -> None:
+    facts = json.loads((ROOT / EX / "task-server-86.json").read_text())
+    facts["hosts"].append({"name": "BAD-01", "dotnet": {"release": "high"}})
+    mixed = tmp_path / "mixed.json"
+    mixed.write_text(json.dumps(facts))
+    r = _remediate(tmp_path, str(mixed))
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert f"{mixed}:" in r.stderr and (tmp_path / "out" / "TS-MAD-04.ps1").exists()
+    # No host read at all: nothing is written.
+    empty = tmp_path / "empty.json"
+    empty.write_text('{"hosts": []}')
+    r = sg("remediate", str(empty), "--target", "8.7.3", "-o", str(tmp_path / "none"))
+    assert r.returncode == 2 and not (tmp_path / "none").exists()
