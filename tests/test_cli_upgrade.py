@@ -196,3 +196,38 @@ def test_remediate_exit_2_for_a_rejected_record_still_writes_the_other_hosts_scr
     empty.write_text('{"hosts": []}')
     r = sg("remediate", str(empty), "--target", "8.7.3", "-o", str(tmp_path / "none"))
     assert r.returncode == 2 and not (tmp_path / "none").exists()
+
+
+def _check_outputs(tmp_path: Path, facts: str, *extra: str) -> tuple[int, dict[str, str]]:
+    outs = {f: tmp_path / f"r.{f}" for f in ("table", "json", "markdown", "html", "junit")}
+    r = sg("check", facts, "--target", "8.7.3", "--audit-date", "2026-11-20", *extra, *[a for f, p in outs.items() for a in ("-o", f"{f}={p}")])
+    return r.returncode, {f: p.read_text("utf-8") for f, p in outs.items()}
+
+
+def test_2012r2_package_server_is_ready_with_warnings_in_every_format_and_not_ready_on_warning(tmp_path: Path) -> None:
+    import xml.etree.ElementTree as ET
+
+    for extra, code, state in (((), 0, "READY WITH WARNINGS"), (("--fail-on", "warning"), 1, "NOT READY")):
+        got, texts = _check_outputs(tmp_path, f"{EX}/package-server-2012r2.json", *extra)
+        assert got == code, extra
+        assert f"0 READY, {int(state == 'READY WITH WARNINGS')} READY WITH WARNINGS, {int(state == 'NOT READY')} NOT READY" in texts["table"]
+        assert f"verdict: {state} (exit code {code})" in texts["table"]
+        doc = json.loads(texts["json"])
+        assert doc["hosts"][0]["state"] == state and doc["summary"]["verdict"] == state and doc["summary"]["exit_code"] == code
+        assert texts["markdown"].startswith(f"## sitegate: {state} (exit code {code})")
+        assert f'<div class="verdict v{code}">{state} (exit code {code})</div>' in texts["html"]
+        assert f'<span class="tag {"pass" if code == 0 else "fail"}">{state}</span>' in texts["html"]
+        suites = {s.get("name"): s for s in ET.fromstring(texts["junit"].encode()).findall("testsuite")}
+        host_props = {p.get("name"): p.get("value") for p in suites["PS-BER-05"].find("properties")}
+        gate_props = {p.get("name"): p.get("value") for p in suites["sitegate"].find("properties")}
+        assert host_props["host.state"] == state and gate_props["verdict"] == state and gate_props["exit_code"] == str(code)
+        failures = suites["PS-BER-05"].get("failures")
+        assert failures == ("0" if code == 0 else "2"), failures
+        assert "compliant" not in texts["table"] + texts["markdown"]
+
+
+def test_fail_on_never_junit_has_no_failure_or_error_from_the_cli(tmp_path: Path) -> None:
+    code, texts = _check_outputs(tmp_path, f"{EX}/fleet.json", "--fail-on", "never")
+    assert code == 0
+    assert "<failure" not in texts["junit"] and "<error" not in texts["junit"]
+    assert json.loads(texts["json"])["summary"]["states"] == {"READY": 1, "READY WITH WARNINGS": 3, "NOT READY": 0, "CANNOT TELL": 0}
