@@ -9,6 +9,7 @@ overlay. Every format shows these sentences; renderers only display them.
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, Iterable
 
 from ..facts.importers._columns import STANDARD_COLUMNS
@@ -88,8 +89,29 @@ def missing_facts(finding: Any) -> tuple[str, ...]:
 
 def collect_hint(finding: Any) -> str:
     """For an unknown finding: which facts are missing and how to get them (never the failure's fix)."""
-    unknown = [e for e in finding.evidence if e.outcome == "unknown"]
-    missing = sorted({e.fact for e in unknown if e.observed is MISSING or e.observed is None})
-    no_row = [(e.fact, e.observed) for e in unknown if not (e.observed is MISSING or e.observed is None)]
-    text = how_to_collect(*missing, no_row=no_row)
-    return text or f"collect the facts {finding.rule_id} reads (sitegate explain {finding.rule_id})"
+    evidence = finding.evidence
+    # The engine shares one evidence tuple among the hosts that lacked the same facts (engine.rules'
+    # finding memo): by identity first (the tuple held, so the id stays its own), then by content.
+    hit = _BY_EVIDENCE.get(id(evidence))
+    if hit is not None and hit[0] is evidence and hit[1] == finding.rule_id:
+        return hit[2]
+    text = _collect_hint(finding)
+    if len(_BY_EVIDENCE) >= 4096:
+        _BY_EVIDENCE.clear()
+    _BY_EVIDENCE[id(evidence)] = (evidence, finding.rule_id, text)
+    return text
+
+
+_BY_EVIDENCE: dict[int, tuple[Any, str, str]] = {}
+
+
+def _collect_hint(finding: Any) -> str:
+    # Keyed by what the sentence depends on, so a fleet's thousands of alike unknowns make it once.
+    key = tuple(sorted({(e.fact, None if e.observed is MISSING or e.observed is None else show(e.observed))
+                        for e in finding.evidence if e.outcome == "unknown"}, key=lambda k: (k[0], k[1] or "")))
+    return _hint(key) or f"collect the facts {finding.rule_id} reads (sitegate explain {finding.rule_id})"
+
+
+@lru_cache(maxsize=4096)
+def _hint(key: tuple[tuple[str, str | None], ...]) -> str:
+    return how_to_collect(*(f for f, v in key if v is None), no_row=[(f, v) for f, v in key if v is not None])
