@@ -27,7 +27,14 @@ def policies_test(
     output: str = typer.Option("-", "--output", "-o", help="File to write the results to ('-' is stdout)."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="List passing tests too."),
 ) -> None:
-    """Run your packs' tests: every rule's examples and every case file (exit 1 on a failing case, 2 on a malformed file)."""
+    """Run your packs' tests: every rule's examples and every case file.
+
+    \b
+    Exit codes:
+      0  every example and case passed
+      1  a case or example failed (each is printed: expected against actual outcome, with the evidence)
+      2  bad input or usage: a malformed pack or case file, a --cases folder that does not exist, a bad --format
+    """
     from ..engine.policytest import render_junit, render_text, run_policy_tests
 
     if output != "-":  # results.xml is JUnit, as for check
@@ -81,7 +88,7 @@ class _Setup:
         from ..base.diagnostics import Code, InputError
         from ..engine.options import Options
         from ..engine.model import FailOn
-        from ..engine.plan import covered_versions
+        from ..engine.run import covered_versions
         from ..engine.run import _load_waivers
         from ..engine.run import load_for_run as _load_for_run
         from ..engine.run import usage_errors as _usage_errors
@@ -174,14 +181,18 @@ def plan_cmd(
 ) -> None:
     """Plan an upgrade: what blocks each host at --to, what newly fails since --from, and what to do first.
 
-    Exit code 0 when every host is READY or READY WITH WARNINGS, 1 when one is
-    BLOCKED or CANNOT TELL (unless --allow-unknown), 2 for bad input.
+    \b
+    Exit codes (the same in every output format, and recorded in each):
+      0  every host is READY or READY WITH WARNINGS
+      1  a host is BLOCKED, or CANNOT TELL (a fact a gating rule needs is missing; --allow-unknown lets it pass)
+      2  bad input or usage: malformed facts, policies, overlays or waivers, a rejected record, no host read,
+         a --to or --from no pack covers, a bad option; nothing is written when the run cannot start
     """
-    from dataclasses import replace
-
-    from ..engine.plan import run_plan
+    from ..engine.model import FailOn
+    from ..engine.plan import plan_upgrade
     from ..engine.render import Format
     from ..engine.render.plan import RENDERERS
+    from ..engine.run import RunOptions
     from .output import OutputError, OutputSpec, check_not_inputs, write_atomic
 
     specs = _plan_outputs(fmt, list(output))
@@ -190,11 +201,16 @@ def plan_cmd(
     except OutputError as exc:
         typer.echo(f"sitegate: {exc}", err=True)
         raise typer.Exit(2) from None
-    setup = _Setup([("--to", to), ("--from", frm)], policy_dir, data, waivers, input_format, mapping, fail_on, allow_unknown, audit_date)
-    if setup.errors:
-        setup.fail()
-    result = run_plan(lambda: setup.items(list(facts)), setup.policies, to_version=to, from_version=frm,
-                      options=replace(setup.options, inputs=tuple(facts)))
+    if fail_on not in ("error", "warning", "note", "never"):
+        typer.echo(f"sitegate: --fail-on: {fail_on!r}: use error, warning, note or never", err=True)
+        raise typer.Exit(2)
+    options = RunOptions(policy_dirs=tuple(policy_dir), data=tuple(data), waivers=waivers, fail_on=FailOn(fail_on),
+                         allow_unknown=allow_unknown, input_format=input_format, mapping=mapping, audit_date=audit_date)
+    result = plan_upgrade(list(facts), to, frm, options)
+    if result.setup_errors:
+        _echo_diagnostics(list(result.setup_errors))
+        typer.echo("sitegate: nothing was evaluated", err=True)
+        raise typer.Exit(2)
     try:
         for f, path in specs:
             text = RENDERERS[f](result)
@@ -231,8 +247,13 @@ def remediate_cmd(
 ) -> None:
     """Write one PowerShell script per host with a scriptable fix, and list hosts with manual steps only.
 
-    Exit code 0 when the scripts fix every gating finding, 1 when manual steps or
-    facts to collect are left, 2 for bad input or usage.
+    \b
+    Exit codes:
+      0  the scripts fix every finding that gates (or nothing gates)
+      1  a gating finding is left that no script fixes: a manual step, or a fact to collect
+      2  bad input or usage: malformed facts, policies, overlays or waivers, a rejected record (the other
+         hosts' scripts are still written), no host read (nothing is written), a --target no pack covers,
+         -o DIR that is a file, unwritable or inside an input folder, a --format other than powershell
     """
     from ..engine.remediate import RemediateDirError, check_output_dir, remediate, write_scripts
 

@@ -31,6 +31,7 @@ from .options import EvalSettings, Options
 from .packs import PolicySet
 from .rules import Evaluator
 from .summary import SummaryBuilder
+from .verdict import READY, host_state
 
 
 _ITEM_TYPES = frozenset({HostRecord, Rejected, RawLine, RawBlock})
@@ -218,6 +219,7 @@ class HostEvaluator:
             (),
             f if s.keep_facts else None,
             capacity_record(rec.name, f) if s.capacity else None,
+            host_state(findings, s.threshold) if findings else READY,
         ))
         return Evaluated(result, warnings, True)
 

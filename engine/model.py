@@ -185,6 +185,9 @@ class HostResult(NamedTuple):
     diagnostics: tuple[Diagnostic, ...] = ()
     facts: dict[str, Any] | None = None  # kept only when a renderer asks (capacity view)
     capacity: Any = None  # engine.capacity.CapacityRecord when Options.capacity (a few scalars, not the facts)
+    #: engine.verdict: READY, READY WITH WARNINGS, NOT READY or CANNOT TELL ("" for a rejected record),
+    #: decided where the host was evaluated and again when waivers or a baseline change its findings.
+    state: str = ""
 
     @property
     def gating(self) -> int:

@@ -18,15 +18,15 @@ TELL host passes with --allow-unknown), else 0.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Callable, Iterable
 
+from ..base.diagnostics import Diagnostic
+from . import __version__
 from .compiler import OUTCOME_NAMES
-from .evaluate import Options, evaluate
 from .model import FailOn, HostResult, Outcome, Report, RuleInfo
-from .packs import PolicySet
+from .run import RunOptions, run
 from .plan_model import FAILING, FIXED, NEWLY_FAILING, STILL_FAILING, TO_COLLECT, FleetPlan, HostPlan, RuleChange, WorkItem
 from .remediate import fix_notes
-from .unknowns import how_to_collect, user_fact
+from .unknowns import collect_hint, how_to_collect, missing_facts
 from .verdict import BLOCKED, PLAN_STATES, host_state
 
 _FAILED = ("fail", "error")
@@ -35,11 +35,6 @@ _CLEAR = ("pass", "not_applicable", None)
 
 def _outcomes(host: HostResult) -> dict[str, str]:
     return {rid: OUTCOME_NAMES[c] for rid, c in zip(host.rule_ids, host.outcomes)}
-
-
-def _missing(finding: Any) -> tuple[str, ...]:
-    facts = sorted({user_fact(e.fact) for e in finding.evidence if e.outcome == "unknown"})
-    return tuple(facts)
 
 
 def classify_host(
@@ -65,8 +60,8 @@ def classify_host(
         t = f.outcome.value
         was = from_out.get(f.rule_id) if known_from else None
         if f.outcome is Outcome.UNKNOWN:
-            missing = _missing(f)
-            how = how_to_collect(*missing) or "collect the facts the rule reads (sitegate explain " + f.rule_id + ")"
+            missing = missing_facts(f)
+            how = collect_hint(f)
             changes.append(RuleChange(f.rule_id, title, f.severity, f.confidence, TO_COLLECT, False, was, t, f.message, how, missing, f.waived is not None))
             continue
         if not known_from or was in ("unknown",):
@@ -168,10 +163,12 @@ def _work(hosts: list[HostPlan], blockers: list[tuple[str, str, str, tuple[str, 
     # Facts to collect, grouped by the facts missing: one item per set of facts, naming every rule that needs them.
     collect: dict[tuple[str, ...], dict[str, list[str]]] = {}
     sev: dict[tuple[str, ...], str] = {}
+    hint: dict[tuple[str, ...], str] = {}  # what to do where no fact is missing (the packs' data has no row)
     for h in hosts:
         for c in h.changes:
             if c.change == TO_COLLECT and not c.waived:
                 key = c.missing or (f"(the facts {c.rule_id} reads)",)
+                hint.setdefault(key, c.remediation)
                 collect.setdefault(key, {}).setdefault(c.rule_id, [])
                 if h.name not in collect[key][c.rule_id]:
                     collect[key][c.rule_id].append(h.name)
@@ -186,7 +183,7 @@ def _work(hosts: list[HostPlan], blockers: list[tuple[str, str, str, tuple[str, 
 
     for key in sorted(collect, key=lambda k: (-len(hosts_of(k)), -_rank(sev[k]), k)):
         rids = sorted(collect[key])
-        action = how_to_collect(*(f for f in key if not f.startswith("("))) or f"collect the facts {rids[0]} reads (sitegate explain {rids[0]})"
+        action = how_to_collect(*(f for f in key if not f.startswith("("))) or hint[key]
         items.append(WorkItem(0, "collect", ", ".join(rids), "missing: " + ", ".join(key), sev[key], tuple(hosts_of(key)), action))
     review: dict[str, list[str]] = {}
     review_meta: dict[str, tuple[str, str, str]] = {}
@@ -205,44 +202,50 @@ def _renumber(w: WorkItem, order: int) -> WorkItem:
     return WorkItem(order, w.kind, w.rule_id, w.title, w.severity, w.hosts, w.action, w.host_actions)
 
 
-def run_plan(
-    items: Callable[[], Iterable[Any]],
-    policies: PolicySet,
-    *,
-    to_version: str,
-    from_version: str | None,
-    options: Options,
-) -> FleetPlan:
-    """Evaluate every host at --to and at --from and build the plan.
+def plan_upgrade(inputs: list[str], to: str, frm: str | None = None, options: RunOptions = RunOptions()) -> FleetPlan:
+    """The upgrade plan of ``sitegate plan``, as a library call.
 
-    ``items`` gives the facts afresh on each call (the inputs are read twice,
-    once per version, so neither evaluation sees the other's state);
-    ``options`` carry --fail-on, --allow-unknown, waivers and the audit date.
+    Both evaluations go through the engine's one entry point, :func:`sitegate.engine.run.run`:
+    the facts at ``to`` (what ``check --target TO`` reports, kept on the plan as ``report``)
+    and at ``frm`` (None: each host's ``platform.itms_version``). ``options`` are those of
+    ``check`` (policy dirs, ``--data``, waivers, input format, --fail-on, --allow-unknown,
+    audit date, jobs); their target, outputs and baseline are replaced. When a run cannot
+    start (a bad version or option, policies, overlays or waivers that do not load) nothing
+    is read: the plan has ``setup_errors``, no host and exit code 2::
+
+        p = plan_upgrade(["fleet.json"], "8.7.1", "8.6", RunOptions(audit_date="2026-11-20"))
+        p.exit_code, p.to_dict()
     """
     from dataclasses import replace
 
-    to_opts = replace(options, target=to_version, full_outcomes=True, keep_facts=True)
-    to_report = evaluate(items(), policies, to_opts)
+    base = replace(options, outputs=(), full_outcomes=True, baseline=None, tune_gc=False)
+    # Capacity records make the kept report the one check --target TO gives its HTML.
+    to_run = run(inputs, replace(base, target=to, target_option="--to", keep_facts=True, capacity=True))
+    from_run = run(inputs, replace(base, target=frm, target_option="--from", keep_facts=False, capacity=False))
+    errors: dict[str, Diagnostic] = {}
+    for d in (*to_run.setup_errors, *from_run.setup_errors):
+        errors.setdefault(d.format(), d)
+    if errors:
+        failed = FleetPlan(tool_version=__version__, to_version=to, from_version=frm, fail_on=options.fail_on.value,
+                           allow_unknown=options.allow_unknown, inputs=tuple(inputs), packs_to=())
+        failed.setup_errors = tuple(errors.values())
+        failed.diagnostics = tuple(errors)
+        failed.states = {s: 0 for s in PLAN_STATES}
+        failed.exit_code = 2
+        return failed
+    to_hosts = [item.result for item in to_run if item.result is not None]
+    rules = {r.id: (r, e) for e in to_run.policies.select(to) for r in e.rules}
     notes: dict[int, dict[str, str]] = {}
-    selected = policies.select(to_version) if to_report.hosts else []
-    rules = {r.id: (r, e) for e in selected for r in e.rules}
-    for i, h in enumerate(to_report.hosts):
+    for i, h in enumerate(to_hosts):
         if not h.rejected:
             n = fix_notes(h, rules)
             if n:
                 notes[i] = n
     # The facts were kept for the per-OS notes only: free them before the second pass.
-    to_report.hosts = [h._replace(facts=None) for h in to_report.hosts]
-    from_opts = replace(options, target=from_version, full_outcomes=True, keep_facts=False, baseline=None)
-    from_report = evaluate(items(), policies, from_opts)
-    return build_plan(to_report, from_report, to_version=to_version, from_version=from_version,
-                      fail_on=options.fail_on, allow_unknown=options.allow_unknown, notes=notes)
-
-
-
-def covered_versions(policies: PolicySet) -> list[str]:
-    """The known ITMS releases some loaded pack applies to (for 'unknown version' messages)."""
-    from .examples import KNOWN_RELEASES
-
-    return [v for v in KNOWN_RELEASES if policies.select(v)]
-
+    to_report = Report(to_run.header, [h._replace(facts=None) for h in to_hosts], to_run.summary)
+    del to_hosts
+    from_report = Report(from_run.header, [item.result for item in from_run if item.result is not None], from_run.summary)
+    result = build_plan(to_report, from_report, to_version=to, from_version=frm,
+                        fail_on=options.fail_on, allow_unknown=options.allow_unknown, notes=notes)
+    result.report = to_report
+    return result

@@ -6,7 +6,11 @@ Plain data (no evaluator, no compiler), so renderers can import it. Built by
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..base.diagnostics import Diagnostic
+    from .model import Report
 
 #: How a rule's outcome moves from --from to --to.
 NEWLY_FAILING = "newly_failing"  # pass or not applicable (or not in the packs) at --from, fails at --to
@@ -16,6 +20,17 @@ FAILING = "failing"  # fails at --to; at --from unknown, or the host has no curr
 TO_COLLECT = "to_collect"  # unknown at --to: a fact is missing
 
 PLAN_SCHEMA_ID = "sitegate/plan/v1"
+
+#: How each change reads in the plan's renderers.
+CHANGE_WORDS = {
+    NEWLY_FAILING: "newly failing",
+    STILL_FAILING: "still failing",
+    FAILING: "failing",
+    TO_COLLECT: "to collect",
+    FIXED: "fixed",
+}
+#: Hosts are listed worst first.
+STATE_ORDER = {"BLOCKED": 0, "CANNOT TELL": 1, "READY WITH WARNINGS": 2, "READY": 3}
 
 
 @dataclass(frozen=True)
@@ -121,6 +136,11 @@ class FleetPlan:
     diagnostics: tuple[str, ...] = ()
     exit_code: int = 0
     extra_inputs: tuple[tuple[str, str], ...] = ()
+    #: The evaluation at --to: the report ``check --target TO`` gives (the HTML plan is that report
+    #: with the plan on top). None when the plan was built without one or could not start.
+    report: "Report | None" = field(default=None, repr=False, compare=False)
+    #: What stopped the plan before a host was read (usage, policies, overlays, waivers): exit code 2.
+    setup_errors: "tuple[Diagnostic, ...]" = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The plan as JSON (schemas/plan.v1.schema.json)."""
@@ -139,6 +159,15 @@ class FleetPlan:
             "hosts": [h.to_dict() for h in self.hosts],
             "diagnostics": list(self.diagnostics),
         }
+
+    @property
+    def from_text(self) -> str:
+        """What the hosts were compared from, in words."""
+        return f"ITMS {self.from_version}" if self.from_version else "each host's current version (platform.itms_version)"
+
+    def hosts_by_state(self) -> list[HostPlan]:
+        """The hosts, worst state first, then by name."""
+        return sorted(self.hosts, key=lambda h: (STATE_ORDER.get(h.state, 9), h.name))
 
     @property
     def verdict(self) -> str:

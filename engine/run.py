@@ -62,6 +62,9 @@ class RunOptions:
     outputs: tuple[tuple[Format, RenderOptions], ...] = ()
     full_outcomes: bool = False  # keep every (host, rule) outcome even when no output needs them
     capacity: bool = False  # carry capacity records on the results even when no output needs them
+    keep_facts: bool = False  # keep each host's facts on its result (sitegate plan reads them for per-OS fixes)
+    #: The option that named ``target``, as usage errors name it (``sitegate plan`` evaluates --to and --from).
+    target_option: str = "--target"
     jobs: int = 1  # worker processes; 0: one per CPU
     #: Freeze the objects loaded so far and make the cyclic collector run rarely: a
     #: process-wide setting, right for a command that exits after one run.
@@ -88,8 +91,9 @@ def available_cpus() -> int:
     return max(1, min(64, n))
 
 
-def usage_errors(target: str | None, audit_date: str | None, input_format: str | None) -> list[Diagnostic]:
-    """Options that are wrong on their face (checked before any file is read)."""
+def usage_errors(target: str | None, audit_date: str | None, input_format: str | None, target_option: str = "--target") -> list[Diagnostic]:
+    """Options that are wrong on their face (checked before any file is read); ``target_option``
+    is the option that gave ``target`` (as the message names it)."""
     errors: list[Diagnostic] = []
     if target is not None:
         from packaging.version import InvalidVersion, Version
@@ -101,7 +105,7 @@ def usage_errors(target: str | None, audit_date: str | None, input_format: str |
         except (InvalidVersion, ValueError):
             ok = False
         if not ok:
-            errors.append(Diagnostic("--target", f"{shown!r} is not a version (e.g. 8.7.3)", code=Code.USAGE))
+            errors.append(Diagnostic(target_option, f"{shown!r} is not a version (e.g. 8.7.3)", code=Code.USAGE))
     if audit_date is not None:
         try:
             ok = bool(_ISO_DATE.fullmatch(audit_date)) and bool(date.fromisoformat(audit_date))
@@ -182,7 +186,8 @@ class Run:
         facts = list(inputs)
         audit_date = options.audit_date
         input_format = options.input_format
-        setup_errors: list[Diagnostic] = usage_errors(options.target, audit_date, input_format)
+        topt = options.target_option
+        setup_errors: list[Diagnostic] = usage_errors(options.target, audit_date, input_format, topt)
         policies, warnings, policy_errors = load_for_run(list(options.policy_dirs), data)
         setup_errors += policy_errors
         extra_inputs: list[tuple[str, str]] = [("data", f"{o.path}@sha256:{o.digest}") for o in getattr(policies, "overlays", [])]
@@ -201,9 +206,10 @@ class Run:
         if baseline_set is not None:
             extra_inputs.append(("baseline", f"{options.baseline}@sha256:{baseline_set.digest}"))
         target = options.target
-        target_ok = target is None or not any(d.source == "--target" for d in setup_errors)
+        target_ok = target is None or not any(d.source == topt for d in setup_errors)
         if target is not None and target_ok and not policy_errors and not policies.select(target):
-            setup_errors.append(Diagnostic("--target", f"no policy pack applies to ITMS {target} (see: sitegate policies list)", code=Code.USAGE))
+            covered = ", ".join(covered_versions(policies)) or "none"
+            setup_errors.append(Diagnostic(topt, f"no policy pack applies to ITMS {target}; the packs cover ITMS {covered} (see: sitegate policies list)", code=Code.USAGE))
         if setup_errors:
             # Nothing is read or evaluated; every output records the errors and exit code 2.
             facts = []
@@ -229,6 +235,7 @@ class Run:
             locate=locate,
             full_outcomes=options.full_outcomes or wanted.full_outcomes,
             capacity=options.capacity or wanted.capacity,
+            keep_facts=options.keep_facts,
             audit_date=audit_date,
             category=options.category,
             inputs=tuple(self.inputs),
@@ -309,6 +316,13 @@ class Run:
                 yield new(RunItem, (tuple(r.host(result) for r in renderers), 1, result))
         summary = stream.summary
         yield RunItem(tuple(r.finish(summary) for r in renderers), 0, None)
+
+
+def covered_versions(policies: PolicySet) -> list[str]:
+    """The known ITMS releases some loaded pack applies to (for 'no pack applies' messages)."""
+    from .examples import KNOWN_RELEASES
+
+    return [v for v in KNOWN_RELEASES if policies.select(v)]
 
 
 def run(inputs: list[str], options: RunOptions = RunOptions()) -> Run:

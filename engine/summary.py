@@ -59,7 +59,7 @@ class Tally(NamedTuple):
         if r is None:
             return cls(None, ev.notes, ev.read)
         findings = tuple(CountedFinding(f.rule_id, f.outcome, f.severity, f.gating) for f in r.findings)
-        state = "" if r.rejected else host_state(r.findings, threshold)
+        state = "" if r.rejected else r.state or host_state(r.findings, threshold)
         return cls(Counted(r.rejected, r.counts, findings, r.name, r.source, r.line, state), ev.notes, ev.read)
 
 
@@ -170,7 +170,7 @@ class Totals:
                 self.gating_total += 1
                 gating_any = True
         self._totals(result.counts, gating_any)
-        self.states[result.state if type(result) is Counted else host_state(result.findings, self.threshold)] += 1  # type: ignore[arg-type]
+        self.states[result.state or host_state(result.findings, self.threshold)] += 1  # type: ignore[arg-type]
         return result  # type: ignore[return-value]
 
     def _annotate(self, result: HostResult, duplicate: bool = False) -> HostResult:
@@ -238,7 +238,8 @@ class SummaryBuilder(Totals):
                     # A second host of one name is never matched to the baseline.
                     finding = _replace(finding, baseline="new")
             out.append(finding)
-        return _replace(result, findings=tuple(out))
+        # A waived or baseline-unchanged finding no longer gates: the host's state follows.
+        return _replace(result, findings=tuple(out), state=host_state(out, self.threshold))
 
     def finish(self) -> Summary:
         """The summary, with the exit code."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
@@ -145,12 +146,21 @@ def _xsd(path: str) -> xmlschema.XMLSchema:
 
 
 def assert_valid_junit(text: str) -> None:
-    """Valid against the vendored junit-10.xsd (and the stricter Ant XSD when the shared copy is present)."""
+    """Valid against the vendored junit-10.xsd; and, when the shared copy is present, against the
+    stricter Ant XSD but for the one element outside its profile: a passing case's ``<system-out>``
+    (junit-10.xsd allows system-out in a testcase, the Ant XSD in a testsuite only)."""
     errors = list(_xsd(str(VENDOR / "junit-10.xsd")).iter_errors(text))
     assert not errors, [str(e.reason) for e in errors[:10]]
     ant = SHARED_SCHEMAS / "JUnit-ant-windyroad.xsd"
     if ant.exists():
-        errors = list(_xsd(str(ant)).iter_errors(text))
+        root = ET.fromstring(text.encode("utf-8"))
+        for case in root.iter("testcase"):
+            outs = case.findall("system-out")
+            # Only a passing case (no failure, error or skipped) carries one, and only one.
+            assert len(outs) <= 1 and (not outs or len(case) == 1), ET.tostring(case)[:300]
+            for out in outs:
+                case.remove(out)
+        errors = list(_xsd(str(ant)).iter_errors(ET.tostring(root, encoding="unicode")))
         assert not errors, [str(e.reason) for e in errors[:10]]
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -44,7 +45,7 @@ def test_plan_2012r2_ready_with_warnings_and_blocked_on_warning(tmp_path: Path) 
     jsonschema.validate(doc, PLAN_SCHEMA)
     assert doc["hosts"][0]["state"] == "READY WITH WARNINGS" and doc["summary"]["exit_code"] == 0
     assert "| READY WITH WARNINGS | 1 |" in (tmp_path / "p.md").read_text()
-    assert "<td>READY WITH WARNINGS</td>" in (tmp_path / "p.html").read_text()
+    assert "<td>PS-BER-05</td><td>READY WITH WARNINGS</td>" in (tmp_path / "p.html").read_text()
     strict = sg(*base, "--fail-on", "warning")
     assert strict.returncode == 1 and "BLOCKED              PS-BER-05" in strict.stdout
 
@@ -74,6 +75,41 @@ def test_plan_takes_waivers_data_and_importers() -> None:
     assert csv.returncode == 1 and {h["name"] for h in json.loads(csv.stdout)["hosts"]} == {"TS-OSL-02", "PS-OSL-03"}
     ps = sg("plan", "--to", "8.7.3", "--input-format", "powershell", f"{EX}/powershell-export", "-f", "json")
     assert ps.returncode == 1 and json.loads(ps.stdout)["hosts"][0]["name"] == "TS01"
+
+
+def _without_times(text: str) -> str:
+    return re.sub(r"(started|finished) [0-9T:.+Z-]+", r"\1 (time)", text)
+
+
+def test_plan_html_is_the_check_report_with_the_plan_on_top(tmp_path: Path) -> None:
+    args = [f"{EX}/fleet.json", f"{EX}/package-server-2012r2.json", "--audit-date", "2026-11-20"]
+    p = sg("plan", "--to", "8.7.3", *args, "-o", f"html={tmp_path / 'plan.html'}")
+    c = sg("check", "--target", "8.7.3", *args, "-o", f"html={tmp_path / 'check.html'}")
+    assert p.returncode == 1 and c.returncode == 1, p.stderr + c.stderr
+    plan_html = (tmp_path / "plan.html").read_text("utf-8")
+    check_html = (tmp_path / "check.html").read_text("utf-8")
+    section = re.search(r'<section id="plan">.*?</section>\n', plan_html, re.S)
+    assert section is not None and "<h2>Upgrade plan: ITMS 8.7.3</h2>" in section.group()
+    assert "<td>PS-BER-05</td><td>READY WITH WARNINGS</td>" in section.group() and "BLOCKED (exit code 1)" in section.group()
+    # Without its plan section, the plan's HTML is the check's report byte for byte (times aside).
+    rest = plan_html[: section.start()] + plan_html[section.end():]
+    assert _without_times(rest) == _without_times(check_html)
+
+
+def test_library_plan_gives_the_cli_json(monkeypatch) -> None:
+    from sitegate.engine.model import FailOn
+    from sitegate.engine.plan import plan_upgrade
+    from sitegate.engine.render.plan import render_plan_json
+    from sitegate.engine.run import RunOptions
+
+    inputs = [f"{EX}/fleet.json", f"{EX}/task-server-86.json", f"{EX}/package-server-2012r2.json"]
+    r = sg("plan", "--to", "8.7.3", "--from", "8.6", *inputs, "--waivers", f"{EX}/waivers.yaml", "--fail-on", "warning",
+           "--audit-date", "2026-11-20", "-f", "json")
+    assert r.returncode == 1, r.stderr
+    monkeypatch.chdir(ROOT)
+    plan = plan_upgrade(inputs, "8.7.3", "8.6", RunOptions(waivers=f"{EX}/waivers.yaml", fail_on=FailOn.WARNING, audit_date="2026-11-20"))
+    assert render_plan_json(plan) == r.stdout
+    assert json.loads(r.stdout)["summary"]["states"]["BLOCKED"] >= 2
 
 
 def _remediate(tmp_path: Path, *inputs: str, target: str = "8.7.3") -> subprocess.CompletedProcess[str]:
@@ -131,3 +167,67 @@ def test_check_without_target_says_so_on_stderr_and_in_every_output(tmp_path: Pa
         assert note in outs[f].read_text(), f
     with_target = sg("check", f"{EX}/task-server-86.json", "--target", "8.7.3", "-f", "json")
     assert "no --target" not in with_target.stderr and "note" not in json.loads(with_target.stdout)["run"]
+
+
+def test_help_and_readme_document_every_exit_code() -> None:
+    readme = (ROOT / "README.md").read_text("utf-8")
+    for cmd in (["plan"], ["remediate"], ["policies", "test"]):
+        r = sg(*cmd, "--help")
+        assert r.returncode == 0, r.stderr
+        lines = [ln.strip() for ln in r.stdout.splitlines()]
+        start = lines.index("Exit codes:") if "Exit codes:" in lines else next(i for i, ln in enumerate(lines) if ln.startswith("Exit codes"))
+        codes = [ln[:3] for ln in lines[start + 1:start + 4]]
+        assert codes == ["0  ", "1  ", "2  "], (cmd, lines[start:start + 5])
+        assert lines[start + 3].startswith("2  bad input or usage"), cmd
+        row = next(ln for ln in readme.splitlines() if ln.startswith(f"| `{' '.join(cmd)}`"))
+        assert row.count(" | ") == 3, row  # 0, 1 and 2 each with its meaning
+
+
+def test_remediate_exit_2_for_a_rejected_record_still_writes_the_other_hosts_scripts(tmp_path: Path) -> None:
+    facts = json.loads((ROOT / EX / "task-server-86.json").read_text())
+    facts["hosts"].append({"name": "BAD-01", "dotnet": {"release": "high"}})
+    mixed = tmp_path / "mixed.json"
+    mixed.write_text(json.dumps(facts))
+    r = _remediate(tmp_path, str(mixed))
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert f"{mixed}:" in r.stderr and (tmp_path / "out" / "TS-MAD-04.ps1").exists()
+    # No host read at all: nothing is written.
+    empty = tmp_path / "empty.json"
+    empty.write_text('{"hosts": []}')
+    r = sg("remediate", str(empty), "--target", "8.7.3", "-o", str(tmp_path / "none"))
+    assert r.returncode == 2 and not (tmp_path / "none").exists()
+
+
+def _check_outputs(tmp_path: Path, facts: str, *extra: str) -> tuple[int, dict[str, str]]:
+    outs = {f: tmp_path / f"r.{f}" for f in ("table", "json", "markdown", "html", "junit")}
+    r = sg("check", facts, "--target", "8.7.3", "--audit-date", "2026-11-20", *extra, *[a for f, p in outs.items() for a in ("-o", f"{f}={p}")])
+    return r.returncode, {f: p.read_text("utf-8") for f, p in outs.items()}
+
+
+def test_2012r2_package_server_is_ready_with_warnings_in_every_format_and_not_ready_on_warning(tmp_path: Path) -> None:
+    import xml.etree.ElementTree as ET
+
+    for extra, code, state in (((), 0, "READY WITH WARNINGS"), (("--fail-on", "warning"), 1, "NOT READY")):
+        got, texts = _check_outputs(tmp_path, f"{EX}/package-server-2012r2.json", *extra)
+        assert got == code, extra
+        assert f"0 READY, {int(state == 'READY WITH WARNINGS')} READY WITH WARNINGS, {int(state == 'NOT READY')} NOT READY" in texts["table"]
+        assert f"verdict: {state} (exit code {code})" in texts["table"]
+        doc = json.loads(texts["json"])
+        assert doc["hosts"][0]["state"] == state and doc["summary"]["verdict"] == state and doc["summary"]["exit_code"] == code
+        assert texts["markdown"].startswith(f"## sitegate: {state} (exit code {code})")
+        assert f'<div class="verdict v{code}">{state} (exit code {code})</div>' in texts["html"]
+        assert f'<span class="tag {"pass" if code == 0 else "fail"}">{state}</span>' in texts["html"]
+        suites = {s.get("name"): s for s in ET.fromstring(texts["junit"].encode()).findall("testsuite")}
+        host_props = {p.get("name"): p.get("value") for p in suites["PS-BER-05"].find("properties")}
+        gate_props = {p.get("name"): p.get("value") for p in suites["sitegate"].find("properties")}
+        assert host_props["host.state"] == state and gate_props["verdict"] == state and gate_props["exit_code"] == str(code)
+        failures = suites["PS-BER-05"].get("failures")
+        assert failures == ("0" if code == 0 else "2"), failures
+        assert "compliant" not in texts["table"] + texts["markdown"]
+
+
+def test_fail_on_never_junit_has_no_failure_or_error_from_the_cli(tmp_path: Path) -> None:
+    code, texts = _check_outputs(tmp_path, f"{EX}/fleet.json", "--fail-on", "never")
+    assert code == 0
+    assert "<failure" not in texts["junit"] and "<error" not in texts["junit"]
+    assert json.loads(texts["json"])["summary"]["states"] == {"READY": 1, "READY WITH WARNINGS": 3, "NOT READY": 0, "CANNOT TELL": 0}

@@ -5,7 +5,9 @@ import json
 import os
 import re
 import xml.etree.ElementTree as ET
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -59,6 +61,8 @@ def _counts(texts: dict[str, str]) -> dict[str, dict[str, int]]:
         "unknown+error_gating": sum(1 for f in findings if f["outcome"] != "fail" and f["gating"]),
         "pass+not_gating": s["outcomes"]["pass"] + sum(1 for f in findings if not f["gating"] and f["waived"] is None and f["baseline"] != "unchanged"),
         "states": s["states"],
+        # Counted from each host's own state, not taken from the summary.
+        "host_states": _per_state(h["state"] for h in js["hosts"] if not h["rejected"]),
     }
     run = json.loads(texts["sarif"])["runs"][0]
     res = run["results"]
@@ -78,6 +82,7 @@ def _counts(texts: dict[str, str]) -> dict[str, dict[str, int]]:
         "waived": sum(1 for r in res if r.get("suppressions")),
         "gating": sum(1 for r in res if r["properties"].get("gating")),
         "states": run["properties"]["sitegate"]["summary"]["states"],
+        "host_states": _per_state({r["properties"]["host"]: r["properties"]["host_state"] for r in res}.values()),
     }
     root = ET.fromstring(texts["junit"].encode())
     hosts = [x for x in root.findall("testsuite") if x.get("name") != "sitegate"]
@@ -90,13 +95,15 @@ def _counts(texts: dict[str, str]) -> dict[str, dict[str, int]]:
     from_junit = {
         "exit_code": int(gate["exit_code"]),
         "hosts": len(hosts),
-        "pass+not_gating": sum(1 for tc in cases if len(tc) == 0),
+        # A passing case has no outcome element (a non-gating finding's case carries only its system-out).
+        "pass+not_gating": sum(1 for tc in cases if all(e.tag == "system-out" for e in tc)),
         "not_applicable": n("skipped", "not applicable"),
         "fail_gating": n("failure"),
         "unknown+error_gating": n("error"),
         "waived": n("skipped", "waived"),
         "gating": int(gate["findings.gating"]),
-        "states": {state: int(gate[f"hosts.{state.lower().replace(' ', '_')}"]) for state in ("READY", "READY WITH WARNINGS", "NOT READY", "CANNOT TELL")},
+        "states": {state: int(gate[f"hosts.{state.lower().replace(' ', '_')}"]) for state in STATES},
+        "host_states": _per_state(next(p.get("value") for p in x.find("properties") if p.get("name") == "host.state") for x in hosts),
     }
     md = texts["markdown"]
     table = {k: int(v) for k, v in re.findall(r"^\| (pass|fail|unknown|error|not applicable) \| (\d+) \|$", md, re.M)}
@@ -112,7 +119,38 @@ def _counts(texts: dict[str, str]) -> dict[str, dict[str, int]]:
         "gating": int(m.group(1)),
         "states": {state: int(n) for n, state in re.findall(r"(\d+) (READY WITH WARNINGS|READY|NOT READY|CANNOT TELL)(?=[,.])", md)},
     }
-    return {"json": from_json, "sarif": from_sarif, "junit": from_junit, "markdown": from_md}
+    out = {"json": from_json, "sarif": from_sarif, "junit": from_junit, "markdown": from_md}
+    if "table" in texts:
+        line = texts["table"].splitlines()[-2]
+        out["table"] = {
+            "exit_code": int(re.search(r"\(exit code (\d)\)", texts["table"].splitlines()[-1]).group(1)),
+            "hosts": int(re.search(r"(\d+) host\(s\) evaluated", line).group(1)),
+            "gating": int(re.search(r"(\d+) gating", line).group(1)),
+            "states": {state: int(n) for n, state in re.findall(r"(\d+) (READY WITH WARNINGS|READY|NOT READY|CANNOT TELL)(?=[,;])", line)},
+        }
+    if "html" in texts:
+        page = texts["html"]
+        cards = dict((k, int(v.replace(",", ""))) for v, k in re.findall(r'<div class="card"><b>([\d,]+)</b>([^<]+)</div>', page))
+        rows = re.findall(r'<span class="tag (?:pass|fail)">([^<]+)</span></td>', page.split('<table id="hosts"', 1)[1])
+        out["html"] = {
+            "exit_code": int(re.search(r'<div class="verdict v\d">[^<]*\(exit code (\d)\)', page).group(1)),
+            "hosts": cards["evaluated"],
+            "gating": cards["gating findings"],
+            "waived": cards["waived"],
+            "states": {state: cards[state] for state in STATES},
+            "host_states": _per_state(rows),
+        }
+    return out
+
+
+STATES = ("READY", "READY WITH WARNINGS", "NOT READY", "CANNOT TELL")
+
+
+def _per_state(states: Any) -> dict[str, int]:
+    """Hosts per state, every state named (0 when none)."""
+    counted = Counter(states)
+    assert set(counted) <= set(STATES), counted
+    return {state: counted.get(state, 0) for state in STATES}
 
 
 @pytest.mark.parametrize("with_waivers", [False, True])
@@ -124,12 +162,22 @@ def test_every_format_tells_the_same_counts(policies, with_waivers: bool, fail_o
         "sarif": (Format.SARIF, RenderOptions(sarif_profile="full")),
         "junit": (Format.JUNIT, RenderOptions()),
         "markdown": (Format.MARKDOWN, RenderOptions()),
+        "table": (Format.TABLE, RenderOptions()),
+        "html": (Format.HTML, RenderOptions()),
     })
     counts = _counts(texts)
     ref = counts["json"]
     assert ref["fail"] > 0 and ref["unknown+error"] > 0 and ref["pass"] > 0 and ref["not_applicable"] > 0
+    # Hosts per state: every format, from its summary and (where it lists hosts) from each host's own state.
+    assert ref["host_states"] == ref["states"]
+    for fmt in ("sarif", "junit", "markdown", "table", "html"):
+        assert counts[fmt]["states"] == ref["states"], fmt
+        if "host_states" in counts[fmt]:
+            assert counts[fmt]["host_states"] == ref["states"], fmt
     for fmt in ("sarif", "junit", "markdown"):
         assert len(counts[fmt]) >= 8
+        assert counts[fmt] == {k: ref[k] for k in counts[fmt]}, fmt
+    for fmt in ("table", "html"):
         assert counts[fmt] == {k: ref[k] for k in counts[fmt]}, fmt
     if with_waivers:
         assert counts["json"]["waived"] >= 1
@@ -339,3 +387,59 @@ def test_outputs_follow_the_umask_and_keep_an_existing_files_mode(tmp_path: Path
     assert proc.returncode == 1, proc.stderr
     assert new.stat().st_mode & 0o777 == 0o644
     assert old.stat().st_mode & 0o777 == 0o640
+
+
+def test_an_unknown_says_which_fact_is_missing_and_how_to_collect_it_in_every_format(policies) -> None:
+    """TS-NYC-03 lacks dotnet.release: every format says to collect it (the collector, the CSV column),
+    never the failure's fix ("Install .NET Framework 4.8"); one sentence, the same in each."""
+    import html as html_mod
+
+    import sitegate.engine.render.html as html_renderer
+
+    texts = render_many(fleet_items(), policies, options(), {
+        f.value: (f, RenderOptions(sarif_profile="full") if f is Format.SARIF else RenderOptions()) for f in Format})
+    fix = "Install .NET Framework 4.8"
+    js = json.loads(texts["json"])
+    (finding,) = [f for h in js["hosts"] if h["name"] == "TS-NYC-03" for f in h["findings"] if f["rule_id"] == "ITMS-NET-48"]
+    hint = finding["collect"]
+    assert finding["outcome"] == "unknown" and hint.startswith("collect dotnet.release: run `sitegate collect` on the site server")
+    assert "CSV column dotnet_release" in hint and fix not in hint
+    assert all(f["collect"] is None for h in js["hosts"] for f in h["findings"] if f["outcome"] != "unknown")
+    # SARIF: the result's message and a result property; the rule's help keeps the rule's remediation.
+    run = json.loads(texts["sarif"])["runs"][0]
+    (res,) = [r for r in run["results"] if r["ruleId"] == "ITMS-NET-48" and r["properties"]["host"] == "TS-NYC-03"]
+    assert res["properties"]["collect"] == hint and res["message"]["text"].endswith(f"To decide it: {hint}.")
+    assert fix not in res["message"]["text"]
+    (rule,) = [r for r in run["tool"]["driver"]["rules"] if r["id"] == "ITMS-NET-48"]
+    assert fix in rule["help"]["text"]
+    # The table: the line under the finding.
+    table = texts["table"].split("UNKNOWN  TS-NYC-03  ITMS-NET-48 ", 1)[1].split("\nUNKNOWN", 1)[0]
+    assert f"to decide it: {hint}" in table and fix not in table
+    # Markdown: the finding's row (escaped for Markdown).
+    (row,) = [ln for ln in texts["markdown"].splitlines() if "`ITMS-NET-48`" in ln and ln.startswith("  - **UNKNOWN**")]
+    assert "To decide it: collect dotnet.release" in row and "dotnet\\_release" in row and fix not in row
+    (rule_row,) = [ln for ln in texts["markdown"].splitlines() if ln.startswith("| `ITMS-NET-48`")]
+    assert "unknown only: collect the missing facts" in rule_row and fix not in rule_row
+    # JUnit and HTML.
+    root = ET.fromstring(texts["junit"].encode())
+    (case,) = [tc for tc in root.iter("testcase") if tc.get("classname", "").startswith("TS-NYC-03") and tc.get("name", "").startswith("ITMS-NET-48 ")]
+    body = "".join(case.itertext())
+    assert f"to decide it: {hint}" in body and "remediation:" not in body
+    page = html_mod.unescape(re.sub(r"<[^>]+>", "", texts["html"]))
+    assert f"To decide it: {hint}" in page
+    # One function says how: the HTML renderer has no table of its own any more.
+    assert not hasattr(html_renderer, "collect_how") and not hasattr(html_renderer, "COLLECT_HOW")
+
+
+def test_a_value_the_packs_have_no_row_for_points_to_the_data_overlay() -> None:
+    from sitegate.engine.model import MISSING, Evidence
+    from sitegate.engine.unknowns import collect_hint
+
+    class F:
+        rule_id = "R"
+        evidence = (Evidence("os.build", "/os/build", 99999, "in matrix", "in", "unknown", "no data for x"),
+                    Evidence("dotnet.release", "/dotnet/release", MISSING, ">= 528040", ">=", "unknown"))
+
+    hint = collect_hint(F())
+    assert "collect dotnet.release" in hint and "os.build = 99999" in hint and "--data overlay" in hint
+    assert "collect os.build" not in hint

@@ -2,34 +2,32 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
 
-from sitegate.engine.evaluate import Options
 from sitegate.engine.model import FailOn
-from sitegate.engine.packs import load_policies
-from sitegate.engine.plan import run_plan
+from sitegate.engine.plan import plan_upgrade
 from sitegate.engine.plan_model import FIXED, NEWLY_FAILING, STILL_FAILING, TO_COLLECT, FleetPlan
 from sitegate.engine.render.plan import RENDERERS
-from sitegate.facts.load import iter_paths
+from sitegate.engine.run import RunOptions
 
 ROOT = Path(__file__).parent.parent
 EX = ROOT / "examples"
 SCHEMA = json.loads((ROOT / "schemas" / "plan.v1.schema.json").read_text())
-_PS, _ = load_policies()
 
 
 def _plan(paths: list[Path] | list[dict[str, Any]], to: str, frm: str | None = "8.6", **opts: Any) -> FleetPlan:
-    def items() -> Any:
-        if paths and isinstance(paths[0], dict):
-            return [dict(h) for h in paths]  # type: ignore[arg-type]
-        return iter_paths([str(p) for p in paths], locate=True)
-
-    options = Options(audit_date="2026-11-20", **opts)
-    plan = run_plan(items, _PS, to_version=to, from_version=frm, options=options)
+    """The plan through the library entry point (hosts given as dicts are written to a facts file first)."""
+    if paths and isinstance(paths[0], dict):
+        with tempfile.TemporaryDirectory() as tmp:
+            facts = Path(tmp) / "hosts.json"
+            facts.write_text(json.dumps({"hosts": paths}), "utf-8")
+            return _plan([facts], to, frm, **opts)
+    plan = plan_upgrade([str(p) for p in paths], to, frm, RunOptions(audit_date="2026-11-20", **opts))
     jsonschema.validate(json.loads(RENDERERS["json"](plan)), SCHEMA)
     return plan
 
@@ -117,8 +115,8 @@ def test_host_without_a_current_version_is_reported_and_counted() -> None:
 def test_bad_input_exits_2() -> None:
     plan = _plan([{"name": "X", "dotnet": {"release": "high"}}], "8.7.1")
     assert plan.exit_code == 2 and plan.hosts_rejected == 1 and plan.verdict == "INVALID INPUT"
-    empty = run_plan(lambda: [], _PS, to_version="8.7.1", from_version="8.6", options=Options())
-    assert empty.exit_code == 2
+    empty = _plan([], "8.7.1")
+    assert empty.exit_code == 2 and not empty.hosts
 
 
 @pytest.mark.parametrize("fmt", ["table", "markdown", "html", "json"])
@@ -128,6 +126,8 @@ def test_every_format_tells_the_same_states(fmt: str) -> None:
     if fmt == "json":
         assert json.loads(text)["summary"]["states"] == plan.states
         return
+    if fmt == "html":
+        text = text[text.index('<section id="plan">'):text.index("</section>")]  # the plan's own section
     for state, n in plan.states.items():
         assert {"table": f"{n} {state}", "markdown": f"| {state} | {n} |", "html": f"<b>{n}</b>{state}"}[fmt] in text
     assert plan.states == {"READY": 1, "READY WITH WARNINGS": 2, "BLOCKED": 2, "CANNOT TELL": 1}
@@ -137,5 +137,45 @@ def test_hostile_names_are_escaped_in_markdown_and_html() -> None:
     host = json.loads((EX / "task-server-86.json").read_text())["hosts"][0]
     host["name"] = "<script>x</script>|`"
     plan = _plan([host], "8.7.1")
-    assert "<script>" not in RENDERERS["html"](plan)
+    assert "<script>x" not in RENDERERS["html"](plan) and "&lt;script&gt;x&lt;/script&gt;" in RENDERERS["html"](plan)
     assert "<script>x</script>|" not in RENDERERS["markdown"](plan)
+
+
+def test_both_evaluations_go_through_the_engine_entry_point(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sitegate.engine.plan as plan_mod
+    from sitegate.engine import run as run_mod
+
+    calls: list[tuple[str | None, str, bool]] = []
+
+    def spy(inputs: list[str], options: RunOptions) -> Any:
+        calls.append((options.target, options.target_option, options.keep_facts))
+        return run_mod.run(inputs, options)
+
+    monkeypatch.setattr(plan_mod, "run", spy)
+    plan = _plan([EX / "task-server-86.json"], "8.7.1")
+    assert calls == [("8.7.1", "--to", True), ("8.6", "--from", False)]
+    # The evaluation at --to is kept: the report check --target 8.7.1 gives, facts freed.
+    assert plan.report is not None and plan.report.header.target == "8.7.1"
+    assert [h.name for h in plan.report.hosts] == ["TS-MAD-04"] and plan.report.hosts[0].facts is None
+
+
+def test_setup_errors_of_both_versions_are_collected_and_nothing_is_evaluated() -> None:
+    plan = _plan([EX / "task-server-86.json"], "9.9", frm="8.4")
+    assert plan.exit_code == 2 and not plan.hosts and plan.report is None
+    assert [d.source for d in plan.setup_errors] == ["--to", "--from"]
+    assert all("the packs cover ITMS 8.5, 8.6, 8.7" in d.message for d in plan.setup_errors)
+    bad = _plan([EX / "task-server-86.json"], "eight")
+    assert bad.exit_code == 2 and bad.setup_errors[0].source == "--to" and "not a version" in bad.setup_errors[0].message
+
+
+def test_html_plan_section_has_states_blockers_work_and_facts_to_collect() -> None:
+    plan = _plan([EX / "fleet.json"], "8.7.3", frm=None)
+    text = RENDERERS["html"](plan)
+    section = text[text.index('<section id="plan">'):text.index("</section>")]
+    assert text.index('<section id="plan">') < text.index('<div class="verdict v1">NOT READY')  # the plan comes first
+    assert "<h3>Hosts by state</h3>" in section and "<td>TS-NYC-03</td><td>CANNOT TELL</td>" in section
+    assert "<h3>Blockers, by hosts blocked</h3>" in section and "<code>ITMS-IIS-PACKAGE-FEATURES</code>" in section
+    assert "<h3>Work list</h3>" in section and "<h3>To collect</h3>" in section
+    assert "dotnet.release" in section and "dotnet_release" in section
+    with pytest.raises(ValueError):
+        RENDERERS["html"](FleetPlan("0", "8.7.3", None, "error", False, (), ()))

@@ -48,9 +48,39 @@ def _matches(expected: list[str], actual: list[str]) -> bool:
     return bool(actual) and actual[0] == expected[0] and _matches(expected[1:], actual[1:])
 
 
+def _tour() -> str:
+    text = (ROOT / "README.md").read_text("utf-8")
+    start = text.index("## A short tour")
+    return text[start:text.index("\n## ", start + 1)]
+
+
 def test_the_tour_has_checked_blocks() -> None:
     cmds = [c for c, _, _ in _commands()]
-    assert any(c.startswith("sitegate plan") for c in cmds) and any(c.startswith("sitegate remediate") for c in cmds)
+    for command in ("check", "plan", "remediate", "policies test"):
+        assert any(c.startswith(f"sitegate {command} ") for c in cmds), command
+
+
+def test_every_command_of_the_tour_is_checked() -> None:
+    """No console block of the tour escapes the check: each is marked, so the test below runs it."""
+    tour = _tour()
+    blocks = re.findall(r"(<!-- tour: checked -->\s*)?```console\n(.*?)```", tour, re.S)
+    assert len(blocks) >= 4
+    for marked, body in blocks:
+        assert marked, body[:200]
+    shown = [ln[2:] for _, body in blocks for ln in body.splitlines() if ln.startswith("$ ")]
+    assert shown and set(shown) <= {c for c, _, _ in _commands()}
+
+
+def test_the_script_excerpt_is_what_remediate_writes(tmp_path: Path) -> None:
+    tour = _tour()
+    excerpt = re.search(r"```powershell\n(.*?)```", tour, re.S).group(1).splitlines()
+    head = excerpt[: excerpt.index("...")]
+    (cmd,) = [c for c, _, _ in _commands() if c.startswith("sitegate remediate ")]
+    argv = [str(tmp_path / "scripts") if a == "/tmp/scripts" else a for a in shlex.split(cmd)]
+    subprocess.run([sys.executable, "-m", "sitegate.cli.main", *argv[1:]], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    host = next(ln.split(":", 1)[1].strip() for ln in head if ln.startswith("# Host:"))
+    written = (tmp_path / "scripts" / f"{host}.ps1").read_text("utf-8-sig").splitlines()  # the BOM PowerShell 5.1 needs
+    assert written[: len(head)] == head
 
 
 @pytest.mark.parametrize("cmd,expected,code", _commands(), ids=[c for c, _, _ in _commands()])

@@ -19,8 +19,9 @@ from collections import Counter
 from typing import Any
 
 from ..capacity import CapacityAccumulator, CapacityReport, GroupView
-from ..model import MISSING, FailOn, HostResult, ReportHeader, RuleInfo, Summary
-from ..unknowns import collect_hint
+from ..model import MISSING, FailOn, HostResult, Report, ReportHeader, RuleInfo, Summary
+from ..plan_model import CHANGE_WORDS, TO_COLLECT, FleetPlan
+from ..unknowns import collect_hint, how_to_collect
 from ..verdict import CHECK_STATES, NO_TARGET_NOTE, host_state
 from . import Needs, RenderOptions
 
@@ -87,31 +88,6 @@ def num(value: int | float | None, text: str | None = None) -> str:
 
 SEVERITY_RANK = {"error": 0, "warning": 1, "note": 2}
 
-# How to get a missing fact, by its top-level group: the PowerShell collector
-# (facts/collector/collect.ps1) reads these on the site server; the others come
-# from the CMDB or the console (docs/cmdb-export.sql and `sitegate import`).
-_ON_HOST = "run `sitegate collect` on the site server (or the script from `sitegate collect --print-script`)"
-_FROM_CMDB = "add it from the CMDB or a console export: docs/cmdb-export.sql, then `sitegate import --from csv`"
-COLLECT_HOW = {
-    "os": _ON_HOST + ": Win32_OperatingSystem",
-    "dotnet": _ON_HOST + r": the Release value of HKLM\SOFTWARE\Microsoft\NET Framework Setup\NDP\v4\Full",
-    "iis": _ON_HOST + ": the installed Web-* features and the Default Web Site's request filtering",
-    "hardware": _ON_HOST + ": processors, memory and disks",
-    "agent": _ON_HOST + r": HKLM\SOFTWARE\Altiris\Altiris Agent",
-    "site_services": _ON_HOST + " (best effort), or from the console's list of site servers",
-    "package_store": _ON_HOST + " (a custom store: --package-store PATH)",
-    "identity": "partly collected by `sitegate collect` (domain, Notification Server); " + _FROM_CMDB,
-    "load": _FROM_CMDB,
-    "platform": _FROM_CMDB,
-    "derived": "computed by sitegate from other facts: collect the facts the rule names (sitegate explain RULE)",
-}
-
-
-def collect_how(fact: str) -> str:
-    """Where a missing fact comes from (``sitegate schema facts`` describes every fact)."""
-    return COLLECT_HOW.get(fact.split(".", 1)[0], "add it to the facts (see: sitegate schema facts)")
-
-
 def bar_chart(rows: list[tuple[str, list[tuple[int, str]]]], width: int = 600, label_w: int = 270, title: str = "") -> str:
     """Horizontal stacked bars as inline SVG: rows of (label, [(value, css colour)])."""
     if not rows:
@@ -151,8 +127,10 @@ class HtmlRenderer:
         """Capacity records: the report always has its capacity section."""
         return Needs(capacity=True)
 
-    def __init__(self, options: RenderOptions):
+    def __init__(self, options: RenderOptions, plan: FleetPlan | None = None):
         self.options = options
+        #: ``sitegate plan``: the upgrade plan, shown as the report's first section.
+        self.plan = plan
         self.header: ReportHeader | None = None
         self.capacity = CapacityAccumulator()
         self.by_target: dict[str, list[int]] = {}  # target -> [hosts, compliant, rejected]
@@ -160,6 +138,9 @@ class HtmlRenderer:
         self.rule_counts: dict[str, list[int]] = {}
         # missing fact -> [hosts, hosts it gates, rules it leaves unknown]
         self.missing: dict[str, tuple[list[int], set[str]]] = {}
+        # fact -> up to 5 values the facts had but the packs' data has no row for (a --data overlay supplies them)
+        self.no_row: dict[str, list[Any]] = {}
+        self.was_missing: set[str] = set()  # facts some host lacked altogether
         self.role_counts: dict[str, list[int]] = {}  # role -> [hosts, non-compliant]
         # The worst MAX_TABLE_ROWS hosts and MAX_DETAIL_HOSTS details, as min-heaps on
         # how bad a host is: the page lists hosts worst first, in bounded memory.
@@ -201,6 +182,12 @@ class HtmlRenderer:
                     if e.outcome == "unknown":
                         facts_missing[e.fact] = facts_missing.get(e.fact, False) or f.gating
                         self.missing.setdefault(e.fact, ([0, 0], set()))[1].add(f.rule_id)
+                        if e.observed is MISSING or e.observed is None:
+                            self.was_missing.add(e.fact)
+                        else:
+                            values = self.no_row.setdefault(e.fact, [])
+                            if len(values) < 5 and e.observed not in values:
+                                values.append(e.observed)
         for fact, gates in facts_missing.items():
             m = self.missing[fact][0]
             m[0] += 1
@@ -280,6 +267,10 @@ class HtmlRenderer:
             f'<div class="mut">sitegate {esc(h.tool_version)} &middot; started {esc(h.started_at)} &middot; finished {esc(s.finished_at)}'
             f" &middot; packs {esc(', '.join(f'{p.id}@{p.version}' for p in h.packs))} &middot; fail on {esc(h.fail_on)}"
             f"{' (unknown allowed)' if h.allow_unknown else ''}</div>",
+        ]
+        if self.plan is not None:
+            parts.append(plan_html_section(self.plan))
+        parts += [
             f'<div class="verdict v{s.exit_code}">{esc(s.verdict)} (exit code {s.exit_code})</div>',
             self._cards(s),
         ]
@@ -387,7 +378,7 @@ class HtmlRenderer:
             names = ", ".join(shown[:6]) + (f" and {len(shown) - 6} more" if len(shown) > 6 else "")
             trs.append(
                 f"<tr><td><code>{esc(fact)}</code></td>{num(hosts)}{num(gates)}{num(len(rules))}"
-                f'<td class="mut">{esc(names)}</td><td>{esc(collect_how(fact))}</td></tr>'
+                f'<td class="mut">{esc(names)}</td><td>{esc(self._how(fact))}</td></tr>'
             )
         return (
             "<h2>Collect these facts</h2><p class=\"mut\">A missing fact makes a rule <i>unknown</i>: not a failure of the host, but the gate "
@@ -395,6 +386,9 @@ class HtmlRenderer:
             '<table class="sortable" id="collect"><thead><tr><th class="s">fact</th><th class="s n">hosts missing it</th><th class="s n">hosts it gates</th>'
             '<th class="s n">rules</th><th>rules left unknown</th><th>how to collect it</th></tr></thead><tbody>' + "".join(trs) + "</tbody></table>"
         )
+
+    def _how(self, fact: str) -> str:
+        return how_to_collect(*([fact] if fact in self.was_missing else []), no_row=[(fact, v) for v in self.no_row.get(fact, ())])
 
     def _capacity(self, cap: CapacityReport) -> str:
         """Overloaded groups first, one line each; the full tables folded."""
@@ -476,6 +470,58 @@ class HtmlRenderer:
                 f'<div class="mut">source: {esc(r.source)}</div></details>'
             )
         return "".join(out)
+
+
+def plan_html_section(plan: FleetPlan) -> str:
+    """The upgrade plan as the HTML report's first section: states per host, blockers
+    ranked, the ordered work list and the facts to collect."""
+    cls = {0: "v0", 1: "v1", 2: "v2"}[plan.exit_code]
+    parts = [f'<section id="plan"><h2>Upgrade plan: ITMS {esc(plan.to_version)}</h2>',
+             f'<div class="verdict {cls}">{esc(plan.verdict)} (exit code {plan.exit_code})</div>',
+             f'<p class="mut">From {esc(plan.from_text)}; fail on {esc(plan.fail_on)}{", unknowns allowed" if plan.allow_unknown else ""}; packs {esc(", ".join(plan.packs_to))}</p>',
+             '<div class="cards">']
+    parts += [f'<div class="card"><b>{n}</b>{esc(s)}</div>' for s, n in plan.states.items()]
+    if plan.hosts_rejected:
+        parts.append(f'<div class="card"><b>{plan.hosts_rejected}</b>rejected (bad input)</div>')
+    parts.append("</div>")
+    if plan.hosts_without_from:
+        parts.append(f'<div class="notice">{plan.hosts_without_from} host(s) have no current version: changes since --from cannot be told for them.</div>')
+    parts.append("<h3>Hosts by state</h3><table><tr><th>Host</th><th>State</th><th>From</th><th>To</th><th>Rules</th></tr>")
+    for h in plan.hosts_by_state():
+        rows = "<br>".join(f"{'<b>blocking</b> ' if c.blocking else ''}{esc(CHANGE_WORDS[c.change])}: <code>{esc(c.rule_id)}</code> ({esc(c.severity)})" for c in h.changes) or "-"
+        parts.append(f"<tr><td>{esc(h.name)}</td><td>{esc(h.state)}</td><td>{esc(h.from_version or '?')}</td><td>{esc(h.to_version)}</td><td>{rows}</td></tr>")
+    parts.append("</table>")
+    if plan.blockers:
+        parts.append("<h3>Blockers, by hosts blocked</h3><table><tr><th>Rule</th><th>Severity</th><th class=n>Hosts blocked</th><th>Hosts</th></tr>")
+        parts += [f"<tr><td><code>{esc(r)}</code> {esc(t)}</td><td>{esc(s)}</td><td class=n>{len(h)}</td><td>{esc(', '.join(h))}</td></tr>" for r, t, s, h in plan.blockers]
+        parts.append("</table>")
+    if plan.work:
+        parts.append("<h3>Work list</h3><table><tr><th class=n>#</th><th>Kind</th><th>Rule</th><th>Hosts</th><th>What to do</th></tr>")
+        for w in plan.work:
+            action = esc(w.action) if not w.host_actions else "<br>".join(f"{esc(h)}: {esc(a)}" for h, a in w.host_actions)
+            parts.append(f"<tr><td class=n>{w.order}</td><td>{esc(w.kind)}</td><td><code>{esc(w.rule_id)}</code></td><td>{esc(', '.join(w.hosts))}</td><td>{action}</td></tr>")
+        parts.append("</table>")
+    collect = [(h, c) for h in plan.hosts_by_state() for c in h.changes if c.change == TO_COLLECT and not c.waived]
+    if collect:
+        parts.append("<h3>To collect</h3><table><tr><th>Host</th><th>Rule</th><th>Missing</th><th>How to collect it</th></tr>")
+        parts += [f"<tr><td>{esc(h.name)}</td><td><code>{esc(c.rule_id)}</code> ({esc(c.severity)})</td><td>{esc(', '.join(c.missing) or '-')}</td><td>{esc(c.remediation)}</td></tr>"
+                  for h, c in collect]
+        parts.append("</table>")
+    if plan.diagnostics:
+        parts.append("<h3>Input problems</h3><ul>" + "".join(f"<li>{esc(d)}</li>" for d in plan.diagnostics[:200]) + "</ul>")
+    # What follows is the report `sitegate check --target TO` writes, unchanged.
+    parts.append(f'<h2 id="check">The check at ITMS {esc(plan.to_version)}: what <code>sitegate check --target {esc(plan.to_version)}</code> reports</h2></section>')
+    return "\n".join(parts) + "\n"
+
+
+def html_report(report: Report, plan: FleetPlan | None = None) -> str:
+    """The HTML report of a materialised report, with the upgrade plan on top when given
+    (a pure function of the two)."""
+    r = HtmlRenderer(RenderOptions(), plan=plan)
+    parts = [r.start(report.header)]
+    parts.extend(r.host(h) for h in report.hosts)
+    parts.append(r.finish(report.summary))
+    return "".join(parts)
 
 
 RENDERER = HtmlRenderer

@@ -9,8 +9,9 @@ from typing import Any
 
 import orjson
 
-from ..model import MISSING, OUTCOME_NAMES, Finding, HostResult, ReportHeader, Summary, fingerprint
-from ..verdict import NO_TARGET_NOTE
+from ..model import MISSING, OUTCOME_NAMES, FailOn, Finding, HostResult, Outcome, ReportHeader, Summary, fingerprint
+from ..unknowns import collect_hint
+from ..verdict import NO_TARGET_NOTE, host_state
 from . import Needs, RenderOptions
 
 REPORT_SCHEMA = "sitegate/report/v1"
@@ -81,19 +82,23 @@ def finding_dict(f: Finding, host: str, evidence: Any = None) -> dict[str, Any]:
         "evidence": [e.to_dict() for e in ev] if evidence is None else evidence,
         "waived": None if w is None else {"waiver": w.waiver_id, "reason": w.reason, "owner": w.owner, "expires": w.expires},
         "baseline": baseline,
+        # An unknown's fix: which fact is missing and how to collect it (the rule's remediation is a failure's).
+        "collect": collect_hint(f) if outcome is Outcome.UNKNOWN else None,
     }
 
 
 def host_dict(r: HostResult, evidence_json: Any = None, outcomes: bool = True) -> dict[str, Any]:
     """One host result (``evidence_json``: finding -> its evidence's JSON, a cache;
     ``outcomes``: add every rule's outcome, when the result carries them)."""
-    name, source, line, index, target, packs, os_, roles, site, ns, c, findings, rule_ids, codes, rejected, diagnostics, _, _ = r
+    name, source, line, index, target, packs, os_, roles, site, ns, c, findings, rule_ids, codes, rejected, diagnostics, _, _, state = r
     d: dict[str, Any] = {
         "name": name,
         "source": source,
         "line": line,
         "index": index,
         "rejected": rejected,
+        # The host's state (engine.verdict); None for a record that could not be evaluated.
+        "state": None if rejected else state or None,
         "target": target,
         "packs": packs,
         "os": os_,
@@ -157,6 +162,7 @@ class JsonRenderer:
         # Every rule's outcome per host only in the full profile: the report must not
         # change with the other outputs of the run (JUnit makes the engine keep them).
         self.outcomes = options.sarif_profile == "full"
+        self.threshold = FailOn.ERROR.threshold()  # --fail-on's, from the header
         self.capacity = None
         if options.capacity:
             from ..capacity import CapacityAccumulator
@@ -164,6 +170,7 @@ class JsonRenderer:
             self.capacity = CapacityAccumulator()
 
     def start(self, header: ReportHeader) -> str:
+        self.threshold = FailOn(header.fail_on).threshold()
         head = _dumps({"schema": REPORT_SCHEMA, **header_dict(header)}, indent=True)
         # Re-open the object to stream the hosts array into it.
         return head[:-2] + ',\n  "hosts": [\n'
@@ -181,6 +188,9 @@ class JsonRenderer:
 
     def fragment(self, result: HostResult) -> str:
         """The host's JSON, a function of the result alone (--jobs workers make it)."""
+        if not result.state and not result.rejected:
+            # A result made outside the engine's evaluation: its state from its findings.
+            result = result._replace(state=host_state(result.findings, self.threshold))
         return orjson.dumps(host_dict(result, self._evidence_json, self.outcomes), default=_default).decode()
 
     def place(self, fragment: str) -> str:

@@ -1,8 +1,11 @@
 """JUnit XML for Jenkins, GitLab and Azure DevOps test reports, streamed.
 
-The layout is the "strict profile" of reference/output-formats.md section 5.3:
-valid against the Jenkins xUnit ``junit-10.xsd`` *and* the Ant XSD that Azure
-DevOps cites, and inside what Jenkins, GitLab and Azure actually read.
+The layout is the "strict profile" of reference/output-formats.md section 5.3
+(valid against the Jenkins xUnit ``junit-10.xsd`` and inside what Jenkins, GitLab
+and Azure actually read) with one addition: a non-gating finding's passing case
+carries a ``<system-out>``, which junit-10.xsd allows and the Ant XSD that Azure
+DevOps cites (advisory in check-junit) does not. Everything else is valid
+against the Ant XSD too.
 
 - ``<testsuites>`` has no attributes (no totals to buffer; consumers recompute
   them anyway). One ``<testsuite>`` per host: ``name`` and ``hostname`` = host,
@@ -19,8 +22,11 @@ DevOps cites, and inside what Jenkins, GitLab and Azure actually read.
   remediation; a gating unknown = ``<error type="Unknown">`` with the missing
   fact and how to collect it, a gating evaluation error = ``<error
   type="EvaluationError">`` (fail closed); a finding that does not gate is a
-  passing case, carried in its suite's ``<system-out>`` and a
-  ``finding.<RULE-ID>`` property (the Ant XSD allows no system-out in a case); not applicable, waived and
+  passing case carrying the finding in its own ``<system-out>`` (junit-10.xsd
+  allows it, lines 85-98; GitLab shows only a case's system-out) and a
+  ``finding.<RULE-ID>`` property of its suite (junit-10.xsd has properties in a
+  testsuite only). The Ant XSD, stricter than every consumer, allows no
+  system-out in a case: that one element is outside its profile. Not applicable, waived and
   baseline-unchanged findings = ``<skipped>`` with the reason. A
   rejected record is a suite with one ``"facts valid"`` case in error.
 - A last suite ``sitegate`` always exists, so no consumer ever sees an empty
@@ -35,7 +41,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ..model import ERROR, FAIL, NOT_APPLICABLE, OUTCOME_NAMES, UNKNOWN, FailOn, Finding, HostResult, ReportHeader, RuleInfo, Summary, show
+from ..model import ERROR, FAIL, NOT_APPLICABLE, OUTCOME_NAMES, SEVERITY_RANK, UNKNOWN, FailOn, Finding, HostResult, ReportHeader, RuleInfo, Summary, show
 from ..unknowns import collect_hint, user_fact
 from ..verdict import NO_TARGET_NOTE, host_state
 from . import Needs, RenderOptions
@@ -125,12 +131,16 @@ class JunitRenderer:
         self.names: dict[str, int] = {}
         self.timestamp = "1970-01-01T00:00:00"
         self.threshold = 2
+        self.fail_on = "error"
+        self.allow_unknown = False
 
     def start(self, header: ReportHeader) -> str:
         self.header = header
         self.rules = {r.id: r for r in header.rules}
         self.timestamp = _timestamp(header.started_at)
         self.threshold = FailOn(header.fail_on).threshold()
+        self.fail_on = header.fail_on
+        self.allow_unknown = header.allow_unknown
         return '<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>\n'
 
     # -- helpers --------------------------------------------------------------
@@ -194,10 +204,12 @@ class JunitRenderer:
             case.kind = "skipped"
             case.element = _outcome_element("skipped", f"baseline: known finding, unchanged since the baseline: {observed} (expected {expected})")
         elif not f.gating:
-            # A finding that does not gate passes, as the exit code says; the finding
-            # rides along in the suite's system-out and properties (the Ant XSD of the
-            # strict profile allows no system-out inside a test case).
+            # A finding that does not gate passes, as the exit code says, and carries the
+            # finding in its own system-out (junit-10.xsd allows system-out in a testcase;
+            # GitLab shows only a case's) and a finding.<RULE> property of its suite
+            # (junit-10.xsd allows properties only in a testsuite).
             case.kind = "pass"
+            case.element = f"<system-out>{text(_clip(f'{f.outcome.value.upper()} ({f.severity}, does not gate: {self._why_not_gating(f)})' + chr(10) + body, MAX_TEXT))}</system-out>"
         elif f.outcome.value == "fail":
             case.kind = "failure"
             case.element = _outcome_element("failure", f"{observed} (expected {expected})", body, f.severity)
@@ -208,6 +220,11 @@ class JunitRenderer:
             case.kind = "error"
             case.element = _outcome_element("error", f"could not be evaluated: {ev.detail if ev and ev.detail else 'evaluation failed'}", body, "EvaluationError")
         return case
+
+    def _why_not_gating(self, f: Finding) -> str:
+        if f.outcome.value == "unknown" and self.allow_unknown and SEVERITY_RANK.get(f.severity, 0) >= self.threshold:
+            return "--allow-unknown"
+        return f"below --fail-on {self.fail_on}"
 
     def _na_reason(self, rule: RuleInfo | None, r: HostResult) -> str:
         if rule is not None and rule.roles and r.roles is not None and not set(rule.roles) & set(r.roles):
@@ -260,9 +277,6 @@ class JunitRenderer:
                   for f in result.findings if not f.gating and f.waived is None and f.baseline != "unchanged"]
         counts = dict(zip(OUTCOME_NAMES, result.counts))
         out = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items()) + f"; {result.gating} gating"
-        for f in result.findings:
-            if not f.gating and f.waived is None and f.baseline != "unchanged":
-                out += f"\n{f.outcome.value.upper()} {f.rule_id} ({f.severity}, does not gate): {f.message}"
         return self._suite(name, result.name, result.site or "sitegate", props, cases, out=out)
 
     def finish(self, summary: Summary) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ..unknowns import collect_hint
 from ..verdict import NO_TARGET_NOTE
 from ..model import Finding, HostResult, ReportHeader, RuleInfo, Summary
 from . import Needs, RenderOptions
@@ -76,6 +77,7 @@ class MarkdownRenderer:
         self.unchanged = 0
         self.new = 0
         self.packs_used: dict[tuple[str, ...], int] = {}
+        self.failed_rules: set[str] = set()  # rules with a finding other than unknown (their fix applies)
 
     def start(self, header: ReportHeader) -> str:
         self.header = header
@@ -89,6 +91,8 @@ class MarkdownRenderer:
         self.packs_used[result.packs] = self.packs_used.get(result.packs, 0) + 1
         shown: list[Finding] = []
         for f in result.findings:
+            if f.outcome.value != "unknown":
+                self.failed_rules.add(f.rule_id)
             if f.waived is None:
                 # Waived findings are counted as waived only (as SARIF and JUnit leave them out).
                 if f.baseline == "new":
@@ -130,7 +134,9 @@ class MarkdownRenderer:
                 notes.append(f"confidence {f.confidence}")
             extra = f" _({', '.join(notes)})_" if notes else ""
             where = f"{f.location.source}:{f.location.line}" if f.location.line else f.location.source
-            lines.append(f"  - **{tag}** {code(f.rule_id)} ({f.severity}{', gates' if f.gating else ''}){extra}: {md(f.message, 280)} \u2014 {code(where)}")
+            # An unknown's fix is the missing fact and how to collect it, never the failure's.
+            todo = f" To decide it: {md(collect_hint(f), 400)}" if f.outcome.value == "unknown" else ""
+            lines.append(f"  - **{tag}** {code(f.rule_id)} ({f.severity}{', gates' if f.gating else ''}){extra}: {md(f.message, 280)} \u2014 {code(where)}{todo}")
         if len(shown) > MAX_FINDINGS_PER_HOST:
             lines.append(f"  - ... and {len(shown) - MAX_FINDINGS_PER_HOST} more finding(s) on this host")
         kept.append("\n".join(lines))
@@ -168,6 +174,9 @@ class MarkdownRenderer:
                 r = self.rules.get(rid)
                 if r is None:
                     out.append(f"| {code(rid)} |  | {n} |  |")
+                elif rid not in self.failed_rules:
+                    # Only unknowns: the failure's fix is not what to do; collecting the facts is.
+                    out.append(f"| {code(rid)} {md(r.title, 120)} | {r.severity} | {n} | unknown only: collect the missing facts (the findings below, and the JSON report's `collect`, say which and how) |")
                 else:
                     out.append(f"| {code(rid)} {md(r.title, 120)} | {r.severity} | {n} | {md(r.remediation, 240)} |")
         hosts = (self.gating_hosts + self.other_hosts)[:MAX_HOSTS]

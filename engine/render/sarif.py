@@ -50,6 +50,7 @@ from ..model import (
     PASS,
     TOOL_FULL_NAME,
     TOOL_NAME,
+    FailOn,
     Finding,
     HostResult,
     ReportHeader,
@@ -58,7 +59,8 @@ from ..model import (
     fingerprint,
     show,
 )
-from ..verdict import NO_TARGET_NOTE
+from ..unknowns import collect_hint
+from ..verdict import NO_TARGET_NOTE, host_state
 from . import Needs, RenderOptions
 from .json_report import summary_dict
 from .text import safe_text
@@ -352,7 +354,14 @@ class SarifRenderer:
             "site": _clean(r.site),
             "notification_server": _clean(r.notification_server),
             "target": r.target,
+            "host_state": self._state(r),
         }
+
+    def _state(self, r: HostResult) -> str:
+        """The host's state (engine.verdict), from its findings when the result was made outside the engine."""
+        if r.state:
+            return r.state
+        return host_state(r.findings, FailOn(self.header.fail_on).threshold() if self.header is not None else 2)
 
     def _line_hash(self, fp: str) -> str:
         """``first16hex:N``, N counting the results of this run with the same fingerprint."""
@@ -372,6 +381,11 @@ class SarifRenderer:
             msg = f"{_text(r.name)}: {msg}"
         detail = f"Setting {setting}: observed {_text(observed)}; expected {_text(expected)}." if setting else f"Observed {_text(observed)}; expected {_text(expected)}."
         text = f"{msg}{'' if msg.endswith('.') else '.'} {detail}"
+        collect = None
+        if f.outcome.value == "unknown":
+            # An unknown's fix is the missing fact, never the failure's remediation (the rule's help keeps that).
+            collect = _text(collect_hint(f))
+            text += f" To decide it: {collect}."
         fp = fingerprint(f.rule_id, r.name, f.setting)
         loc = f.location
         res: dict[str, Any] = {
@@ -412,6 +426,8 @@ class SarifRenderer:
             "outcome": f.outcome.value,
             "gating": f.gating,
         })
+        if collect is not None:
+            props["collect"] = collect
         if f.waived is not None:
             props["waiver"] = f.waived.waiver_id
         res["properties"] = props

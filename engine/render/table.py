@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..model import HostResult, ReportHeader, Summary, show
+from ..unknowns import collect_hint
 from ..verdict import NO_TARGET_NOTE
 from . import Needs, RenderOptions
 from .text import safe_text
@@ -65,6 +66,9 @@ class TableRenderer:
             for e in f.evidence[:3]:
                 where = f"{f.location.source}:{f.location.line}" if e is f.evidence[0] else f.location.source
                 lines.append(self._c("dim", f"         at {safe_text(where)} {safe_text(e.pointer or e.fact)}: observed {safe_text(_short(e.observed))}, expected {safe_text(e.expected)}"))
+            if f.outcome.value == "unknown":
+                # An unknown's fix is the missing fact and how to collect it, never the failure's.
+                lines.append(f"         to decide it: {safe_text(collect_hint(f))}")
         return "\n".join(lines) + "\n"
 
     def finish(self, summary: Summary) -> str:
