@@ -152,3 +152,36 @@ def test_parsed_specifiers_and_regexes_stay_bounded() -> None:
         compile_regex(f"^host-{i}$")
     assert parse_specifier.cache_info().currsize == 1024
     assert compile_regex.cache_info().currsize == 1024
+
+
+def test_regex_memory_budget_refuses_a_large_automaton() -> None:
+    """RE2 gets a 1 MiB budget: a 40-letter class repeat fits, a 60-letter one does not
+    (with google-re2 as pinned; 512 KiB refuses the first, 2 MiB accepts the second)."""
+    from sitegate.engine.operators import OperatorError, compile_regex
+
+    assert compile_regex(r"\pL{40}").search("a" * 40) is not None
+    with pytest.raises(OperatorError, match="invalid regular expression"):
+        compile_regex(r"\pL{60}")
+
+
+def test_regex_search_answers_by_the_whole_match_not_a_group() -> None:
+    """The direct RE2 call reads the whole match's span: a group that took no part must not
+    turn a match into a miss."""
+    from sitegate.engine.operators import regex_search
+
+    regex_search.cache_clear()
+    assert regex_search("a(b)?")("xa") is True
+    assert regex_search("a(b)?")("xyz") is False
+
+
+def test_regex_search_without_the_direct_matcher_answers_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another google-re2 layout (no _Anchor/_NULL_SPAN): the public search() path."""
+    from sitegate.engine import operators
+
+    monkeypatch.setattr(operators, "_UNANCHORED", None)
+    operators.regex_search.cache_clear()
+    try:
+        search = operators.regex_search("^Web-(ASP|WMI)$")
+        assert search("Web-ASP") is True and search("Web-CGI") is False
+    finally:
+        operators.regex_search.cache_clear()
