@@ -237,3 +237,27 @@ def test_sigterm_and_sighup_remove_temporary_files(tmp_path: Path, sig: int, cod
     assert proc.returncode == code, err
     assert "Traceback" not in err and ("terminated" in err or "hung up" in err)
     assert sorted(os.listdir(out)) == ["r.json"]  # no .sitegate-*.tmp, no partial output
+
+
+def test_an_in_process_run_restores_the_signal_handlers() -> None:
+    """run() takes SIGTERM and SIGHUP for a one-shot process; the in-process test runner
+    gives them back, so no later test (or pytest itself) inherits the CLI's handlers."""
+    from sitegate.cli import output as cli_output
+
+    from .conftest import run_in_process
+
+    sigs = [s for s in (signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s is not None]
+    saved = {s: signal.getsignal(s) for s in sigs}
+    saved_pid = cli_output._HANDLERS_PID
+    try:
+        for s in sigs:
+            signal.signal(s, signal.SIG_DFL)
+        cli_output._HANDLERS_PID = None
+        proc = run_in_process("check", FLEET, "--target", "8.7.3", "-f", "json")
+        assert proc.returncode == 1, proc.stderr
+        assert {s: signal.getsignal(s) for s in sigs} == {s: signal.SIG_DFL for s in sigs}
+        assert cli_output._HANDLERS_PID is None
+    finally:
+        for s, h in saved.items():
+            signal.signal(s, signal.SIG_DFL if h is None else h)
+        cli_output._HANDLERS_PID = saved_pid
