@@ -124,6 +124,18 @@ class JunitRenderer:
         """Every outcome: a test case per (host, rule), passes included."""
         return Needs(full_outcomes=True)
 
+    #: Bytes: GitLab's documented maximum for a JUnit report.
+    gitlab_limit = 30 * 1000 * 1000
+
+    @classmethod
+    def size_warnings(cls, path: str, size: int) -> list[str]:
+        """What a consumer does with a written report of ``size`` bytes that the user must hear."""
+        if size > cls.gitlab_limit:
+            # GitLab drops a JUnit report over 30 MB without a word; Jenkins and Azure DevOps take it.
+            return [f"{path} is {size / 1e6:.0f} MB; GitLab ignores JUnit reports over 30 MB"
+                    " (split the inventory, or publish SARIF or Markdown there)"]
+        return []
+
     def __init__(self, options: RenderOptions):
         self.header: ReportHeader | None = None
         self.rules: dict[str, RuleInfo] = {}
