@@ -205,6 +205,8 @@ class Run:
             extra_inputs.append(("waivers", f"{options.waivers}@sha256:{waiver_set.digest}"))
         if baseline_set is not None:
             extra_inputs.append(("baseline", f"{options.baseline}@sha256:{baseline_set.digest}"))
+            # A name the baseline gives to two hosts is matched for neither: every output says so.
+            warnings = [*warnings, *baseline_set.warnings()]
         target = options.target
         target_ok = target is None or not any(d.source == topt for d in setup_errors)
         if target is not None and target_ok and not policy_errors and not policies.select(target):
