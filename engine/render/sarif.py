@@ -63,7 +63,7 @@ from ..unknowns import collect_hint
 from ..verdict import NO_TARGET_NOTE, host_state
 from . import Needs, RenderOptions
 from .json_report import summary_dict
-from .text import safe_text
+from .text import escape_surrogates, safe_text
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT_KEY = "sitegateFinding/v1"
@@ -87,9 +87,10 @@ def quote(path: str, safe: str = "/") -> str:
 
 
 def _clean(text: Any) -> Any:
-    """Strings from facts may hold lone surrogates (valid JSON escapes, not UTF-8): replace them."""
+    """Strings from facts may hold lone surrogates (valid JSON escapes, not UTF-8): escaped
+    as every format escapes them (``\\ud800``)."""
     if isinstance(text, str) and _SURROGATE.search(text):
-        return _SURROGATE.sub("\ufffd", text)
+        return escape_surrogates(text)
     return text
 
 
