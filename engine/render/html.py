@@ -276,6 +276,8 @@ class HtmlRenderer:
         ]
         if h.target is None:
             parts.append(f'<div class="notice">{esc(NO_TARGET_NOTE)}</div>')
+        for o in h.overlays:
+            parts.append(f'<div class="mut">{esc(o.describe())}</div>')
         for n in s.notices:
             parts.append(f'<div class="notice">{esc(n)}</div>')
         if self.rows_dropped or self.details_dropped:

@@ -54,6 +54,9 @@ def _escaped(o: Any) -> Any:
 def header_dict(h: ReportHeader) -> dict[str, Any]:
     """The run and rules part of the report."""
     d = _header_dict(h)
+    if h.overlays:
+        # Which rules an overlay changed: present when --data was given.
+        d["run"]["overlays"] = [{"path": o.path, "sha256": o.digest, "tables": list(o.tables), "rules": list(o.rules)} for o in h.overlays]
     if h.target is None:
         d["run"]["note"] = NO_TARGET_NOTE
     return d

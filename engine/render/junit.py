@@ -319,6 +319,9 @@ class JunitRenderer:
         ]
         for kind, path in h.extra_inputs:
             props.append((f"input.{kind}", path))
+        for i, o in enumerate(h.overlays, 1):
+            props += [(f"overlay.{i}.path", o.path), (f"overlay.{i}.sha256", o.digest),
+                      (f"overlay.{i}.tables", ", ".join(o.tables)), (f"overlay.{i}.rules", ", ".join(o.rules))]
         if h.target is None:
             props.append(("note", NO_TARGET_NOTE))
         cases: list[_Case] = []

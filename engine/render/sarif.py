@@ -62,7 +62,7 @@ from ..model import (
 from ..unknowns import collect_hint
 from ..verdict import NO_TARGET_NOTE, host_state
 from . import Needs, RenderOptions
-from .json_report import summary_dict
+from .json_report import header_dict, summary_dict
 from .text import escape_surrogates, safe_text
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -310,6 +310,7 @@ class SarifRenderer:
         }
         s = summary_dict(summary)
         del s["diagnostics"]
+        overlays = {"overlays": header_dict(self.header)["run"]["overlays"]} if self.header.overlays else {}
         props = {
             "sitegate": {
                 "profile": "full" if self.full else "github",
@@ -319,6 +320,7 @@ class SarifRenderer:
                 "category": self.header.category,
                 "inputs": list(self.header.inputs),
                 "extra_inputs": [{"kind": k, "path": p} for k, p in self.header.extra_inputs],
+                **overlays,
                 "packs": [f"{p.id}@{p.version}" for p in self.header.packs],
                 "results": self.count,
                 "results_dropped": self.dropped,
