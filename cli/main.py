@@ -23,7 +23,7 @@ from ..engine import __version__
 from ..base.diagnostics import Diagnostic, InputError, Level
 from ..engine.model import FailOn
 from ..engine.packs import PolicySet, load_policies
-from ..engine.render import Format, RenderOptions, available_formats, renderer_class, size_warnings
+from ..engine.render import Format, RenderOptions, available_formats, console_text, renderer_class, size_warnings
 from ..engine.run import RunOptions, load_for_run
 from ..engine.run import run as start_run
 from ..facts.formats import detect_format, format_list_text, format_names
@@ -281,7 +281,7 @@ def _gate(
     elif not any(s.path == "-" and renderer_class(s.fmt).shows_input_errors for s in specs):
         # Input problems always reach the user, even when stdout carries JSON or SARIF.
         _print_diagnostics(d for d in summary.diagnostics if d.level is Level.ERROR)
-    if not any(s.path == "-" and s.fmt is Format.TABLE for s in specs):
+    if not any(s.path == "-" and console_text(s.fmt) for s in specs):
         # Counted on stderr whatever the outputs: nothing rejected or skipped goes unsaid.
         _say(_summary_line(summary), err=True)
     finished = time.perf_counter()

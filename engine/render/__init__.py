@@ -54,7 +54,8 @@ class Renderer(Protocol):
     errors itself (``shows_input_errors``: the CLI then does not repeat them on
     stderr when that text goes to the terminal). It may also declare
     ``size_warnings(path, size) -> list[str]``, a classmethod: what a known consumer
-    of the format does with a written output of that size (read by :func:`size_warnings`).
+    of the format does with a written output of that size (read by :func:`size_warnings`),
+    and ``console_text = True``: text for a person at a console (read by :func:`console_text`).
     """
 
     shows_input_errors: bool
@@ -143,6 +144,12 @@ def size_warnings(fmt: Format, path: str, size: int) -> list[str]:
     (a consumer's limit, e.g. GitLab's for JUnit), so the CLI knows no format's limits."""
     declared = getattr(renderer_class(fmt), "size_warnings", None)
     return list(declared(path, size)) if declared is not None else []
+
+
+def console_text(fmt: Format) -> bool:
+    """Whether the format is text for a person at a console (its renderer declares it): the
+    CLI writes it in the console's encoding, and does not repeat the summary line after it."""
+    return bool(getattr(renderer_class(fmt), "console_text", False))
 
 
 def available_formats() -> list[Format]:

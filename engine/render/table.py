@@ -16,6 +16,9 @@ class TableRenderer:
 
     #: Rejected records and input errors are lines of the table.
     shows_input_errors = True
+    #: Text for a person at a console: written in the console's own encoding (the other
+    #: formats are UTF-8 bytes for machines), and it ends with the run's summary line.
+    console_text = True
 
     @classmethod
     def needs(cls, options: RenderOptions) -> Needs:
