@@ -241,9 +241,12 @@ def test_every_output_names_each_overlay_its_digest_and_the_rules_it_changed(tmp
          "tables": ["task_iis_features@itms-base"], "rules": ["ITMS-PREREQ-IIS-CONFIGURED"]},
     ]
     out = {f: tmp_path / f"r.{f}" for f in ("json", "sarif", "junit", "markdown", "html")}
-    code, _, err = cli("check", str(EXAMPLES / "fleet.json"), "--target", "8.7.3", "--audit-date", "2026-11-25",
-                       "--data", str(first), "--data", str(second), *[a for f, p in out.items() for a in ("-o", f"{f}={p}")])
+    code, table, err = cli("check", str(EXAMPLES / "fleet.json"), "--target", "8.7.3", "--audit-date", "2026-11-25",
+                           "--data", str(first), "--data", str(second), *[a for f, p in out.items() for a in ("-o", f"{f}={p}")], "-o", "table=-")
     assert code == 1, err
+    for o in expected:
+        line = next(x for x in table.splitlines() if o["sha256"] in x)
+        assert line.startswith(f"data overlay {o['path']}") and o["rules"][0] in line and o["tables"][0] in line
     report = json.loads(out["json"].read_text(encoding="utf-8"))
     assert report["run"]["overlays"] == expected
     schema = json.loads((REPO / "schemas" / "report.v1.schema.json").read_text(encoding="utf-8"))
