@@ -286,6 +286,9 @@ def test_a_file_name_with_an_undecodable_byte_is_shown_escaped_in_every_format(c
     sarif = json.loads(texts["sarif"])
     assert sarif["runs"][0]["invocations"][0]["exitCode"] == 1
     assert sarif["runs"][0]["properties"]["sitegate"]["inputs"] == [shown]
+    # The artifact URI names the file as it is on disk: its byte 0xFF, percent-encoded.
+    uris = {loc["physicalLocation"]["artifactLocation"]["uri"] for r in sarif["runs"][0]["results"] for loc in r["locations"]}
+    assert uris and all(u.startswith("file://") and u.endswith("/fleet-%FF.json") for u in uris), uris
     ET.fromstring(texts["junit"].encode("utf-8"))
     assert shown in texts["junit"]
     for fmt in ("markdown", "html"):

@@ -81,9 +81,15 @@ _URI_KEEP = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123
 
 
 def quote(path: str, safe: str = "/") -> str:
-    """Percent-encode a path for a URI (RFC 3986 unreserved characters and ``safe`` kept; UTF-8 bytes)."""
+    """Percent-encode a path for a URI (RFC 3986 unreserved characters and ``safe`` kept; UTF-8 bytes).
+    A file name's byte that is not UTF-8 (read by Python as U+DC80-U+DCFF) is encoded as that
+    byte, so the URI names the file as it is on disk."""
     keep = _URI_KEEP | frozenset(safe.encode())
-    return "".join(chr(b) if b in keep else f"%{b:02X}" for b in path.encode("utf-8", "surrogatepass"))
+    try:
+        data = path.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # another lone surrogate: not from a file name
+        data = path.encode("utf-8", "surrogatepass")
+    return "".join(chr(b) if b in keep else f"%{b:02X}" for b in data)
 
 
 def _clean(text: Any) -> Any:
@@ -136,7 +142,7 @@ def artifact_location(source: str, uri_base_id: str) -> dict[str, Any]:
         return {"uri": "file://" + quote(posix, safe="/")}
     while posix.startswith("./"):
         posix = posix[2:]
-    return {"uri": quote(_clean(posix), safe="/"), "uriBaseId": uri_base_id}
+    return {"uri": quote(posix, safe="/"), "uriBaseId": uri_base_id}
 
 
 def _region(line: int, column: int) -> dict[str, int]:
