@@ -23,7 +23,7 @@ from ..engine import __version__
 from ..base.diagnostics import Diagnostic, InputError, Level
 from ..engine.model import FailOn
 from ..engine.packs import PolicySet, load_policies
-from ..engine.render import Format, RenderOptions, available_formats, renderer_class
+from ..engine.render import Format, RenderOptions, available_formats, console_text, renderer_class, size_warnings
 from ..engine.run import RunOptions, load_for_run
 from ..engine.run import run as start_run
 from ..facts.formats import detect_format, format_list_text, format_names
@@ -178,9 +178,6 @@ def _print_diagnostics(diags: Iterable[Diagnostic]) -> None:
         _say(safe_text(d.format(with_code=True)), err=True)
 
 
-JUNIT_GITLAB_LIMIT = 30 * 1000 * 1000  # bytes: GitLab's documented maximum for a JUnit report
-
-
 def _load(policy_dirs: list[str], data: list[str] | None = None) -> tuple[PolicySet, list[Diagnostic]]:
     """Policies for the commands that need them loaded (list, show, explain): exit 2 otherwise."""
     policies, warnings, errors = load_for_run(policy_dirs, data or [])
@@ -273,10 +270,9 @@ def _gate(
         raise
     summary = gate.summary
     for sp in specs:
-        if sp.fmt is Format.JUNIT and sp.path != "-" and os.path.getsize(sp.path) > JUNIT_GITLAB_LIMIT:
-            # GitLab drops a JUnit report over 30 MB without a word; Jenkins and Azure DevOps take it.
-            _say(f"sitegate: warning: {sp.path} is {os.path.getsize(sp.path) / 1e6:.0f} MB; GitLab ignores JUnit reports over 30 MB"
-                       " (split the inventory, or publish SARIF or Markdown there)", err=True)
+        if sp.path != "-":
+            for warning in size_warnings(sp.fmt, sp.path, os.path.getsize(sp.path)):
+                _say(f"sitegate: warning: {warning}", err=True)
     if gate.setup_errors:
         # Errors of the invocation itself go to stderr whatever the outputs are.
         _print_diagnostics(gate.setup_errors)
@@ -285,7 +281,7 @@ def _gate(
     elif not any(s.path == "-" and renderer_class(s.fmt).shows_input_errors for s in specs):
         # Input problems always reach the user, even when stdout carries JSON or SARIF.
         _print_diagnostics(d for d in summary.diagnostics if d.level is Level.ERROR)
-    if not any(s.path == "-" and s.fmt is Format.TABLE for s in specs):
+    if not any(s.path == "-" and console_text(s.fmt) for s in specs):
         # Counted on stderr whatever the outputs: nothing rejected or skipped goes unsaid.
         _say(_summary_line(summary), err=True)
     finished = time.perf_counter()

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import IO, Iterable, Mapping
 
-from ..engine.render import Format, Renderer
+from ..engine.render import Format, Renderer, console_text
 
 
 class ColorChoice(str, Enum):
@@ -559,7 +559,7 @@ class Sink:
                 utf8 = (getattr(out, "encoding", "") or "").lower().replace("-", "") == "utf8"
                 out.flush()
                 while chunk := raw.read(1 << 20):
-                    if out_raw is not None and (utf8 or self.spec.fmt is not Format.TABLE):
+                    if out_raw is not None and (utf8 or not console_text(self.spec.fmt)):
                         out_raw.write(chunk)
                     else:
                         out.write(chunk.decode("utf-8"))
@@ -671,7 +671,7 @@ def _stdout_for(fmt: Format) -> IO[str]:
     enc = encoding.lower().replace("-", "").replace("_", "")
     if enc == "utf8":
         return out
-    if fmt is Format.TABLE or getattr(out, "buffer", None) is None:
+    if console_text(fmt) or getattr(out, "buffer", None) is None:
         try:
             return _ConsoleStdout(out, encoding) if encoding else out  # type: ignore[return-value]
         except LookupError:

@@ -8,7 +8,10 @@ reordered facts files, moved lines and changed values, so "unchanged" means
 
 The engine marks each finding ``new`` or ``unchanged``; only new ones can fail
 the gate. Baseline findings no longer present are listed as fixed
-(``summary.fixed``). A baseline made from a GitHub-profile SARIF holds no waived
+(``summary.fixed``). A host name the baseline gives to more than one host (a
+report's hosts; a SARIF log's duplicate-host notification, a fingerprint given
+twice or a line hash counted past 1) matches none of its findings, and the run
+warns about it in every output. A baseline made from a GitHub-profile SARIF holds no waived
 findings (that profile leaves them out); use the JSON report or a
 ``--sarif-profile full`` SARIF as the baseline when waivers are in play.
 """
@@ -21,7 +24,7 @@ from typing import Any
 
 import orjson
 
-from ..base.diagnostics import Code, Diagnostic, InputError
+from ..base.diagnostics import Code, Diagnostic, InputError, Level
 from ..base.jsonpos import parse_with_positions
 from ..base.textio import decode, read_limited
 
@@ -38,17 +41,33 @@ class Baseline(frozenset):
     digest: str
     source: str
     kind: str
+    #: Host names the baseline gives to more than one host: none of their findings is in it.
+    duplicates: tuple[str, ...]
 
-    def __new__(cls, details: dict[str, dict[str, Any]], digest: str, source: str = "", kind: str = "json") -> "Baseline":
+    def __new__(
+        cls, details: dict[str, dict[str, Any]], digest: str, source: str = "", kind: str = "json", duplicates: tuple[str, ...] = (),
+    ) -> "Baseline":
         self = super().__new__(cls, details.keys())
         self.details = details
         self.digest = digest
         self.source = source
         self.kind = kind
+        self.duplicates = duplicates
         return self
 
     def __reduce__(self):  # frozenset subclasses need help to pickle/copy with their attributes
-        return (Baseline, (self.details, self.digest, self.source, self.kind))
+        return (Baseline, (self.details, self.digest, self.source, self.kind, self.duplicates))
+
+    def warnings(self) -> list[Diagnostic]:
+        """One warning per host name the baseline gives to several hosts (its findings are not matched)."""
+        return [
+            Diagnostic(
+                self.source, f"the baseline gives host name {name!r} to more than one host: which host a finding"
+                " belonged to is unknown, so none of that name's findings is matched (each counts as new)",
+                host=name, level=Level.WARNING, code=Code.BASELINE,
+            )
+            for name in self.duplicates
+        ]
 
 
 class _Problems:
@@ -95,12 +114,19 @@ def _entry(fp: str, host: Any, rule_id: Any, setting: Any, message: Any) -> dict
     }
 
 
-def _from_report(doc: dict[str, Any], probs: _Problems) -> dict[str, dict[str, Any]]:
+def _without(out: dict[str, dict[str, Any]], twice: set[str]) -> tuple[dict[str, dict[str, Any]], tuple[str, ...]]:
+    """The findings of the names used once, and the names used more than once (sorted)."""
+    if twice:
+        out = {fp: e for fp, e in out.items() if e["host"] not in twice}
+    return out, tuple(sorted(n for n in twice if isinstance(n, str)))
+
+
+def _from_report(doc: dict[str, Any], probs: _Problems) -> tuple[dict[str, dict[str, Any]], tuple[str, ...]]:
     out: dict[str, dict[str, Any]] = {}
     hosts = doc.get("hosts")
     if not isinstance(hosts, list):
         probs.add("/hosts", "a sitegate report needs a 'hosts' array")
-        return out
+        return out, ()
     for i, h in enumerate(hosts):
         if not isinstance(h, dict):
             probs.add(f"/hosts/{i}", "a host result must be an object")
@@ -119,28 +145,39 @@ def _from_report(doc: dict[str, Any], probs: _Problems) -> dict[str, dict[str, A
     # Two hosts of one name in the earlier run: which one a finding belonged to is unknown,
     # so no finding of that name is matched (each counts as new).
     names = Counter(h.get("name") for h in hosts if isinstance(h, dict) and not h.get("rejected"))
-    twice = {n for n, c in names.items() if c > 1}
-    if twice:
-        out = {fp: e for fp, e in out.items() if e["host"] not in twice}
-    return out
+    return _without(out, {n for n, c in names.items() if c > 1 and isinstance(n, str)})
 
 
-def _from_sarif(doc: dict[str, Any], probs: _Problems) -> dict[str, dict[str, Any]]:
+_OCCURRENCE = re.compile(r":([0-9]+)$")
+
+
+def _from_sarif(doc: dict[str, Any], probs: _Problems) -> tuple[dict[str, dict[str, Any]], tuple[str, ...]]:
     out: dict[str, dict[str, Any]] = {}
     runs = doc.get("runs")
     if not isinstance(runs, list):
         probs.add("/runs", "a SARIF log needs a 'runs' array")
-        return out
+        return out, ()
+    # A SARIF log lists findings, not hosts: two hosts of one name show as the run's
+    # duplicate-host notification, as one fingerprint given twice, or as a line hash
+    # counted past 1 (":2"); any of them puts the name out of matching, as for a report.
+    twice: set[str] = set()
     sitegate_runs = 0
     for r, run in enumerate(runs):
         driver = ((run or {}).get("tool") or {}).get("driver") or {} if isinstance(run, dict) else {}
         if driver.get("name") != "sitegate":
             continue
         sitegate_runs += 1
+        for inv in run.get("invocations") or []:
+            for note in (inv.get("toolExecutionNotifications") or []) if isinstance(inv, dict) else []:
+                if isinstance(note, dict) and (note.get("descriptor") or {}).get("id") == Code.DUPLICATE_HOST.value:
+                    name = (note.get("properties") or {}).get("host")
+                    if isinstance(name, str):
+                        twice.add(name)
         results = run.get("results")
         if not isinstance(results, list):
             probs.add(f"/runs/{r}/results", "a SARIF run needs a 'results' array")
             continue
+        seen_in_run: set[str] = set()
         for j, res in enumerate(results):
             ptr = f"/runs/{r}/results/{j}"
             if not isinstance(res, dict):
@@ -153,10 +190,16 @@ def _from_sarif(doc: dict[str, Any], probs: _Problems) -> dict[str, dict[str, An
                 probs.add(ptr + "/partialFingerprints", f"result has no partialFingerprints[{SARIF_KEY!r}]: was this SARIF written by sitegate?")
                 continue
             props = res.get("properties") or {}
-            out[fp] = _entry(fp, props.get("host"), res.get("ruleId"), props.get("setting"), (res.get("message") or {}).get("text"))
+            entry = _entry(fp, props.get("host"), res.get("ruleId"), props.get("setting"), (res.get("message") or {}).get("text"))
+            line_hash = (res.get("partialFingerprints") or {}).get("primaryLocationLineHash")
+            repeat = _OCCURRENCE.search(line_hash) if isinstance(line_hash, str) else None
+            if (fp in seen_in_run or (repeat is not None and int(repeat.group(1)) > 1)) and entry["host"] is not None:
+                twice.add(entry["host"])
+            seen_in_run.add(fp)
+            out[fp] = entry
     if not sitegate_runs:
         probs.add("/runs", "no run of tool 'sitegate' in this SARIF log")
-    return out
+    return _without(out, twice)
 
 
 def load_baseline(path: str, *, display: str | None = None) -> Baseline:
@@ -177,12 +220,13 @@ def load_baseline(path: str, *, display: str | None = None) -> Baseline:
     if not isinstance(doc, dict):
         probs.add("", "not a sitegate JSON report or SARIF file: the top level must be an object")
         probs.raise_if_any()
+    duplicates: tuple[str, ...] = ()
     if doc.get("schema") == REPORT_SCHEMA:
-        details, kind = _from_report(doc, probs), "json"
+        (details, duplicates), kind = _from_report(doc, probs), "json"
     elif "runs" in doc and (doc.get("version") == "2.1.0" or "$schema" in doc):
-        details, kind = _from_sarif(doc, probs), "sarif"
+        (details, duplicates), kind = _from_sarif(doc, probs), "sarif"
     else:
         probs.add("", f"not a sitegate JSON report (schema: {REPORT_SCHEMA}) or a SARIF 2.1.0 log")
         details, kind = {}, "unknown"
     probs.raise_if_any()
-    return Baseline(details, digest, source, kind)
+    return Baseline(details, digest, source, kind, duplicates)

@@ -71,6 +71,7 @@ def build_header(policies: PolicySet, options: Options, started_at: str) -> Repo
         rules=tuple(infos[k] for k in sorted(infos)),
         category=category,
         extra_inputs=options.extra_inputs,
+        overlays=options.overlays,
     )
 
 

@@ -267,6 +267,22 @@ class PackInfo:
 
 
 @dataclass(frozen=True)
+class OverlayInfo:
+    """A ``--data`` overlay applied in a run (provenance): which file, its sha256, the pack
+    tables it changed (``table@pack``) and the ids of the rules that read them."""
+
+    path: str
+    digest: str
+    tables: tuple[str, ...]
+    rules: tuple[str, ...]
+
+    def describe(self) -> str:
+        """One line for people: the file, its digest, what it changed."""
+        rules = ", ".join(self.rules) or "none"
+        return f"data overlay {self.path} (sha256 {self.digest}) changed table(s) {', '.join(self.tables)}; rules reading them: {rules}"
+
+
+@dataclass(frozen=True)
 class ReportHeader:
     """What is known before the first host is evaluated."""
 
@@ -280,6 +296,7 @@ class ReportHeader:
     rules: tuple[RuleInfo, ...]
     category: str
     extra_inputs: tuple[tuple[str, str], ...] = ()  # (kind, path@digest): overlays, waivers, baselines
+    overlays: tuple[OverlayInfo, ...] = ()  # the --data overlays applied, with the rules they changed
 
     @property
     def rule_index(self) -> dict[str, int]:

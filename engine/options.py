@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 
 from ..base.diagnostics import Diagnostic
-from .model import FailOn
+from .model import FailOn, OverlayInfo
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,7 @@ class Options:
     category: str | None = None
     inputs: tuple[str, ...] = ()
     extra_inputs: tuple[tuple[str, str], ...] = ()
+    overlays: tuple[OverlayInfo, ...] = ()  # --data overlays applied (report provenance)
     waivers: Any = None  # an object with match(host, finding) -> Waived | None and report() -> list
     baseline: frozenset[str] | None = None  # fingerprints of the previous run's findings
     preload_diagnostics: tuple[Diagnostic, ...] = ()  # warnings from policy loading etc.

@@ -29,6 +29,7 @@ from .compiler import iter_leaves
 from .model import Finding, HostResult, Outcome
 from .packs import EffectivePack
 from .policy import Lit, Rule, TableRef
+from .render.text import escape_surrogates
 from .unknowns import user_fact
 
 #: Where an administrator checks a site server's prerequisites in the Symantec
@@ -52,8 +53,10 @@ _RF = "system.webServer/security/requestFiltering"
 
 
 def ps_quote(value: Any) -> str:
-    """A PowerShell single-quoted string literal holding ``value`` verbatim (inert)."""
-    text = str(value)
+    """A PowerShell single-quoted string literal holding ``value`` verbatim (inert); a lone
+    surrogate, which no UTF-8 script holds, is written as its escape (``\\ud800``), so the
+    host guard of such a name refuses to run rather than the script failing to be written."""
+    text = escape_surrogates(str(value))
     out = []
     for ch in text:
         out.append(ch + ch if ch in _PS_QUOTES else ch)
@@ -62,7 +65,7 @@ def ps_quote(value: Any) -> str:
 
 def comment_text(value: Any, limit: int = 300) -> str:
     """Text safe inside a ``#`` line comment: no line break or other control character survives."""
-    text = "".join(" " if (unicodedata.category(ch) in ("Cc", "Zl", "Zp") or ch in "\u0085") else ch for ch in str(value))
+    text = "".join(" " if (unicodedata.category(ch) in ("Cc", "Zl", "Zp") or ch in "\u0085") else ch for ch in escape_surrogates(str(value)))
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
 

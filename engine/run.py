@@ -31,7 +31,7 @@ from typing import Any, Callable, Iterator, NamedTuple, cast
 from ..base.diagnostics import Code, Diagnostic, InputError, Level
 from ..facts.formats import NATIVE_FORMATS, InputFormat, group_by_format
 from .evaluate import evaluate_stream
-from .model import FailOn, HostResult, ReportHeader, ReportStream, Summary
+from .model import FailOn, HostResult, OverlayInfo, ReportHeader, ReportStream, Summary
 from .options import Options
 from .packs import PolicySet, load_policies
 from .render import Format, FragmentRenderer, RenderOptions, Renderer, can_fragment, make_renderer, needs
@@ -191,6 +191,7 @@ class Run:
         policies, warnings, policy_errors = load_for_run(list(options.policy_dirs), data)
         setup_errors += policy_errors
         extra_inputs: list[tuple[str, str]] = [("data", f"{o.path}@sha256:{o.digest}") for o in getattr(policies, "overlays", [])]
+        overlays = tuple(OverlayInfo(o.path, o.digest, o.tables, o.rules) for o in getattr(policies, "overlays", []))
         date_ok = not any(d.source == "--audit-date" for d in setup_errors)
         waiver_set = baseline_set = None
         try:
@@ -205,6 +206,8 @@ class Run:
             extra_inputs.append(("waivers", f"{options.waivers}@sha256:{waiver_set.digest}"))
         if baseline_set is not None:
             extra_inputs.append(("baseline", f"{options.baseline}@sha256:{baseline_set.digest}"))
+            # A name the baseline gives to two hosts is matched for neither: every output says so.
+            warnings = [*warnings, *baseline_set.warnings()]
         target = options.target
         target_ok = target is None or not any(d.source == topt for d in setup_errors)
         if target is not None and target_ok and not policy_errors and not policies.select(target):
@@ -240,6 +243,7 @@ class Run:
             category=options.category,
             inputs=tuple(self.inputs),
             extra_inputs=tuple(extra_inputs),
+            overlays=overlays,
             waivers=waiver_set,
             baseline=baseline_set,
             preload_diagnostics=tuple(warnings),

@@ -28,6 +28,11 @@ from .normalize import derive
 
 MAX_RECORD_BYTES = 16 * 1024 * 1024
 MAX_DOCUMENT_BYTES = 1024 * 1024 * 1024
+#: JSON Lines from a pipe, FIFO or device (no size known in advance, maybe endless) are
+#: read up to the limit of a JSON document, counted while reading.
+MAX_STREAM_BYTES = MAX_DOCUMENT_BYTES
+#: The head of such a stream checked for NUL bytes (binary: /dev/zero, /dev/urandom).
+STREAM_HEAD_BYTES = 1 << 20
 
 
 def facts_schema() -> dict[str, Any]:
@@ -814,26 +819,18 @@ def iter_file(
         lower = source.lower()
         jsonl = fmt == "jsonl" or (fmt is None and lower.endswith((".jsonl", ".ndjson")))
         if jsonl:
-            if encoding == "utf-8":
-                if bom:
-                    fh.read(bom)
-                lines: Any = fh
-                if hasattr(fh, "peek") and _bare_cr(fh.peek(1 << 20)[: 1 << 20]):
-                    # Old Mac line ends (CR): read through a layer that makes every line end LF.
-                    # Decided once per file, by its first line end; LF and CRLF files never take it.
-                    lines = io.BufferedReader(_CRLinesAsLF(fh), 1 << 20)
-                if raw_blocks:
-                    yield from iter_jsonl_blocks(lines, source, meter=meter)
-                else:
-                    yield from iter_jsonl(lines, source, locate=locate, raw_lines=raw_lines, meter=meter)
-            else:
-                # Universal newlines (CR, LF, CRLF); undecodable bytes become markers that
-                # cost only their own record (textio.MARK_ERRORS), never an exception.
-                text = io.TextIOWrapper(fh, encoding=encoding.replace("-le", "").replace("-be", "") if bom else encoding, errors=MARK_ERRORS)
-                if raw_blocks:
-                    yield from iter_jsonl_blocks(text, source, meter=meter)
-                else:
-                    yield from iter_jsonl(text, source, locate=locate, raw_lines=raw_lines, meter=meter)
+            stream = _stream_kind(fh)
+            if stream is None:
+                yield from _iter_jsonl_file(fh, source, encoding, bom, locate, raw_lines, meter, raw_blocks)
+                return
+            # A pipe, FIFO or device may never end (/dev/zero, a FIFO fed forever): counted
+            # while read, refused past the limit; the records read before it are kept.
+            limit = MAX_STREAM_BYTES
+            bounded = io.BufferedReader(_BoundedStream(fh, limit, encoding == "utf-8"), 1 << 20)
+            try:
+                yield from _iter_jsonl_file(bounded, source, encoding, bom, locate, raw_lines, meter, raw_blocks)
+            except _StreamRefused as exc:
+                yield Rejected(source, -1, [Diagnostic(source, exc.message(stream, limit), code=Code.TOO_LARGE if exc.binary_at < 0 else Code.BINARY)])
             return
         raw = _read_document(fh, MAX_DOCUMENT_BYTES)
     if meter is not None:
@@ -854,6 +851,105 @@ def iter_file(
         yield Rejected(source, -1, [Diagnostic(source, "contains a NUL character: not a text file", l, c, code=Code.BINARY)])
         return
     yield from iter_document(document, source, locate=locate)
+
+
+def _iter_jsonl_file(
+    fh: Any, source: str, encoding: str, bom: int, locate: bool, raw_lines: bool, meter: list[int] | None, raw_blocks: bool,
+) -> Iterator[Item | RawLine | RawBlock]:
+    """The records (or raw lines, or blocks) of an opened JSON Lines file."""
+    if encoding == "utf-8":
+        if bom:
+            fh.read(bom)
+        lines: Any = fh
+        if hasattr(fh, "peek") and _bare_cr(fh.peek(1 << 20)[: 1 << 20]):
+            # Old Mac line ends (CR): read through a layer that makes every line end LF.
+            # Decided once per file, by its first line end; LF and CRLF files never take it.
+            lines = io.BufferedReader(_CRLinesAsLF(fh), 1 << 20)
+        if raw_blocks:
+            yield from iter_jsonl_blocks(lines, source, meter=meter)
+        else:
+            yield from iter_jsonl(lines, source, locate=locate, raw_lines=raw_lines, meter=meter)
+    else:
+        # Universal newlines (CR, LF, CRLF); undecodable bytes become markers that
+        # cost only their own record (textio.MARK_ERRORS), never an exception.
+        text = io.TextIOWrapper(fh, encoding=encoding.replace("-le", "").replace("-be", "") if bom else encoding, errors=MARK_ERRORS)
+        if raw_blocks:
+            yield from iter_jsonl_blocks(text, source, meter=meter)
+        else:
+            yield from iter_jsonl(text, source, locate=locate, raw_lines=raw_lines, meter=meter)
+
+
+def _stream_kind(fh: Any) -> str | None:
+    """What an opened input is when it has no size to trust (a pipe, FIFO, device), else
+    None (a regular file; an in-memory stdin, as tests give, is finite too)."""
+    import stat
+
+    try:
+        mode = os.fstat(fh.fileno()).st_mode
+    except (OSError, ValueError, AttributeError):  # io.UnsupportedOperation is both
+        return None
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISFIFO(mode):
+        return "a pipe"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a special file"
+
+
+class _StreamRefused(Exception):
+    """A JSON Lines stream that is not read on: past the limit, or binary from the start."""
+
+    def __init__(self, read: int, binary_at: int = -1):
+        super().__init__(read)
+        self.read = read
+        self.binary_at = binary_at
+
+    def message(self, kind: str, limit: int) -> str:
+        if self.binary_at >= 0:
+            return (f"{kind} that gives binary data (a NUL byte at byte {self.binary_at + 1:,}), not JSON Lines text:"
+                    " nothing more is read from it")
+        return (f"{kind} that gave more than {_size_text(limit)}, the limit of any input (JSON Lines from a pipe or"
+                " device are counted as read): the rest is not read; save it to a file, or split it")
+
+
+def _size_text(n: int) -> str:
+    for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= size and n % size == 0:
+            return f"{n // size} {unit}"
+    return f"{n:,} bytes"
+
+
+class _BoundedStream(io.RawIOBase):
+    """A byte stream counted as it is read: past ``limit`` bytes, or at a NUL byte in its
+    first STREAM_HEAD_BYTES when it should be UTF-8 text, reading raises
+    :class:`_StreamRefused` (the records before it are already out)."""
+
+    def __init__(self, raw: Any, limit: int, utf8: bool):
+        self._raw = raw
+        self._limit = limit
+        self._check_head = utf8
+        self.read_total = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        # Reads stop at the limit, then one byte more tells whether the stream goes past it:
+        # every record that ends within the limit is read.
+        view = memoryview(b)[: max(1, self._limit - self.read_total)]
+        n = self._raw.readinto1(view) if hasattr(self._raw, "readinto1") else self._raw.readinto(view)
+        start = self.read_total
+        self.read_total += n
+        if self._check_head and start < STREAM_HEAD_BYTES and n:
+            nul = bytes(view[: min(n, STREAM_HEAD_BYTES - start)]).find(b"\x00")
+            if nul >= 0:
+                raise _StreamRefused(self.read_total, start + nul)
+        if self.read_total > self._limit:
+            raise _StreamRefused(self.read_total)
+        return n
 
 
 def _bare_cr(head: bytes) -> bool:

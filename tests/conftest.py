@@ -104,11 +104,16 @@ def run_in_process(*args: str, cwd: Path | None = None, timeout: int = 90, env: 
     """
     from typer.testing import CliRunner
 
+    from sitegate.cli import output as cli_output
     from sitegate.cli.main import run
 
     runner = CliRunner(charset="utf-8")
     old_argv, old_cwd = sys.argv, os.getcwd()
     old_threshold = gc.get_threshold()
+    # run() installs SIGTERM/SIGHUP handlers for a one-shot process (and marks them
+    # installed in cli.output); in a test session they must not outlive the run.
+    old_signals = _process_signals()
+    old_handlers_pid = cli_output._HANDLERS_PID
 
     def on_alarm(signum: int, frame: FrameType | None) -> None:
         raise InProcessTimeout(f"sitegate {' '.join(args)} did not finish in {timeout} s")
@@ -138,12 +143,27 @@ def run_in_process(*args: str, cwd: Path | None = None, timeout: int = 90, env: 
             # one-shot process; in a long test session that state must not pile up.
             gc.unfreeze()
             gc.set_threshold(*old_threshold)
+            _restore_signals(old_signals)
+            cli_output._HANDLERS_PID = old_handlers_pid
             sys.stdout.flush()
             sys.stderr.flush()
         # Universal newlines, as subprocess.run(text=True) reads them.
         stdout = _universal(out.getvalue().decode("utf-8", "backslashreplace"))
         stderr = _universal(err.getvalue().decode("utf-8", "backslashreplace")) + crash
     return InProcess(code, stdout, stderr)
+
+
+_RUN_SIGNALS = tuple(s for s in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None)) if s is not None)
+
+
+def _process_signals() -> dict[int, Any]:
+    """The handlers of the signals the CLI's run() takes over."""
+    return {sig: signal.getsignal(sig) for sig in _RUN_SIGNALS}
+
+
+def _restore_signals(saved: dict[int, Any]) -> None:
+    for sig, handler in saved.items():
+        signal.signal(sig, signal.SIG_DFL if handler is None else handler)
 
 
 def _universal(text: str) -> str:

@@ -186,6 +186,87 @@ def test_a_named_fifo_is_still_read(tmp_path: Path) -> None:
     assert proc.returncode == 1 and "PS-PAR-02" in proc.stdout
 
 
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])
+def test_json_lines_from_an_endless_device_is_refused_at_once(device: str) -> None:
+    """A device read as JSON Lines never ends: its binary head refuses it, exit 2, at once."""
+    if not os.path.exists(device):
+        pytest.skip(f"no {device} here")
+    proc = sitegate("check", "--input-format", "jsonl", device, "--target", "8.7.3", timeout=60)
+    _no_crash(proc)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 2 and "a device that gives binary data" in out and "not JSON Lines text" in out, out
+
+
+class _EndlessFifo:
+    """A FIFO fed valid JSON Lines records for as long as anyone reads it."""
+
+    def __init__(self, path: Path):
+        import threading
+
+        os.mkfifo(path)
+        self.path = path
+        self.written = 0
+        host = json.loads((EXAMPLES / "fleet.json").read_text(encoding="utf-8"))["hosts"][0]
+        self.line = (json.dumps(host) + "\n").encode()
+        threading.Thread(target=self._feed, daemon=True).start()
+
+    def _feed(self) -> None:
+        try:
+            with open(self.path, "wb") as fh:
+                while True:
+                    fh.write(self.line)
+                    self.written += 1
+        except (BrokenPipeError, OSError, ValueError):
+            pass  # the reader stopped: what the test wants
+
+
+def test_a_json_lines_fifo_fed_forever_is_refused_past_the_limit_keeping_the_hosts_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sitegate.facts import load
+
+    from .conftest import run_in_process
+
+    monkeypatch.setattr(load, "MAX_STREAM_BYTES", 256 * 1024)  # the same check as at 1 GiB, in a second
+    feed = _EndlessFifo(tmp_path / "feed.jsonl")
+    report = tmp_path / "r.json"
+    proc = run_in_process("check", str(feed.path), "--target", "8.7.3", "-o", f"json={report}", timeout=60)
+    assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr, proc.stderr
+    assert proc.returncode == 2, proc.stderr
+    assert "a pipe that gave more than 256 KiB, the limit of any input" in proc.stderr and "the rest is not read" in proc.stderr
+    summary = json.loads(report.read_text(encoding="utf-8"))["summary"]
+    # Every record that ends within the limit is evaluated; nothing past it is read.
+    assert summary["hosts_evaluated"] == summary["hosts_read"] == (256 * 1024) // len(feed.line)
+    assert summary["exit_code"] == 2  # the unread rest counts as one rejected part
+
+
+def test_json_lines_blocks_from_a_pipe_stop_at_the_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`audit --jobs N` reads a pipe as blocks: bounded the same way."""
+    from sitegate.facts import load
+
+    monkeypatch.setattr(load, "MAX_STREAM_BYTES", 3 << 20)
+    feed = _EndlessFifo(tmp_path / "feed.jsonl")
+    items = list(load.iter_paths([str(feed.path)], raw_blocks=True))
+    blocks = [i for i in items if isinstance(i, load.RawBlock)]
+    assert blocks and isinstance(items[-1], load.Rejected)
+    assert "the limit of any input" in items[-1].diagnostics[0].message
+    assert (2 << 20) <= sum(len(b.data) for b in blocks) <= 3 << 20
+
+
+def test_a_finite_pipe_of_json_lines_is_read_whole(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.jsonl"
+    os.mkfifo(fifo)
+    lines = "".join(json.dumps(h) + "\n" for h in json.loads((EXAMPLES / "fleet.json").read_text(encoding="utf-8"))["hosts"])
+    writer = subprocess.Popen(["sh", "-c", f"cat > {fifo}"], stdin=subprocess.PIPE, text=True)
+    proc_in = writer.stdin
+    assert proc_in is not None
+    import threading
+
+    threading.Thread(target=lambda: (proc_in.write(lines), proc_in.close()), daemon=True).start()
+    proc = sitegate("check", str(fifo), "--target", "8.7.3")
+    writer.wait(30)
+    _no_crash(proc)
+    assert proc.returncode == 1 and "PS-PAR-02" in proc.stdout, proc.stdout + proc.stderr
+
+
 # ---------------------------------------------------------------- CSV
 
 

@@ -109,3 +109,46 @@ def test_duplicates_are_found_across_worker_blocks(tmp_path: Path) -> None:
     report = json.loads(out.read_text())
     (d,) = [d for d in report["summary"]["diagnostics"] if d["code"] == "duplicate-host"]
     assert "'H00007' is used by 2 hosts" in d["message"]
+
+
+def _with_passing_twin(tmp_path: Path) -> Path:
+    """The example fleet plus a compliant host (TS-LON-01's facts) also named PS-PAR-02:
+    a SARIF log then lists the name's findings once, from one of the two hosts."""
+    doc = _fleet()
+    twin = copy.deepcopy(next(h for h in doc["hosts"] if h["name"] == "TS-LON-01"))
+    twin["name"] = "PS-PAR-02"
+    doc["hosts"].append(twin)
+    p = tmp_path / "fleet-passing-twin.json"
+    p.write_text(json.dumps(doc), encoding="utf-8")
+    return p
+
+
+@pytest.mark.parametrize("fmt", ["json", "sarif", "sarif-full"])
+@pytest.mark.parametrize("twin", ["failing", "passing"])
+def test_a_baseline_of_any_format_with_two_hosts_of_one_name_matches_neither_and_says_so(cli, tmp_path: Path, fmt: str, twin: str) -> None:
+    facts = _with_twin(tmp_path) if twin == "failing" else _with_passing_twin(tmp_path)
+    base = tmp_path / f"baseline.{fmt}"
+    profile = ["--sarif-profile", "full"] if fmt == "sarif-full" else []
+    code, _, err = cli("check", str(facts), "--target", "8.7.3", "--audit-date", DATE, *profile, "-o", f"{fmt.split('-')[0]}={base}")
+    assert code == 1, err
+    out = tmp_path / "r.json"
+    sarif_out = tmp_path / "r.sarif"
+    code, _, err = cli("check", str(EXAMPLES / "fleet.json"), "--target", "8.7.3", "--audit-date", DATE, "--baseline", str(base),
+                       "-o", f"json={out}", "-o", f"sarif={sarif_out}")
+    report = json.loads(out.read_text())
+    assert code == 1 and report["summary"]["exit_code"] == 1, err
+    (par,) = [h for h in report["hosts"] if h["name"] == "PS-PAR-02"]
+    assert par["findings"] and all(f["baseline"] == "new" for f in par["findings"])
+    others = [f for h in report["hosts"] if h["name"] != "PS-PAR-02" for f in h["findings"]]
+    assert others and all(f["baseline"] == "unchanged" for f in others)
+    (warning,) = [d for d in report["summary"]["diagnostics"] if d["code"] == "baseline"]
+    assert warning["level"] == "warning" and warning["source"] == str(base) and warning["host"] == "PS-PAR-02"
+    assert "gives host name 'PS-PAR-02' to more than one host" in warning["message"] and "none of that name's findings is matched" in warning["message"]
+    notes = json.loads(sarif_out.read_text())["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+    assert any("gives host name 'PS-PAR-02' to more than one host" in n["message"]["text"] for n in notes)
+    # The warning is the baseline's, not a duplicate in this run: a report made now, used as
+    # the next baseline, does not carry the doubt on (its PS-PAR-02 finding matches).
+    code, _, err = cli("check", str(EXAMPLES / "fleet.json"), "--target", "8.7.3", "--audit-date", DATE, "--baseline", str(sarif_out), "-o", f"json={out}")
+    report = json.loads(out.read_text())
+    assert code == 0, err
+    assert not [d for d in report["summary"]["diagnostics"] if d["code"] in ("baseline", "duplicate-host")]

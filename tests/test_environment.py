@@ -27,7 +27,8 @@ DIGITS = "1" + "0" * 5000
 
 
 def _commands(tmp: Path) -> dict[str, list[str]]:
-    """Every command, each writing to stdout (the default) where it has output."""
+    """Every command, each writing to stdout (the default) where it has output (remediate
+    writes its scripts to a folder and its summary to stdout)."""
     return {
         "check": ["check", FLEET, "--target", "8.7.3", "--audit-date", "2026-11-25"],
         "audit": ["audit", FLEET, "--target", "8.7.3", "--audit-date", "2026-11-25", "--no-progress"],
@@ -39,6 +40,9 @@ def _commands(tmp: Path) -> dict[str, list[str]]:
         "explain": ["explain", "ITMS-NET-48"],
         "schema": ["schema", "facts"],
         "version": ["--version"],
+        "plan": ["plan", "--to", "8.7.3", FLEET, "--audit-date", "2026-11-25"],
+        "remediate": ["remediate", FLEET, "--target", "8.7.3", "--audit-date", "2026-11-25", "-o", str(tmp / "scripts")],
+        "policies-test": ["policies", "test", str(EXAMPLES / "policy-repo")],
     }
 
 
@@ -158,9 +162,13 @@ def test_a_console_that_cannot_encode_the_text(name: str, encoding: str, tmp_pat
     ["explain", DIGITS],
     ["schema", DIGITS],
     ["policies", "validate", DIGITS],
-], ids=["check", "audit", "check-patch", "import", "policies-show", "explain", "schema", "policies-validate"])
-def test_a_version_argument_of_thousands_of_digits(args: list[str]) -> None:
-    proc = _run(args)
+    ["plan", "--to", DIGITS, FLEET],
+    ["plan", "--to", "8.7.3", "--from", DIGITS, FLEET],
+    ["remediate", FLEET, "--target", DIGITS, "-o", "{tmp}/scripts"],
+], ids=["check", "audit", "check-patch", "import", "policies-show", "explain", "schema", "policies-validate",
+        "plan-to", "plan-from", "remediate"])
+def test_a_version_argument_of_thousands_of_digits(args: list[str], tmp_path: Path) -> None:
+    proc = _run([a.replace("{tmp}", str(tmp_path)) for a in args])
     _one_line_exit_2(proc)
     assert len(proc.stderr) < 20_000  # the argument is not echoed back whole, line after line
 

@@ -247,13 +247,30 @@ def test_rule_family() -> None:
 
 
 def test_a_junit_report_too_big_for_gitlab_is_warned_about(cli, tmp_path, monkeypatch) -> None:
-    import sitegate.cli.main as main
+    from sitegate.engine.render.junit import JunitRenderer
 
     from .conftest import EXAMPLES
 
     out = tmp_path / "TEST-x.xml"
     code, _, err = cli("check", str(EXAMPLES / "fleet.json"), "--target", "8.7.3", "-o", f"junit={out}")
     assert code == 1 and "GitLab" not in err
-    monkeypatch.setattr(main, "JUNIT_GITLAB_LIMIT", out.stat().st_size - 1)
+    monkeypatch.setattr(JunitRenderer, "gitlab_limit", out.stat().st_size - 1)
     code, _, err = cli("check", str(EXAMPLES / "fleet.json"), "--target", "8.7.3", "-o", f"junit={out}")
     assert code == 1 and "GitLab ignores JUnit reports over 30 MB" in err and str(out) in err
+
+
+def test_the_junit_renderer_declares_gitlabs_size_limit_not_the_cli() -> None:
+    """GitLab's 30 MB limit is the JUnit renderer's knowledge (issue 13): declared with the
+    renderer, read through the registry; the CLI names no format's limit."""
+    from sitegate.engine.render import Format, size_warnings
+
+    from .conftest import REPO
+
+    assert size_warnings(Format.JUNIT, "r.xml", 30_000_000) == []
+    (warning,) = size_warnings(Format.JUNIT, "r.xml", 30_000_001)
+    assert warning.startswith("r.xml is 30 MB; GitLab ignores JUnit reports over 30 MB")
+    for fmt in Format:
+        if fmt is not Format.JUNIT:
+            assert size_warnings(fmt, "r", 10**12) == [], fmt
+    cli_source = (REPO / "cli" / "main.py").read_text(encoding="utf-8")
+    assert "GitLab" not in cli_source and "30 * 1000 * 1000" not in cli_source

@@ -124,3 +124,40 @@ def test_renderers_load_the_model_not_the_evaluator() -> None:
     assert "sitegate.engine.render.sarif" in loaded and "sitegate.engine.model" in loaded
     forbidden = {"sitegate.engine." + m for m in ("evaluate", "rules", "compiler", "explain", "examples", "packs", "policy", "messages")}
     assert not loaded & forbidden, sorted(loaded & forbidden)
+
+
+def test_every_format_renders_a_lone_surrogate_escaped_through_the_library(policies) -> None:
+    """A lone surrogate (a valid JSON escape in a host name, a site) used to stop the JSON
+    report (orjson refuses it) and left table, Markdown and HTML text that no UTF-8 file can
+    hold. Every format now shows it as its escape, the one same way: ``\\ud800``."""
+    import xml.etree.ElementTree as ET
+
+    import orjson
+
+    host = json.loads(FLEET.read_text(encoding="utf-8"))["hosts"][2]  # WKS-LYON-07: three findings at 8.7.3
+    host["name"] = "WKS-\ud800-07"
+    host["identity"]["site"] = "Ly\udcffon"
+    report = evaluate([host], policies, Options(target="8.7.3", audit_date="2026-11-25"))
+    assert report.hosts[0].name == "WKS-\ud800-07"  # the model keeps the name as it was given
+    shown = "WKS-\\ud800-07"  # the text each format shows: a backslash, u, four hex digits
+    for fmt in Format:
+        text = render(fmt, report, RenderOptions())
+        data = text.encode("utf-8")  # strict: a lone surrogate left anywhere would raise here
+        assert "\ud800" not in text and "\udcff" not in text, fmt
+        match fmt:
+            case Format.JSON:
+                doc = orjson.loads(data)
+                (h,) = doc["hosts"]
+                assert h["name"] == shown and h["site"] == "Ly\\udcffon"
+                # The fingerprint is the model's, of the name as given (baselines match it).
+                assert h["findings"][0]["fingerprint"] == _sha(f"{h['findings'][0]['rule_id']}|WKS-\ud800-07|{h['findings'][0]['setting']}")
+            case Format.SARIF:
+                results = orjson.loads(data)["runs"][0]["results"]
+                assert results and all(r["properties"]["host"] == shown for r in results)
+            case Format.JUNIT:
+                names = {s.get("name") for s in ET.fromstring(data).iter("testsuite")}
+                assert shown in names
+            case Format.MARKDOWN:
+                assert shown.replace("\\", "\\\\") in text  # Markdown doubles the backslash so it shows
+            case Format.TABLE | Format.HTML:
+                assert shown in text

@@ -237,3 +237,60 @@ def test_sigterm_and_sighup_remove_temporary_files(tmp_path: Path, sig: int, cod
     assert proc.returncode == code, err
     assert "Traceback" not in err and ("terminated" in err or "hung up" in err)
     assert sorted(os.listdir(out)) == ["r.json"]  # no .sitegate-*.tmp, no partial output
+
+
+def test_an_in_process_run_restores_the_signal_handlers() -> None:
+    """run() takes SIGTERM and SIGHUP for a one-shot process; the in-process test runner
+    gives them back, so no later test (or pytest itself) inherits the CLI's handlers."""
+    from sitegate.cli import output as cli_output
+
+    from .conftest import run_in_process
+
+    sigs = [s for s in (signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s is not None]
+    saved = {s: signal.getsignal(s) for s in sigs}
+    saved_pid = cli_output._HANDLERS_PID
+    try:
+        for s in sigs:
+            signal.signal(s, signal.SIG_DFL)
+        cli_output._HANDLERS_PID = None
+        proc = run_in_process("check", FLEET, "--target", "8.7.3", "-f", "json")
+        assert proc.returncode == 1, proc.stderr
+        assert {s: signal.getsignal(s) for s in sigs} == {s: signal.SIG_DFL for s in sigs}
+        assert cli_output._HANDLERS_PID is None
+    finally:
+        for s, h in saved.items():
+            signal.signal(s, signal.SIG_DFL if h is None else h)
+        cli_output._HANDLERS_PID = saved_pid
+
+
+def test_a_file_name_with_an_undecodable_byte_is_shown_escaped_in_every_format(cli, tmp_path: Path) -> None:
+    """A facts file named with a byte that is not UTF-8 (Python reads it as a lone surrogate,
+    U+DCFF) used to end the JSON report in "internal error" and left raw surrogates in the
+    table, Markdown and HTML. Every format shows it escaped (``\\udcff``), exit code 1."""
+    import xml.etree.ElementTree as ET
+
+    facts = os.path.join(os.fsdecode(bytes(tmp_path)), os.fsdecode(b"fleet-\xff.json"))
+    assert "\udcff" in facts
+    with open(facts, "wb") as fh:
+        fh.write((EXAMPLES / "fleet.json").read_bytes())
+    shown = facts.replace("\udcff", "\\udcff")
+    out = {f: tmp_path / f"r.{f}" for f in ("json", "sarif", "junit", "markdown", "html")}
+    code, table, err = cli("check", facts, "--target", "8.7.3", "--audit-date", "2026-11-25",
+                           *[a for f, p in out.items() for a in ("-o", f"{f}={p}")], "-o", "table=-")
+    assert code == 1, err
+    assert "internal error" not in err and "Traceback" not in err
+    texts = {f: p.read_bytes().decode("utf-8") for f, p in out.items()}  # strict UTF-8, every one
+    report = json.loads(texts["json"])
+    assert report["summary"]["exit_code"] == 1 and report["run"]["inputs"] == [shown]
+    assert {h["source"] for h in report["hosts"]} == {shown}
+    sarif = json.loads(texts["sarif"])
+    assert sarif["runs"][0]["invocations"][0]["exitCode"] == 1
+    assert sarif["runs"][0]["properties"]["sitegate"]["inputs"] == [shown]
+    # The artifact URI names the file as it is on disk: its byte 0xFF, percent-encoded.
+    uris = {loc["physicalLocation"]["artifactLocation"]["uri"] for r in sarif["runs"][0]["results"] for loc in r["locations"]}
+    assert uris and all(u.startswith("file://") and u.endswith("/fleet-%FF.json") for u in uris), uris
+    ET.fromstring(texts["junit"].encode("utf-8"))
+    assert shown in texts["junit"]
+    for fmt in ("markdown", "html"):
+        assert "\udcff" not in texts[fmt] and "\\udcff" in texts[fmt] and "exit code 1" in texts[fmt].lower(), fmt
+    assert "\udcff" not in table and "fleet-\\udcff.json" in table

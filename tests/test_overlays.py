@@ -223,3 +223,49 @@ def test_an_overlay_may_empty_a_table_when_it_says_so_and_the_report_names_the_r
 def test_a_merge_with_no_rows_changes_nothing_and_is_allowed(tmp_path: Path) -> None:
     p = overlay(tmp_path, EMPTY_IIS.replace("mode: replace", "mode: merge").replace("task_iis_features:", "site_server_os:"))
     load_policies(overlays=[str(p)])
+
+
+def test_every_output_names_each_overlay_its_digest_and_the_rules_it_changed(tmp_path: Path, cli) -> None:
+    """Issue 16: the report's provenance records which rules an overlay changed, in every format."""
+    import xml.etree.ElementTree as ET
+
+    from .conftest import REPO
+
+    first = EXAMPLES / "data-overlay.yaml"  # merges rows into site_server_os of itms-8.7.3
+    second = overlay(tmp_path, EMPTY_IIS.replace("    rows: []\n", "    rows: []\n    allow_empty: true\n"))
+    # Written out from the packs, not read from the code: the rules that read each table.
+    expected = [
+        {"path": str(first), "sha256": hashlib.sha256(first.read_bytes()).hexdigest(),
+         "tables": ["site_server_os@itms-8.7.3"], "rules": ["ITMS-PREREQ-OS-SUPPORTED"]},
+        {"path": str(second), "sha256": hashlib.sha256(second.read_bytes()).hexdigest(),
+         "tables": ["task_iis_features@itms-base"], "rules": ["ITMS-PREREQ-IIS-CONFIGURED"]},
+    ]
+    out = {f: tmp_path / f"r.{f}" for f in ("json", "sarif", "junit", "markdown", "html")}
+    code, table, err = cli("check", str(EXAMPLES / "fleet.json"), "--target", "8.7.3", "--audit-date", "2026-11-25",
+                           "--data", str(first), "--data", str(second), *[a for f, p in out.items() for a in ("-o", f"{f}={p}")], "-o", "table=-")
+    assert code == 1, err
+    for o in expected:
+        line = next(x for x in table.splitlines() if o["sha256"] in x)
+        assert line.startswith(f"data overlay {o['path']}") and o["rules"][0] in line and o["tables"][0] in line
+    report = json.loads(out["json"].read_text(encoding="utf-8"))
+    assert report["run"]["overlays"] == expected
+    schema = json.loads((REPO / "schemas" / "report.v1.schema.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(schema).validate(report)
+    sarif = json.loads(out["sarif"].read_text(encoding="utf-8"))
+    assert sarif["runs"][0]["properties"]["sitegate"]["overlays"] == expected
+    suites = {s.get("name"): s for s in ET.fromstring(out["junit"].read_bytes()).iter("testsuite")}
+    props = {p.get("name"): p.get("value") for p in suites["sitegate"].iter("property")}
+    for i, o in enumerate(expected, 1):
+        assert props[f"overlay.{i}.path"] == o["path"] and props[f"overlay.{i}.sha256"] == o["sha256"]
+        assert props[f"overlay.{i}.tables"] == ", ".join(o["tables"]) and props[f"overlay.{i}.rules"] == ", ".join(o["rules"])
+    md = out["markdown"].read_text(encoding="utf-8")
+    page = out["html"].read_text(encoding="utf-8")
+    for o in expected:
+        line = next(x for x in md.splitlines() if o["sha256"] in x)
+        assert line.startswith("> **Data overlay**") and o["rules"][0] in line and o["tables"][0] in line
+        line = next(x for x in page.split("<div") if o["sha256"] in x)
+        assert o["rules"][0] in line and o["tables"][0] in line
+    # Without --data the reports carry no overlay entry (and stay as they were).
+    code, _, err = cli("check", str(EXAMPLES / "fleet.json"), "--target", "8.7.3", "-o", f"json={out['json']}", "-o", f"sarif={out['sarif']}")
+    assert "overlays" not in json.loads(out["json"].read_text(encoding="utf-8"))["run"]
+    assert "overlays" not in json.loads(out["sarif"].read_text(encoding="utf-8"))["runs"][0]["properties"]["sitegate"]

@@ -103,6 +103,25 @@ def test_comment_text_removes_line_breaks_and_controls() -> None:
     assert comment_text("a\r\nb\u2028c\u0085d\x0be") == "a b c d e"
 
 
+def test_a_lone_surrogate_is_written_escaped_so_the_script_can_be_written(tmp_path: Path, cli) -> None:
+    """A facts file named with a non-UTF-8 byte (Python reads U+DCFF) used to stop remediate:
+    the script header could not be written as UTF-8. It is shown as its escape."""
+    assert comment_text("f\udcffx.json") == "f\\udcffx.json"
+    assert ps_quote("WKS-\ud800-07") == "'WKS-\\ud800-07'"
+    fleet = Path(__file__).resolve().parents[1] / "examples" / "fleet.json"
+    facts = os.path.join(os.fsdecode(bytes(tmp_path)), os.fsdecode(b"fleet-\xff.json"))
+    with open(facts, "wb") as fh:
+        fh.write(fleet.read_bytes())
+    out = tmp_path / "scripts"
+    code, _, err = cli("remediate", facts, "--target", "8.7.3", "--audit-date", "2026-11-25", "-o", str(out))
+    assert code == 1, err
+    scripts = sorted(out.glob("*.ps1"))
+    assert scripts
+    for script in scripts:
+        text = script.read_bytes().decode("utf-8-sig")  # strict: no surrogate could be in it
+        assert "fleet-\\udcff.json" in text
+
+
 def test_script_skeleton_and_header() -> None:
     text = _script(_task_2019(), source="fleet.json")
     lines = text.split("\r\n")

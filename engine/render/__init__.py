@@ -52,7 +52,10 @@ class Renderer(Protocol):
     A renderer class also declares, for given options, what it needs the
     evaluation to keep (:meth:`needs`), and whether its text lists the input
     errors itself (``shows_input_errors``: the CLI then does not repeat them on
-    stderr when that text goes to the terminal).
+    stderr when that text goes to the terminal). It may also declare
+    ``size_warnings(path, size) -> list[str]``, a classmethod: what a known consumer
+    of the format does with a written output of that size (read by :func:`size_warnings`),
+    and ``console_text = True``: text for a person at a console (read by :func:`console_text`).
     """
 
     shows_input_errors: bool
@@ -134,6 +137,19 @@ def needs(outputs: Iterable[tuple[Format, RenderOptions]]) -> Needs:
     """What the evaluation must keep for these outputs: what their renderers declare."""
     wanted = [renderer_class(f).needs(o) for f, o in outputs]
     return Needs(full_outcomes=any(n.full_outcomes for n in wanted), capacity=any(n.capacity for n in wanted))
+
+
+def size_warnings(fmt: Format, path: str, size: int) -> list[str]:
+    """Warnings the format's renderer declares about a written output of ``size`` bytes
+    (a consumer's limit, e.g. GitLab's for JUnit), so the CLI knows no format's limits."""
+    declared = getattr(renderer_class(fmt), "size_warnings", None)
+    return list(declared(path, size)) if declared is not None else []
+
+
+def console_text(fmt: Format) -> bool:
+    """Whether the format is text for a person at a console (its renderer declares it): the
+    CLI writes it in the console's encoding, and does not repeat the summary line after it."""
+    return bool(getattr(renderer_class(fmt), "console_text", False))
 
 
 def available_formats() -> list[Format]:

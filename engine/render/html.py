@@ -29,7 +29,7 @@ MAX_DETAIL_HOSTS = 5000
 MAX_TABLE_ROWS = 5000
 MAX_CAPACITY_SITES = 300
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")  # lone surrogates too: shown as \ud800
 
 
 def esc(value: Any) -> str:
@@ -276,6 +276,8 @@ class HtmlRenderer:
         ]
         if h.target is None:
             parts.append(f'<div class="notice">{esc(NO_TARGET_NOTE)}</div>')
+        for o in h.overlays:
+            parts.append(f'<div class="mut">{esc(o.describe())}</div>')
         for n in s.notices:
             parts.append(f'<div class="notice">{esc(n)}</div>')
         if self.rows_dropped or self.details_dropped:

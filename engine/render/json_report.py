@@ -13,6 +13,7 @@ from ..model import MISSING, OUTCOME_NAMES, FailOn, Finding, HostResult, Outcome
 from ..unknowns import collect_hint
 from ..verdict import NO_TARGET_NOTE, host_state
 from . import Needs, RenderOptions
+from .text import escape_surrogates
 
 REPORT_SCHEMA = "sitegate/report/v1"
 
@@ -27,12 +28,35 @@ def _default(o: Any) -> Any:
 
 def _dumps(o: Any, indent: bool = False) -> str:
     opt = orjson.OPT_NON_STR_KEYS | (orjson.OPT_INDENT_2 if indent else 0)
-    return orjson.dumps(o, default=_default, option=opt).decode()
+    return _orjson(o, opt).decode()
+
+
+def _orjson(o: Any, option: int = 0) -> bytes:
+    """orjson's bytes; a lone surrogate (a host name from a JSON escape, a file name's
+    undecodable byte), which orjson refuses, is written escaped as every format shows it."""
+    try:
+        return orjson.dumps(o, default=_default, option=option)
+    except orjson.JSONEncodeError:
+        return orjson.dumps(_escaped(o), default=_default, option=option)
+
+
+def _escaped(o: Any) -> Any:
+    """``o`` with every string's lone surrogates escaped (the rare path: only after orjson refused)."""
+    if isinstance(o, str):
+        return escape_surrogates(o)
+    if isinstance(o, dict):
+        return {_escaped(k): _escaped(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple, set, frozenset)):
+        return [_escaped(v) for v in o]
+    return o
 
 
 def header_dict(h: ReportHeader) -> dict[str, Any]:
     """The run and rules part of the report."""
     d = _header_dict(h)
+    if h.overlays:
+        # Which rules an overlay changed: present when --data was given.
+        d["run"]["overlays"] = [{"path": o.path, "sha256": o.digest, "tables": list(o.tables), "rules": list(o.rules)} for o in h.overlays]
     if h.target is None:
         d["run"]["note"] = NO_TARGET_NOTE
     return d
@@ -191,7 +215,7 @@ class JsonRenderer:
         if not result.state and not result.rejected:
             # A result made outside the engine's evaluation: its state from its findings.
             result = result._replace(state=host_state(result.findings, self.threshold))
-        return orjson.dumps(host_dict(result, self._evidence_json, self.outcomes), default=_default).decode()
+        return _orjson(host_dict(result, self._evidence_json, self.outcomes)).decode()
 
     def place(self, fragment: str) -> str:
         """The text ``host`` writes for a fragment: separated from the host before it."""
@@ -207,7 +231,7 @@ class JsonRenderer:
         hit = self._evidence.get(id(evidence))
         if hit is not None and hit[0] is evidence:
             return hit[1]
-        frag = orjson.Fragment(orjson.dumps([e.to_dict() for e in evidence], default=_default))
+        frag = orjson.Fragment(_orjson([e.to_dict() for e in evidence]))
         if len(self._evidence) >= 2048:  # bounded: evidence of long lists runs to a few KB
             self._evidence.clear()
         self._evidence[id(evidence)] = (evidence, frag)

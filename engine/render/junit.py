@@ -124,6 +124,18 @@ class JunitRenderer:
         """Every outcome: a test case per (host, rule), passes included."""
         return Needs(full_outcomes=True)
 
+    #: Bytes: GitLab's documented maximum for a JUnit report.
+    gitlab_limit = 30 * 1000 * 1000
+
+    @classmethod
+    def size_warnings(cls, path: str, size: int) -> list[str]:
+        """What a consumer does with a written report of ``size`` bytes that the user must hear."""
+        if size > cls.gitlab_limit:
+            # GitLab drops a JUnit report over 30 MB without a word; Jenkins and Azure DevOps take it.
+            return [f"{path} is {size / 1e6:.0f} MB; GitLab ignores JUnit reports over 30 MB"
+                    " (split the inventory, or publish SARIF or Markdown there)"]
+        return []
+
     def __init__(self, options: RenderOptions):
         self.header: ReportHeader | None = None
         self.rules: dict[str, RuleInfo] = {}
@@ -307,6 +319,9 @@ class JunitRenderer:
         ]
         for kind, path in h.extra_inputs:
             props.append((f"input.{kind}", path))
+        for i, o in enumerate(h.overlays, 1):
+            props += [(f"overlay.{i}.path", o.path), (f"overlay.{i}.sha256", o.digest),
+                      (f"overlay.{i}.tables", ", ".join(o.tables)), (f"overlay.{i}.rules", ", ".join(o.rules))]
         if h.target is None:
             props.append(("note", NO_TARGET_NOTE))
         cases: list[_Case] = []

@@ -16,7 +16,7 @@ from typing import Any
 
 from ..unknowns import collect_hint
 from ..verdict import NO_TARGET_NOTE
-from ..model import Finding, HostResult, ReportHeader, RuleInfo, Summary
+from ..model import Finding, HostResult, OverlayInfo, ReportHeader, RuleInfo, Summary
 from . import Needs, RenderOptions
 from .table import packs_used_text, selected_packs_text, states_text
 from .text import safe_text
@@ -46,6 +46,13 @@ def md(value: Any, limit: int = 300) -> str:
     if len(s) > limit:
         s = s[: limit - 3] + "..."
     return _LINKY.sub(lambda m: m.group() + _ZWSP, _MD_SPECIAL.sub(r"\\\1", s))
+
+
+def _overlay_line(o: OverlayInfo) -> str:
+    """A --data overlay in the header: the file, its digest, the tables and rules it changed."""
+    rules = ", ".join(code(r) for r in o.rules) or "none"
+    return (f"> **Data overlay** {code(o.path)} (sha256 {code(o.digest)}) changed {', '.join(code(t) for t in o.tables)}; "
+            f"rules reading them: {rules}.")
 
 
 def code(value: Any) -> str:
@@ -155,6 +162,7 @@ class MarkdownRenderer:
             f"fails on {h.fail_on}{' (unknown allowed)' if h.allow_unknown else ''}. "
             f"{summary.hosts_evaluated} host(s) evaluated, {summary.hosts_rejected} rejected; {states_text(summary)}.",
             *(["", f"> **Note:** {md(NO_TARGET_NOTE, 400)}"] if h.target is None else []),
+            *[line for o in h.overlays for line in ("", _overlay_line(o))],
             "",
             "| outcome | count |",
             "| --- | ---: |",

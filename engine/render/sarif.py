@@ -62,8 +62,8 @@ from ..model import (
 from ..unknowns import collect_hint
 from ..verdict import NO_TARGET_NOTE, host_state
 from . import Needs, RenderOptions
-from .json_report import summary_dict
-from .text import safe_text
+from .json_report import header_dict, summary_dict
+from .text import escape_surrogates, safe_text
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT_KEY = "sitegateFinding/v1"
@@ -81,15 +81,22 @@ _URI_KEEP = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123
 
 
 def quote(path: str, safe: str = "/") -> str:
-    """Percent-encode a path for a URI (RFC 3986 unreserved characters and ``safe`` kept; UTF-8 bytes)."""
+    """Percent-encode a path for a URI (RFC 3986 unreserved characters and ``safe`` kept; UTF-8 bytes).
+    A file name's byte that is not UTF-8 (read by Python as U+DC80-U+DCFF) is encoded as that
+    byte, so the URI names the file as it is on disk."""
     keep = _URI_KEEP | frozenset(safe.encode())
-    return "".join(chr(b) if b in keep else f"%{b:02X}" for b in path.encode("utf-8", "surrogatepass"))
+    try:
+        data = path.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # another lone surrogate: not from a file name
+        data = path.encode("utf-8", "surrogatepass")
+    return "".join(chr(b) if b in keep else f"%{b:02X}" for b in data)
 
 
 def _clean(text: Any) -> Any:
-    """Strings from facts may hold lone surrogates (valid JSON escapes, not UTF-8): replace them."""
+    """Strings from facts may hold lone surrogates (valid JSON escapes, not UTF-8): escaped
+    as every format escapes them (``\\ud800``)."""
     if isinstance(text, str) and _SURROGATE.search(text):
-        return _SURROGATE.sub("\ufffd", text)
+        return escape_surrogates(text)
     return text
 
 
@@ -135,7 +142,7 @@ def artifact_location(source: str, uri_base_id: str) -> dict[str, Any]:
         return {"uri": "file://" + quote(posix, safe="/")}
     while posix.startswith("./"):
         posix = posix[2:]
-    return {"uri": quote(_clean(posix), safe="/"), "uriBaseId": uri_base_id}
+    return {"uri": quote(posix, safe="/"), "uriBaseId": uri_base_id}
 
 
 def _region(line: int, column: int) -> dict[str, int]:
@@ -309,6 +316,7 @@ class SarifRenderer:
         }
         s = summary_dict(summary)
         del s["diagnostics"]
+        overlays = {"overlays": header_dict(self.header)["run"]["overlays"]} if self.header.overlays else {}
         props = {
             "sitegate": {
                 "profile": "full" if self.full else "github",
@@ -318,6 +326,7 @@ class SarifRenderer:
                 "category": self.header.category,
                 "inputs": list(self.header.inputs),
                 "extra_inputs": [{"kind": k, "path": p} for k, p in self.header.extra_inputs],
+                **overlays,
                 "packs": [f"{p.id}@{p.version}" for p in self.header.packs],
                 "results": self.count,
                 "results_dropped": self.dropped,

@@ -16,6 +16,9 @@ class TableRenderer:
 
     #: Rejected records and input errors are lines of the table.
     shows_input_errors = True
+    #: Text for a person at a console: written in the console's own encoding (the other
+    #: formats are UTF-8 bytes for machines), and it ends with the run's summary line.
+    console_text = True
 
     @classmethod
     def needs(cls, options: RenderOptions) -> Needs:
@@ -35,10 +38,12 @@ class TableRenderer:
 
     def start(self, header: ReportHeader) -> str:
         self.target = header.target
+        # Each --data overlay: the file, its digest, the tables and rules it changed.
+        overlays = "".join(safe_text(o.describe()) + "\n" for o in header.overlays)
         if header.target is None:
             return (self._c("bold", f"sitegate {header.tool_version}: target ITMS each host's current version; packs chosen per host") + "\n"
-                    + f"note: {NO_TARGET_NOTE}\n")
-        return self._c("bold", f"sitegate {header.tool_version}: target ITMS {header.target}; packs {selected_packs_text(header)}") + "\n"
+                    + f"note: {NO_TARGET_NOTE}\n" + overlays)
+        return self._c("bold", f"sitegate {header.tool_version}: target ITMS {header.target}; packs {selected_packs_text(header)}") + "\n" + overlays
 
     def host(self, result: HostResult) -> str:
         name = safe_text(result.name)
