@@ -1,12 +1,17 @@
 #!/usr/bin/env python3
-"""Time other policy / validation engines on the 36 checks of baseline_loop.py.
+"""Time sitegate and other policy / validation engines on the 36 checks of baseline_loop.py.
 
 The question: what would a user pick instead of sitegate, and how fast is it on
-the same work? Every engine here reads the same JSONL fleet, parses each line
-with orjson (skipping lines that are not JSON objects with a ``name``, as
-``baseline_loop.py`` does), evaluates every check on every host in-process from
-Python and counts fails per check. Wall time (``time.perf_counter``) covers
-read + parse + evaluate + count; compiling the checks is timed separately.
+the same work? Every in-process engine here reads the same JSONL fleet, parses
+each line with orjson (skipping lines that are not JSON objects with a ``name``,
+as ``baseline_loop.py`` does), evaluates every check on every host from Python
+and counts fails per check; CPU time (``time.process_time``) covers read +
+parse + evaluate + count, compiling the checks is timed separately. sitegate
+runs as a user runs it, ``sitegate audit ... -f json -o FILE --jobs 1`` (and
+``--jobs 2``) with the checks as a policy pack (``sitegate_engine.py``,
+``engines/sitegate-checks/``), as a child process whose CPU comes from
+``os.wait4``. ``--callgrind N`` adds instructions per host (valgrind), and
+``--markdown`` the table as Markdown (benchmarks/README.md).
 
 Engines (none is a sitegate dependency; install them into a separate venv)::
 
@@ -15,11 +20,12 @@ Engines (none is a sitegate dependency; install them into a separate venv)::
         common-expression-language cel-python gordon-to-regorus
     /tmp/cmp-venv/bin/python benchmarks/compare_engines.py /tmp/bench/fleet-250000.jsonl \\
         [--hosts N] [--engines baseline,cel-rust,...] [--celpy-hosts 10000] \\
-        [--check-hosts 20000] [--repeat 3] [--dump DIR]
+        [--check-hosts 20000] [--repeat 3] [--callgrind 2500] [--markdown] \\
+        [--sitegate .venv/bin/sitegate] [--dump DIR]
 
-``--engines`` takes any of: baseline, fastjsonschema, jsonschema-rs,
-jsonschema-rs-allof, cel-rust, cel-rust-list, cel-python, regorus,
-regorus-rvm, opa.
+``--engines`` takes any of: baseline, baseline-gc-off, sitegate, sitegate-jobs2,
+fastjsonschema, jsonschema-rs, jsonschema-rs-allof, cel-rust, cel-rust-list,
+cel-python, regorus, regorus-rvm, opa.
 An engine whose module does not import is skipped with the reason.
 
 How each engine reports "which checks fail on this host":
@@ -52,11 +58,12 @@ exactly. JSON Schema has no cross-field comparison and no numeric parsing of
 strings, so five checks are approximated by enumeration or generated regexes
 (exact on this fleet's vocabulary) and truthiness is written as ``== true``.
 
-Sanity check: the per-check fail (and unknown) counts of each engine are compared
-exactly with ``baseline_loop.run`` on the well-typed hosts among the first
+Sanity check: every engine's failing (line, check) pairs are compared exactly
+with ``baseline_loop.failing_pairs`` on the well-typed hosts among the first
 ``--check-hosts`` lines (hosts whose facts have the types the checks expect;
-the loop gives up on a host at the first TypeError, which no engine mimics).
-The full-run counts are printed too, with differences from the loop.
+the loop gives up on a host at the first TypeError, which no engine mimics),
+and unknown counts where the engine has them. The full-run counts are printed
+too, with differences from the loop.
 """
 from __future__ import annotations
 
@@ -1302,7 +1309,7 @@ def main(argv: list[str] | None = None) -> int:
                 label = MD_LABELS.get(name, name) + ("*" if row["engine"].endswith("*") else "")
                 ins = f"{row['instr'] / 1000:,.0f}k" if row["instr"] else "-"
                 xi = f"{row['xi']:.1f}" if row["xi"] else "-"
-                wall = "-" if label.endswith("*") else f"{row['wall']:,.2f}"  # measured on fewer hosts
+                wall = "-" if row["engine"].endswith("*") else f"{row['wall']:,.2f}"  # measured on fewer hosts
                 print(f"| {label} | {row['package']} | {row['cpu']:,.2f} | {row['us']:,.1f} | {row['x']:.1f} "
                       f"| {wall} | {ins} | {xi} | {verdicts.get(name, 'yardstick' if name.startswith('baseline') else '-')} |")
     return 0
