@@ -1,14 +1,19 @@
-"""structlog set-up: logs go to stderr, results to stdout."""
+"""structlog set-up: logs go to stderr, results to stdout.
+
+structlog (with the asyncio and rich modules it pulls in) costs about a tenth of
+a second to import, and a run at the default verbosity logs nothing: so it is
+imported and configured at the first event that passes the level, and a call
+below the level costs one comparison.
+"""
 from __future__ import annotations
 
 import logging
 import sys
 from typing import Any, Mapping, MutableMapping
 
-import structlog
-
-
 _VERBOSITY = [0]
+_SETTINGS: dict[str, Any] = {"fmt": "console", "level": logging.WARNING, "configured": False}
+_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR, "critical": logging.CRITICAL}
 
 
 def verbosity() -> int:
@@ -17,23 +22,31 @@ def verbosity() -> int:
 
 
 def configure(fmt: str = "console", verbosity: int = 0) -> None:
-    """Console or JSON logs on stderr; -v shows info, -vv debug."""
+    """Console or JSON logs on stderr; -v shows info, -vv debug (structlog is set up at the first event shown)."""
     _VERBOSITY[0] = verbosity
-    level = logging.WARNING - 10 * min(verbosity, 2)
-    renderer: structlog.typing.Processor = (
-        structlog.processors.JSONRenderer() if fmt == "json" else structlog.dev.ConsoleRenderer(colors=False)
-    )
-    structlog.configure(
-        processors=[
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            _shown_not_obeyed,
-            renderer,
-        ],
-        wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
-        cache_logger_on_first_use=False,
-    )
+    _SETTINGS.update(fmt=fmt, level=logging.WARNING - 10 * min(verbosity, 2), configured=False)
+
+
+def _structlog() -> Any:
+    import structlog
+
+    if not _SETTINGS["configured"]:
+        renderer: structlog.typing.Processor = (
+            structlog.processors.JSONRenderer() if _SETTINGS["fmt"] == "json" else structlog.dev.ConsoleRenderer(colors=False)
+        )
+        structlog.configure(
+            processors=[
+                structlog.processors.add_log_level,
+                structlog.processors.TimeStamper(fmt="iso", utc=True),
+                _shown_not_obeyed,
+                renderer,
+            ],
+            wrapper_class=structlog.make_filtering_bound_logger(_SETTINGS["level"]),
+            logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+            cache_logger_on_first_use=False,
+        )
+        _SETTINGS["configured"] = True
+    return structlog
 
 
 def _shown_not_obeyed(logger: Any, method: str, event: MutableMapping[str, Any]) -> Mapping[str, Any]:
@@ -51,6 +64,32 @@ def _shown_not_obeyed(logger: Any, method: str, event: MutableMapping[str, Any])
     return {k: clean(v) for k, v in event.items()}
 
 
-def get_logger() -> structlog.typing.FilteringBoundLogger:
+class Logger:
+    """The CLI's logger: ``debug``/``info``/``warning``/``error`` as structlog's bound
+    logger has them, passed to structlog only when the level shows them."""
+
+    def _log(self, method: str, event: str, **fields: Any) -> None:
+        if _LEVELS[method] < _SETTINGS["level"]:
+            return
+        getattr(_structlog().get_logger("sitegate"), method)(event, **fields)
+
+    def debug(self, event: str, **fields: Any) -> None:
+        """Shown with -vv."""
+        self._log("debug", event, **fields)
+
+    def info(self, event: str, **fields: Any) -> None:
+        """Shown with -v."""
+        self._log("info", event, **fields)
+
+    def warning(self, event: str, **fields: Any) -> None:
+        """Always shown."""
+        self._log("warning", event, **fields)
+
+    def error(self, event: str, **fields: Any) -> None:
+        """Always shown."""
+        self._log("error", event, **fields)
+
+
+def get_logger() -> Logger:
     """The CLI's logger."""
-    return structlog.get_logger("sitegate")
+    return Logger()

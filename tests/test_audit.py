@@ -220,10 +220,10 @@ def _peak_rss_kib(fleet: Path, out: Path) -> int:
     return int(rss)
 
 
-def test_memory_stays_flat_from_10k_to_100k_hosts(tmp_path: Path) -> None:
-    """Peak RSS of a 100k-host audit is within a generous margin of a 10k-host one (not timed)."""
-    small = generate(tmp_path / "small.jsonl", 10_000, seed=5, broken=0.01)
-    large = generate(tmp_path / "large.jsonl", 100_000, seed=5, broken=0.01)
+def test_memory_stays_flat_from_5k_to_50k_hosts(tmp_path: Path) -> None:
+    """Peak RSS of a 50k-host audit is within a generous margin of a 5k-host one (not timed)."""
+    small = generate(tmp_path / "small.jsonl", 5_000, seed=5, broken=0.01)
+    large = generate(tmp_path / "large.jsonl", 50_000, seed=5, broken=0.01)
     rss_small = _peak_rss_kib(small, tmp_path / "small.json")
     rss_large = _peak_rss_kib(large, tmp_path / "large.json")
     large.unlink()
