@@ -26,32 +26,6 @@ REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"
 
 
-# pytest-xdist (`--dist loadgroup` in .ci/run) spreads tests one by one over the
-# workers; a file whose session- or module-scoped fixture is costly (the corpus
-# runs, the wheel, generated fleets) stays on one worker so it is made once.
-_ONE_WORKER = {
-    "test_corpus.py": "corpus",
-    "test_ci_snippets.py": "wheel",
-    "test_packaging.py": "wheel",
-    "test_cli.py": "wheel",
-    "test_audit.py": "test_audit",
-    "test_benchmarks.py": "test_benchmarks",
-    "test_blocks.py": "test_blocks",
-    "test_html.py": "test_html",
-    "test_input_edges.py": "test_input_edges",
-    "test_truth_tables_policy.py": "test_truth_tables_policy",
-}
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark the files that must stay on one xdist worker (see _ONE_WORKER)."""
-    for item in items:
-        group = _ONE_WORKER.get(item.path.name)
-        if group is not None:
-            item.add_marker(pytest.mark.xdist_group(group))
-
-
 @pytest.fixture(scope="session")
 def policies() -> PolicySet:
     ps, _ = load_policies()
