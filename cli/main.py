@@ -358,6 +358,19 @@ COLOR_OPT = typer.Option(
 )
 
 
+def _gate_options(sarif_profile: str, **fields: Any) -> RunOptions:
+    """check's and audit's options, after the checks both make before reading anything."""
+    if sarif_profile not in ("github", "full"):
+        _say("sitegate: --sarif-profile must be github or full", err=True)
+        raise typer.Exit(2)
+    if fields["target"] is None:
+        # Said once here and in every output's header: without a target this is no upgrade gate.
+        from ..engine.verdict import NO_TARGET_NOTE
+
+        typer.echo(f"sitegate: note: {NO_TARGET_NOTE}", err=True)
+    return RunOptions(**fields)
+
+
 @app.command()
 def check(
     facts: List[str] = FACTS_ARG,
@@ -379,16 +392,8 @@ def check(
     color: ColorChoice = COLOR_OPT,
 ) -> None:
     """Check hosts' facts against the policy packs for a target ITMS version."""
-    if sarif_profile not in ("github", "full"):
-        _say("sitegate: --sarif-profile must be github or full", err=True)
-        raise typer.Exit(2)
-    if target is None:
-        # Said once here and in every output's header: without a target this is no upgrade gate.
-        from ..engine.verdict import NO_TARGET_NOTE
-
-        typer.echo(f"sitegate: note: {NO_TARGET_NOTE}", err=True)
-    options = RunOptions(
-        target=target, policy_dirs=tuple(policy_dir), data=tuple(data), waivers=waivers, baseline=baseline,
+    options = _gate_options(
+        sarif_profile, target=target, policy_dirs=tuple(policy_dir), data=tuple(data), waivers=waivers, baseline=baseline,
         fail_on=fail_on, allow_unknown=allow_unknown, category=category, input_format=input_format,
         mapping=mapping, audit_date=audit_date,
     )
@@ -429,16 +434,8 @@ def audit(
     capacity: bool = typer.Option(False, "--capacity", help="Add the capacity view (per site and Notification Server) to JSON and table output."),
 ) -> None:
     """Audit a whole fleet: stream a large inventory (JSON Lines, arrays, importer formats) in flat memory."""
-    if sarif_profile not in ("github", "full"):
-        _say("sitegate: --sarif-profile must be github or full", err=True)
-        raise typer.Exit(2)
-    if target is None:
-        # Said once here and in every output's header: without a target this is no upgrade gate.
-        from ..engine.verdict import NO_TARGET_NOTE
-
-        typer.echo(f"sitegate: note: {NO_TARGET_NOTE}", err=True)
-    options = RunOptions(
-        target=target, policy_dirs=tuple(policy_dir), data=tuple(data), waivers=waivers, baseline=baseline,
+    options = _gate_options(
+        sarif_profile, target=target, policy_dirs=tuple(policy_dir), data=tuple(data), waivers=waivers, baseline=baseline,
         fail_on=fail_on, allow_unknown=allow_unknown, category=category, input_format=input_format,
         mapping=mapping, audit_date=audit_date, jobs=jobs,
     )
