@@ -259,3 +259,14 @@ def test_the_shape_of_a_condition_never_changes_its_outcome(op: str, fact: Any, 
                 continue  # an unhashable list in a set operand: not a value facts can hold
             seen[(form, subject)] = got
     assert len(set(seen.values())) <= 1, seen
+
+
+def test_a_row_without_the_looked_up_column_gives_no_value() -> None:
+    """A row that matches the key but has no value in the column (absent or null) adds
+    nothing: the lookup goes on to the next matching row, or is unknown without one."""
+    rows = [{"k": "a"}, {"k": "a", "build": None}, {"k": "a", "build": 17763}, {"k": "b"}]
+    tables = {"t": _table(rows)}
+    ref = TableRef(table="t", column="build", where={"k": {"fact": "h.k"}}, single=True)
+    leaf = Leaf(fact="os.build", op="eq", value=ref)
+    assert _outcome(leaf, tables, {"os": {"build": 17763}, "h": {"k": "a"}})[:2] == (PASS, PASS)
+    assert _outcome(leaf, tables, {"os": {"build": 17763}, "h": {"k": "b"}})[:2] == (UNKNOWN, UNKNOWN)
