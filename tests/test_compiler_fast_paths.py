@@ -270,3 +270,27 @@ def test_a_row_without_the_looked_up_column_gives_no_value() -> None:
     leaf = Leaf(fact="os.build", op="eq", value=ref)
     assert _outcome(leaf, tables, {"os": {"build": 17763}, "h": {"k": "a"}})[:2] == (PASS, PASS)
     assert _outcome(leaf, tables, {"os": {"build": 17763}, "h": {"k": "b"}})[:2] == (UNKNOWN, UNKNOWN)
+
+
+@pytest.mark.parametrize(("op", "const", "kind"), [
+    ("ge", 8192, "num"), ("lt", 2.5, "num"),
+    ("eq", "x64", "str_eq"), ("ne", True, "is"),
+    ("in", ["task", "package"], "str_in"), ("not_in", ["a"], "str_in"),
+])
+def test_common_constant_comparisons_take_their_fast_form(op: str, const: Any, kind: str) -> None:
+    """The fast forms are a designed property (the generated code inlines them; the general
+    closure is several Python calls more per host): a number against a threshold, a string or
+    a bool against a constant, a string against a list of strings. Outcomes stay the table's."""
+    from sitegate.engine.compiler import LeafNode, const_shape
+
+    assert const_shape(op, const)[0] == kind
+    node = LeafNode(Leaf(fact="sec.field", op=op, value=const), {})
+    assert node.shape is not None and node.shape[0] == kind
+    assert node.fast.__name__ != "fast_const"  # not the general closure
+
+
+@pytest.mark.parametrize(("op", "const"), [("ge", "8"), ("ge", True), ("eq", 5), ("in", [1, 2]), ("in", []), ("contains_all", [1])])
+def test_other_constant_comparisons_take_the_general_form(op: str, const: Any) -> None:
+    from sitegate.engine.compiler import const_shape
+
+    assert const_shape(op, const) is None
