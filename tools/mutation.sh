@@ -35,7 +35,7 @@ else
             tests=(tests/test_operators.py tests/test_logic.py tests/test_compiler_explain.py tests/test_compiler_fast_paths.py) ;;
         engine/waivers.py) tests=(tests/test_waivers.py) ;;
         engine/render/junit.py) tests=(tests/test_junit.py tests/test_junit_semantics.py) ;;
-        facts/normalize.py) tests=(tests/test_derive.py tests/importers/test_normalize_inputs.py) ;;
+        facts/normalize.py) tests=(tests/test_derive.py tests/test_derive_round2.py tests/importers/test_normalize_inputs.py) ;;
         *) echo "no default tests for $module: name them after the module" >&2; exit 2 ;;
     esac
 fi
