@@ -164,6 +164,68 @@ def _plan_outputs(given: str | None, outputs: list[str]) -> list[tuple[str, str]
     return specs
 
 
+def _log_start(facts: list[str], input_format: str | None, outputs: list[tuple[str, str]]) -> float:
+    """-v: the inputs and outputs, as check logs them; returns the start time."""
+    import time
+
+    from ..facts.formats import detect_format
+    from .logging import get_logger, verbosity
+
+    if verbosity():
+        log = get_logger()
+        for path in facts:
+            log.info("input", path=path, format=str(input_format or detect_format(path) or ("facts folder" if os.path.isdir(path) else "facts")))
+        for fmt, path in outputs:
+            log.info("output", path=path, format=fmt)
+    return time.perf_counter()
+
+
+def _log_packs(policies: Any, versions: list[tuple[str, str | None]], started: float) -> None:
+    """-v: the packs each version selects (-vv: every pack loaded), with the set-up time."""
+    import time
+
+    from .logging import get_logger, verbosity
+
+    level = verbosity()
+    if not level:
+        return
+    log = get_logger()
+    for option, version in versions:
+        if version is None:
+            log.info("packs selected", option=option, packs=["by each host's platform.itms_version"])
+            continue
+        chosen = [f"{e.id} {e.version} ({' -> '.join(e.chain)})" for e in policies.select(version)]
+        log.info("packs selected", option=option, version=version, packs=chosen, seconds=round(time.perf_counter() - started, 3))
+    if level > 1:
+        for p in policies.effective.values():
+            log.debug("pack", id=p.id, version=p.version, chain=list(p.chain))
+
+
+def _log_plan(result: Any) -> None:
+    """-v: the packs the plan read at --to; -vv: each host's state and changes."""
+    from .logging import get_logger, verbosity
+
+    level = verbosity()
+    if not level or result.setup_errors:
+        return
+    log = get_logger()
+    log.info("packs selected", option="--to", version=result.to_version, packs=list(result.packs_to),
+             compared_from=result.from_text)
+    if level > 1:
+        for h in result.hosts:
+            log.debug("host", name=h.name, at=f"{h.source}:{h.line}", state=h.state, rejected=h.rejected,
+                      changes=[f"{c.rule_id}:{c.change}" for c in h.changes])
+
+
+def _log_done(started: float, **fields: Any) -> None:
+    """-v: the closing line, with the whole run's time."""
+    import time
+
+    from .logging import get_logger
+
+    get_logger().info("done", seconds=round(time.perf_counter() - started, 3), **fields)
+
+
 # The options plan and remediate share, declared once.
 _POLICY_DIR = typer.Option([], "--policy-dir", help="Extra directory of policy packs; repeatable.")
 _DATA = typer.Option([], "--data", help="Data overlay YAML; repeatable.")
@@ -214,7 +276,9 @@ def plan_cmd(
         raise typer.Exit(2)
     options = RunOptions(policy_dirs=tuple(policy_dir), data=tuple(data), waivers=waivers, fail_on=FailOn(fail_on),
                          allow_unknown=allow_unknown, input_format=input_format, mapping=mapping, audit_date=audit_date)
+    started = _log_start(list(facts), input_format, specs)
     result = plan_upgrade(list(facts), to, frm, options)
+    _log_plan(result)
     if result.setup_errors:
         _echo_diagnostics(list(result.setup_errors))
         typer.echo("sitegate: nothing was evaluated", err=True)
@@ -237,6 +301,7 @@ def plan_cmd(
         read = len(result.hosts)
         typer.echo(f"sitegate: {read} host(s) read, {read - result.hosts_rejected} evaluated, {result.hosts_rejected} rejected;"
                    f" {result.verdict} (exit code {result.exit_code})", err=True)
+    _log_done(started, hosts=len(result.hosts), rejected=result.hosts_rejected, exit_code=result.exit_code)
     raise typer.Exit(result.exit_code)
 
 
@@ -273,9 +338,11 @@ def remediate_cmd(
     except RemediateDirError as exc:
         typer.echo(f"sitegate: --output {exc}", err=True)
         raise typer.Exit(2) from None
+    started = _log_start(list(facts), input_format, [("powershell", out_dir)])
     setup = _Setup([("--target", target)], policy_dir, data, waivers, input_format, mapping, fail_on, False, audit_date)
     if setup.errors:
         setup.fail()
+    _log_packs(setup.policies, [("--target", target)], started)
     result = remediate(setup.items(list(facts)), setup.policies, setup.options, target=target)
     for d in result.diagnostics:
         typer.echo(d, err=True)
@@ -292,6 +359,7 @@ def remediate_cmd(
         typer.echo(f"sitegate: --output {out_dir}: {exc.strerror or exc}; nothing was written", err=True)
         raise typer.Exit(2) from None
     typer.echo(result.summary_text(out_dir), nl=False)
+    _log_done(started, hosts=result.hosts_evaluated, scripts=len(result.files), exit_code=result.exit_code)
     raise typer.Exit(result.exit_code)
 
 

@@ -335,6 +335,27 @@ def test_verbose_logs_inputs_packs_files_and_timings(cli, tmp_path: Path) -> Non
     assert re.search(r"\[debug\s*\] pack .*id=itms-base", debug)
 
 
+def test_verbose_plan_and_remediate_log_inputs_packs_and_timings(cli, tmp_path: Path) -> None:
+    """plan and remediate keep check's -v promise: inputs, outputs, packs selected, a timed done line."""
+    runs = {
+        "plan": ["plan", "--from", "8.6", "--to", "8.7.1", str(EXAMPLES / "task-server-86.json"), "-o", str(tmp_path / "p.json")],
+        "remediate": ["remediate", str(EXAMPLES / "task-server-86.json"), "--target", "8.7.1", "-o", str(tmp_path / "scripts")],
+    }
+    for name, args in runs.items():
+        _, _, quiet = cli(*args)
+        assert "[info" not in quiet, name
+        code, _, err = cli("-v", *args)
+        assert re.search(r"\[info\s*\] input .*format=facts path=.*task-server-86\.json", err), (name, err)
+        assert re.search(r"\[info\s*\] output .*path=", err), (name, err)
+        assert re.search(r"\[info\s*\] packs selected .*itms-8\.7\.1[ @]\d+\.\d+\.\d+.*version=8\.7\.1", err), (name, err)
+        assert re.search(r"\[info\s*\] done .*exit_code=%d .*hosts=1 .*seconds=[\d.]+" % code, err), (name, err)
+        assert "[debug" not in err, name
+    _, _, debug = cli("-vv", *runs["plan"])
+    assert re.search(r"\[debug\s*\] host .*name=TS-MAD-04 .*state=BLOCKED", debug), debug
+    _, _, debug = cli("-vv", *runs["remediate"])
+    assert re.search(r"\[debug\s*\] pack .*id=itms-base", debug), debug
+
+
 # --- item 4: help ----------------------------------------------------------------------
 
 TYPE_PLACEHOLDER = re.compile(r"<(?:list\[[^\]]*\]|str|int|float|bool|path|text|[a-z]+ range|[a-z_]+(?:\|[a-z_]+)+)>", re.I)
