@@ -41,7 +41,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping, NamedTuple
 
 from .. import normalize as n
 
@@ -338,59 +338,59 @@ def _dotnet(b: _Builder, raw: Mapping[str, Any]) -> None:
         b.put("dotnet/release", rel, "dotnet", pointer)
 
 
+def _cim_installed(f: Any) -> bool | None:
+    """Win32_OptionalFeature (no DISM: works from PowerShell 7 and from a 32-bit process):
+    InstallState 1 = Enabled, 2 = Disabled, 3 = Absent, 4 = Unknown."""
+    state = get(f, "InstallState")
+    if state in (1, 2, 3) and not isinstance(state, bool):
+        return state == 1
+    return None
+
+
+class _FeatureSection(NamedTuple):
+    """One way the collector lists features: where, which name, which prefix is IIS, how installed."""
+
+    key: str
+    name: Callable[[Any], Any]
+    prefix: str
+    installed: Callable[[Any], bool | None]
+    no_name: str
+    unknown: Callable[[str, Any], str]
+
+
+# In order of preference: the first section the collector read is the one used.
+_FEATURE_SECTIONS = (
+    _FeatureSection("windows_features", lambda f: get(f, "Name"), "Web-", n.feature_installed,
+                    "feature without a Name", lambda name, f: f"feature {name}: install state unknown"),
+    _FeatureSection("optional_features", lambda f: get(f, "FeatureName") or get(f, "Name"), "IIS-",
+                    lambda f: n.optional_feature_enabled(get(f, "State")),
+                    "optional feature without a FeatureName", lambda name, f: f"feature {name}: state unknown"),
+    _FeatureSection("cim_optional_features", lambda f: get(f, "Name"), "IIS-", _cim_installed,
+                    "optional feature without a Name",
+                    lambda name, f: f"feature {name}: install state {get(f, 'InstallState')!r} unknown"),
+)
+
+
 def _feature_names(b: _Builder, raw: Mapping[str, Any]) -> tuple[list[str] | None, str | None]:
     """Installed IIS feature names, and the section they came from."""
-    if "windows_features" in raw:
+    for sec in _FEATURE_SECTIONS:
+        if sec.key not in raw:
+            continue
         names: list[str] = []
-        for i, f in enumerate(as_list(raw.get("windows_features"))):
+        for i, f in enumerate(as_list(raw.get(sec.key))):
             f = strip_noise(f)
-            name = get(f, "Name")
+            name = sec.name(f)
             if not isinstance(name, str) or not name.strip():
-                b.problem("windows_features", f"/{i}", "feature without a Name")
+                b.problem(sec.key, f"/{i}", sec.no_name)
                 continue
-            if not name.startswith("Web-"):
+            if not name.startswith(sec.prefix):
                 continue
-            inst = n.feature_installed(f)
+            inst = sec.installed(f)
             if inst is None:
-                b.problem("windows_features", f"/{i}", f"feature {name}: install state unknown")
+                b.problem(sec.key, f"/{i}", sec.unknown(name, f))
             elif inst:
                 names.append(name.strip())
-        return names, "windows_features"
-    if "optional_features" in raw:
-        names = []
-        for i, f in enumerate(as_list(raw.get("optional_features"))):
-            f = strip_noise(f)
-            name = get(f, "FeatureName") or get(f, "Name")
-            if not isinstance(name, str) or not name.strip():
-                b.problem("optional_features", f"/{i}", "optional feature without a FeatureName")
-                continue
-            if not name.startswith("IIS-"):
-                continue
-            on = n.optional_feature_enabled(get(f, "State"))
-            if on is None:
-                b.problem("optional_features", f"/{i}", f"feature {name}: state unknown")
-            elif on:
-                names.append(name.strip())
-        return names, "optional_features"
-    if "cim_optional_features" in raw:
-        # Win32_OptionalFeature (no DISM: works from PowerShell 7 and from a 32-bit
-        # process): InstallState 1 = Enabled, 2 = Disabled, 3 = Absent, 4 = Unknown.
-        names = []
-        for i, f in enumerate(as_list(raw.get("cim_optional_features"))):
-            f = strip_noise(f)
-            name = get(f, "Name")
-            if not isinstance(name, str) or not name.strip():
-                b.problem("cim_optional_features", f"/{i}", "optional feature without a Name")
-                continue
-            if not name.startswith("IIS-"):
-                continue
-            state = get(f, "InstallState")
-            if state in (1, 2, 3) and not isinstance(state, bool):
-                if state == 1:
-                    names.append(name.strip())
-            else:
-                b.problem("cim_optional_features", f"/{i}", f"feature {name}: install state {state!r} unknown")
-        return names, "cim_optional_features"
+        return names, sec.key
     return None, None
 
 

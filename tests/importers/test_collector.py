@@ -193,6 +193,41 @@ def test_features_from_win32_optional_feature() -> None:
     assert [p.pointer for p in built.problems] == ["/2"]
 
 
+
+@pytest.mark.parametrize(
+    ("raw", "features", "problems"),
+    [
+        (
+            {"windows_features": [{"Name": "Web-Server", "Installed": True}, {"Name": "Web-ASP", "Installed": False},
+                                  {"Name": "  "}, {"Name": "Web-CGI"}, {"Name": "RSAT", "Installed": True}]},
+            ["Web-Server"],
+            [("windows_features", "/2", "feature without a Name"), ("windows_features", "/3", "feature Web-CGI: install state unknown")],
+        ),
+        (
+            {"optional_features": [{"FeatureName": "IIS-WebServer", "State": "Enabled"}, {"Name": "IIS-ASP", "State": "Disabled"},
+                                   {"State": "Enabled"}, {"FeatureName": "IIS-CGI"}, {"FeatureName": "TelnetClient", "State": "Enabled"}]},
+            ["IIS-WebServer"],
+            [("optional_features", "/2", "optional feature without a FeatureName"), ("optional_features", "/3", "feature IIS-CGI: state unknown")],
+        ),
+        (
+            {"cim_optional_features": [{"Name": "IIS-WebServer", "InstallState": 1}, {"Name": "IIS-ASP", "InstallState": True},
+                                       {"Name": ""}, {"Name": "IIS-CGI", "InstallState": 3}]},
+            ["IIS-WebServer"],
+            [("cim_optional_features", "/1", "feature IIS-ASP: install state True unknown"), ("cim_optional_features", "/2", "optional feature without a Name")],
+        ),
+        # The first section read wins, even when it lists nothing installed.
+        (
+            {"windows_features": [], "optional_features": [{"FeatureName": "IIS-WebServer", "State": "Enabled"}]},
+            [],
+            [],
+        ),
+    ],
+)
+def test_each_feature_section_reads_names_states_and_problems(raw: dict[str, Any], features: list[str], problems: list[tuple[str, str, str]]) -> None:
+    built = build_facts(raw)
+    assert built.facts["iis"]["features"] == features
+    assert [(p.section, p.pointer, p.message) for p in built.problems] == problems
+
 @pytest.mark.parametrize(
     ("os_", "expected"),
     [
