@@ -28,6 +28,7 @@ from ..engine.run import RunOptions, load_for_run
 from ..engine.run import run as start_run
 from ..facts.formats import detect_format, format_list_text, format_names
 from .logging import configure, get_logger, verbosity
+from .options import AUDIT_DATE_OPT, DATA_OPT, FACTS_ARG, INPUT_FORMAT_OPT, MAPPING_OPT, POLICY_DIR_OPT
 from .output import (
     ColorChoice, OutputError, check_not_inputs, open_sinks, parse_outputs, publish, remove_stale, wants_color, write_all, write_atomic,
 )
@@ -317,14 +318,8 @@ def _summary_line(summary: Any) -> str:
     return f"sitegate: {'; '.join(parts)}; {summary.verdict} (exit code {summary.exit_code})"
 
 
-FACTS_ARG = typer.Argument(
-    ..., metavar="FILE",
-    help="Facts files (JSON, JSON Lines) or folders of them; CSV exports (*.csv), PowerShell exports (*.zip or an"
-    " export folder); '-' reads stdin. The format comes from the name unless --input-format says.",
-)
 # Options shared by `check` and `audit` (one definition, so the two cannot drift).
 TARGET_OPT = typer.Option(None, "--target", "-t", metavar="VERSION", help="ITMS version to check readiness for (e.g. 8.7.3); default: each host's current version.")
-POLICY_DIR_OPT = typer.Option([], "--policy-dir", metavar="DIR", help="Extra directory of policy packs (*.yaml), read with the bundled ones; repeatable.")
 FORMAT_OPT = typer.Option(
     None, "--format", "-f", metavar="FORMAT", show_default=False,
     help=f"Output format: {', '.join(f.value for f in Format)}. Default: from each --output file's extension"
@@ -341,15 +336,7 @@ SARIF_PROFILE_OPT = typer.Option(
     "github", "--sarif-profile", metavar="[github|full]", autocompletion=lambda: ["github", "full"],
     help="github: failures and unknowns; full: every outcome (in SARIF and in the JSON report's hosts[].outcomes).",
 )
-INPUT_FORMAT_OPT = typer.Option(
-    None, "--input-format", metavar="FORMAT", autocompletion=format_names,
-    help=f"Read every input as {format_list_text()} (default: by file name: *.csv, *.zip and PowerShell export"
-    " folders are imported, anything else is read as facts).",
-)
-MAPPING_OPT = typer.Option(None, "--mapping", metavar="FILE", help="Column-mapping YAML for CSV inputs.")
-AUDIT_DATE_OPT = typer.Option(None, "--audit-date", metavar="DATE", help="Date for lifecycle rules, YYYY-MM-DD (default: today).")
 SHOW_PASSING_OPT = typer.Option(False, "--show-passing", help="Table: list compliant hosts too.")
-DATA_OPT = typer.Option([], "--data", metavar="FILE", help="Data overlay YAML confirming or overriding pack tables; repeatable.")
 WAIVERS_OPT = typer.Option(None, "--waivers", metavar="FILE", help="Waivers YAML (rule, host pattern, reason, owner, expiry).")
 BASELINE_OPT = typer.Option(None, "--baseline", metavar="FILE", help="Previous sitegate JSON report or SARIF: only new findings fail the gate.")
 COLOR_OPT = typer.Option(

@@ -11,6 +11,7 @@ from typing import Any, Iterable, List, Optional
 import typer
 
 from ..base.diagnostics import Diagnostic
+from .options import AUDIT_DATE_OPT, DATA_OPT, FACTS_ARG, INPUT_FORMAT_OPT, MAPPING_OPT, POLICY_DIR_OPT
 
 
 def _echo_diagnostics(diags: list[Diagnostic]) -> None:
@@ -226,28 +227,22 @@ def _log_done(started: float, **fields: Any) -> None:
     get_logger().info("done", seconds=round(time.perf_counter() - started, 3), **fields)
 
 
-# The options plan and remediate share, declared once.
-_POLICY_DIR = typer.Option([], "--policy-dir", help="Extra directory of policy packs; repeatable.")
-_DATA = typer.Option([], "--data", help="Data overlay YAML; repeatable.")
-_INPUT_FORMAT = typer.Option(None, "--input-format", help="json, jsonl, powershell or csv (default: by file name).")
-_MAPPING = typer.Option(None, "--mapping", help="Column-mapping YAML for --input-format csv.")
-_AUDIT_DATE = typer.Option(None, "--audit-date", help="Date for lifecycle rules, YYYY-MM-DD (default: today).")
 
 
 def plan_cmd(
-    facts: List[str] = typer.Argument(..., help="Facts files (JSON, JSON Lines) or directories, or importer inputs with --input-format."),
+    facts: List[str] = FACTS_ARG,
     to: str = typer.Option(..., "--to", help="ITMS version to upgrade to (e.g. 8.7.3)."),
     frm: Optional[str] = typer.Option(None, "--from", help="ITMS version the hosts run now (default: each host's platform.itms_version)."),
     fmt: Optional[str] = typer.Option(None, "--format", "-f", show_default=False, help="table, json, markdown or html (default: by --output's extension, else table)."),
     output: List[str] = typer.Option([], "--output", "-o", help="Output file, or FORMAT=FILE; repeatable ('-' is stdout)."),
-    policy_dir: List[str] = _POLICY_DIR,
-    data: List[str] = _DATA,
+    policy_dir: List[str] = POLICY_DIR_OPT,
+    data: List[str] = DATA_OPT,
     waivers: Optional[str] = typer.Option(None, "--waivers", help="Waivers YAML."),
-    input_format: Optional[str] = _INPUT_FORMAT,
-    mapping: Optional[str] = _MAPPING,
+    input_format: Optional[str] = INPUT_FORMAT_OPT,
+    mapping: Optional[str] = MAPPING_OPT,
     fail_on: str = typer.Option("error", "--fail-on", help="Lowest severity that blocks: error, warning, note or never."),
     allow_unknown: bool = typer.Option(False, "--allow-unknown", help="A host that CANNOT TELL does not fail the plan."),
-    audit_date: Optional[str] = _AUDIT_DATE,
+    audit_date: Optional[str] = AUDIT_DATE_OPT,
 ) -> None:
     """Plan an upgrade: what blocks each host at --to, what newly fails since --from, and what to do first.
 
@@ -306,17 +301,17 @@ def plan_cmd(
 
 
 def remediate_cmd(
-    facts: List[str] = typer.Argument(..., help="Facts files (JSON, JSON Lines) or directories, or importer inputs with --input-format."),
+    facts: List[str] = FACTS_ARG,
     target: str = typer.Option(..., "--target", "-t", help="ITMS version the scripts prepare for (e.g. 8.7.3)."),
     out_dir: str = typer.Option(..., "--output", "-o", help="Directory for the scripts (created if missing; never inside an input folder)."),
     fmt: str = typer.Option("powershell", "--format", "-f", help="Script language: powershell."),
-    policy_dir: List[str] = _POLICY_DIR,
-    data: List[str] = _DATA,
+    policy_dir: List[str] = POLICY_DIR_OPT,
+    data: List[str] = DATA_OPT,
     waivers: Optional[str] = typer.Option(None, "--waivers", help="Waivers YAML (waived findings get no fix)."),
-    input_format: Optional[str] = _INPUT_FORMAT,
-    mapping: Optional[str] = _MAPPING,
+    input_format: Optional[str] = INPUT_FORMAT_OPT,
+    mapping: Optional[str] = MAPPING_OPT,
     fail_on: str = typer.Option("error", "--fail-on", help="Lowest severity that gates: error, warning, note or never."),
-    audit_date: Optional[str] = _AUDIT_DATE,
+    audit_date: Optional[str] = AUDIT_DATE_OPT,
 ) -> None:
     """Write one PowerShell script per host with a scriptable fix, and list hosts with manual steps only.
 
