@@ -45,6 +45,24 @@ def policy_schema() -> dict[str, Any]:
 
 
 @lru_cache(maxsize=None)
+def policy_fast_check() -> Any:
+    """``data -> bool``: True only when the policy JSON Schema certainly reports
+    nothing (generated code, facts.fastcheck); False means "run jsonschema"."""
+    from ..facts.fastcheck import compile_fast
+
+    return compile_fast(policy_schema(), "#")
+
+
+def schema_valid_fast(data: Any) -> bool:
+    """The fast first pass of the policy schema check (never True for a pack
+    jsonschema would find an error in; see tests/test_policy_fastcheck.py)."""
+    try:
+        return bool(policy_fast_check()(data))
+    except RecursionError:  # nesting the generated functions cannot follow: let jsonschema say
+        return False
+
+
+@lru_cache(maxsize=None)
 def fact_catalogue() -> dict[str, str]:
     """Every fact path a rule may read, with its kind (string, number, boolean, list, object)."""
     schema = json.loads(resources.files("sitegate.schemas").joinpath("facts.v1.schema.json").read_text("utf-8"))
@@ -266,9 +284,11 @@ def _schema_diagnostics(doc: YamlDoc) -> list[Diagnostic]:
 def load_pack_file(path: str, display: str, *, bundled: bool = False) -> LoadedPack:
     """Load and validate one pack file; raise InputError with every problem found."""
     doc = load_yaml_file(path, display, max_bytes=MAX_POLICY_BYTES)
-    diags = _schema_diagnostics(doc)
-    if diags:
-        raise InputError(diags)
+    # jsonschema only where the fast pass is not certain: it names the errors.
+    if not schema_valid_fast(doc.data):
+        diags = _schema_diagnostics(doc)
+        if diags:
+            raise InputError(diags)
     try:
         pack = Pack.model_validate(doc.data)
     except ValidationError as exc:
