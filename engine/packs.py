@@ -18,9 +18,8 @@ import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
-import jsonschema
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 from pydantic import ValidationError
@@ -32,6 +31,9 @@ from .messages import STANDARD_PLACEHOLDERS as _PLACEHOLDER_NAMES
 from .operators import OPERATORS, Operand, OperatorError, compile_regex, parse_specifier
 from .policy import MODEL_TAGS, VERSION_COLUMN, Condition, FactRef, Leaf, Lit, OperandModel, Pack, Rule, Table, TableRef, leaves, lookups
 from ..base.yamlload import YamlDoc, load_yaml_file
+
+if TYPE_CHECKING:  # pragma: no cover
+    import jsonschema
 
 MAX_POLICY_BYTES = 2 * 1024 * 1024
 #: Pack file extensions, compared case-insensitively (``my.YAML`` is a pack too).
@@ -260,6 +262,9 @@ def _pointer(path: Iterable[Any]) -> str:
 
 
 def _schema_diagnostics(doc: YamlDoc) -> list[Diagnostic]:
+    # Imported here: a run whose packs pass the fast check never needs it (60 ms).
+    import jsonschema
+
     validator = jsonschema.Draft202012Validator(policy_schema())
     out = []
     for err in sorted(validator.iter_errors(doc.data), key=lambda e: list(map(str, e.absolute_path))):

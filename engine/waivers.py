@@ -31,8 +31,6 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any, Iterable
 
-import jsonschema
-
 from ..base.diagnostics import Code, Diagnostic, InputError
 from .model import Finding, Waived
 from ..base.yamlload import YamlDoc, load_yaml_file
@@ -133,6 +131,8 @@ def _pointer(path: Iterable[Any]) -> str:
 
 
 def _schema_diagnostics(doc: YamlDoc) -> list[Diagnostic]:
+    import jsonschema  # here, not at import: 60 ms that only a file being checked needs
+
     validator = jsonschema.Draft202012Validator(waivers_schema())
     out = []
     for err in sorted(validator.iter_errors(doc.data), key=lambda e: list(map(str, e.absolute_path))):
