@@ -259,10 +259,19 @@ def _deepest_point(text: str, limit: int = 200) -> tuple[int, int]:
 def load_yaml_file(path: str, display: str | None = None, *, max_bytes: int = MAX_BYTES) -> YamlDoc:
     """Read, decode and load a YAML file with size and safety limits."""
     source = display or path
-    raw = read_limited(
+    return load_yaml_bytes(read_yaml_bytes(path, source, max_bytes=max_bytes), source)
+
+
+def read_yaml_bytes(path: str, source: str, *, max_bytes: int = MAX_BYTES) -> bytes:
+    """The bytes of a YAML file, or InputError (missing, a directory, over max_bytes)."""
+    return read_limited(
         path, source, max_bytes, expected="a YAML file",
         too_large=f"file is larger than the {max_bytes // 1024 // 1024} MiB limit for YAML inputs",
     )
+
+
+def load_yaml_bytes(raw: bytes, source: str) -> YamlDoc:
+    """Decode and load the bytes of a YAML file (read with ``read_yaml_bytes``)."""
     text = decode(raw, source)
     if "\x00" in text:
         line = text.count("\n", 0, text.index("\x00")) + 1

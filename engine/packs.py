@@ -15,6 +15,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -30,7 +32,7 @@ from .messages import PLACEHOLDER as _PLACEHOLDER
 from .messages import STANDARD_PLACEHOLDERS as _PLACEHOLDER_NAMES
 from .operators import OPERATORS, Operand, OperatorError, compile_regex, parse_specifier
 from .policy import MODEL_TAGS, VERSION_COLUMN, Condition, FactRef, Leaf, Lit, OperandModel, Pack, Rule, Table, TableRef, leaves, lookups
-from ..base.yamlload import YamlDoc, load_yaml_file
+from ..base.yamlload import YamlDoc, load_yaml_bytes, read_yaml_bytes
 
 if TYPE_CHECKING:  # pragma: no cover
     import jsonschema
@@ -286,9 +288,47 @@ def _schema_diagnostics(doc: YamlDoc) -> list[Diagnostic]:
     return out
 
 
+#: Packs loaded in this process, most recently used last (see load_pack_file).
+PACK_CACHE_SIZE = 64
+_PACK_CACHE: "OrderedDict[tuple[str, str, bool, str], LoadedPack]" = OrderedDict()
+_PACK_CACHE_LOCK = threading.Lock()
+
+
+def clear_pack_cache() -> None:
+    """Forget every pack load_pack_file remembers."""
+    with _PACK_CACHE_LOCK:
+        _PACK_CACHE.clear()
+
+
 def load_pack_file(path: str, display: str, *, bundled: bool = False) -> LoadedPack:
-    """Load and validate one pack file; raise InputError with every problem found."""
-    doc = load_yaml_file(path, display, max_bytes=MAX_POLICY_BYTES)
+    """Load and validate one pack file; raise InputError with every problem found.
+
+    A process that runs many checks (a library user, the test suite) parses and
+    validates an unchanged pack once: the result is remembered under the path,
+    display name, bundled flag and the sha256 of the bytes read, for the last
+    PACK_CACHE_SIZE packs. A LoadedPack is immutable (frozen dataclass, frozen
+    pydantic models, tuples); code that changes a pack builds a new one, as
+    engine/overlays.py does. Errors are not remembered: a bad pack is read again.
+    """
+    raw = read_yaml_bytes(path, display, max_bytes=MAX_POLICY_BYTES)
+    digest = hashlib.sha256(raw).hexdigest()
+    key = (path, display, bundled, digest)
+    with _PACK_CACHE_LOCK:
+        hit = _PACK_CACHE.get(key)
+        if hit is not None:
+            _PACK_CACHE.move_to_end(key)
+            return hit
+    lp = _load_pack(raw, digest, display, bundled)
+    with _PACK_CACHE_LOCK:
+        _PACK_CACHE[key] = lp
+        _PACK_CACHE.move_to_end(key)
+        while len(_PACK_CACHE) > PACK_CACHE_SIZE:
+            _PACK_CACHE.popitem(last=False)
+    return lp
+
+
+def _load_pack(raw: bytes, digest: str, display: str, bundled: bool) -> LoadedPack:
+    doc = load_yaml_bytes(raw, display)
     # jsonschema only where the fast pass is not certain: it names the errors.
     if not schema_valid_fast(doc.data):
         diags = _schema_diagnostics(doc)
@@ -303,8 +343,6 @@ def load_pack_file(path: str, display: str, *, bundled: bool = False) -> LoadedP
     diags = _semantic_diagnostics(pack, doc)
     if diags:
         raise InputError(diags)
-    with open(path, "rb") as fh:
-        digest = hashlib.sha256(fh.read()).hexdigest()
     return LoadedPack(pack, display, digest, bundled, doc)
 
 

@@ -63,3 +63,96 @@ def test_a_bad_pack_still_gets_the_jsonschema_message(tmp_path: Path) -> None:
     got = _modules_after(_CLI_RUN.format(args=["policies", "validate", str(d)]))
     assert got["code"] == 2
     assert "jsonschema" in got["loaded"]
+
+
+# ------------------------------------------------------------------ the in-process pack cache
+
+def _pack_text() -> str:
+    return (REPO / "tests" / "corpus" / "policies" / "valid.yaml").read_text(encoding="utf-8")
+
+
+def test_an_unchanged_pack_is_loaded_once(tmp_path: Path, monkeypatch) -> None:
+    from sitegate.engine import packs
+
+    p = tmp_path / "p.yaml"
+    p.write_text(_pack_text(), encoding="utf-8")
+    packs.clear_pack_cache()
+    calls: list[str] = []
+    real = packs._load_pack
+    monkeypatch.setattr(packs, "_load_pack", lambda raw, digest, display, bundled: calls.append(display) or real(raw, digest, display, bundled))
+    first = packs.load_pack_file(str(p), "p.yaml")
+    second = packs.load_pack_file(str(p), "p.yaml")
+    assert second is first and calls == ["p.yaml"]
+    # Another display name or bundled flag is another entry (both are in the LoadedPack).
+    other = packs.load_pack_file(str(p), "other.yaml")
+    assert other.path == "other.yaml" and other.doc.source == "other.yaml"
+    assert packs.load_pack_file(str(p), "p.yaml", bundled=True).bundled
+    assert calls == ["p.yaml", "other.yaml", "p.yaml"]
+
+
+def test_a_changed_pack_is_loaded_again(tmp_path: Path) -> None:
+    import hashlib
+
+    from sitegate.base.diagnostics import InputError
+    from sitegate.engine import packs
+
+    p = tmp_path / "p.yaml"
+    text = _pack_text()
+    p.write_text(text, encoding="utf-8")
+    first = packs.load_pack_file(str(p), "p.yaml")
+    p.write_text(text.replace("title:", "title: Changed", 1).replace("Changed ", "Changed ", 1), encoding="utf-8")
+    second = packs.load_pack_file(str(p), "p.yaml")
+    assert second is not first
+    assert second.pack.title != first.pack.title
+    assert second.digest == hashlib.sha256(p.read_bytes()).hexdigest() != first.digest
+    # A broken pack is never answered from the cache, and its errors are not remembered.
+    p.write_text(text + "\nunknown_key: 1\n", encoding="utf-8")
+    for _ in range(2):
+        try:
+            packs.load_pack_file(str(p), "p.yaml")
+        except InputError as exc:
+            assert any("unknown_key" in d.message for d in exc.diagnostics)
+        else:
+            raise AssertionError("a pack with an unknown key loaded")
+    p.write_text(text, encoding="utf-8")
+    assert packs.load_pack_file(str(p), "p.yaml") is first  # the same bytes again
+
+
+def test_the_cache_is_bounded(tmp_path: Path) -> None:
+    from sitegate.engine import packs
+
+    packs.clear_pack_cache()
+    p = tmp_path / "p.yaml"
+    p.write_text(_pack_text(), encoding="utf-8")
+    first = packs.load_pack_file(str(p), "d0")
+    for i in range(1, packs.PACK_CACHE_SIZE + 1):
+        packs.load_pack_file(str(p), f"d{i}")
+    assert len(packs._PACK_CACHE) == packs.PACK_CACHE_SIZE
+    assert packs.load_pack_file(str(p), "d0") is not first  # the oldest entry was dropped
+    packs.clear_pack_cache()
+
+
+def test_runs_leave_the_cached_packs_as_they_were(tmp_path: Path) -> None:
+    # Every pack object a run touches stays as loaded: evaluate, render every
+    # format, with a data overlay and without, and compare with a deep copy.
+    import copy
+
+    from sitegate.engine.packs import load_policies
+    from sitegate.engine.render import Format, RenderOptions
+    from sitegate.engine.run import RunOptions, run
+
+    ps, _ = load_policies()
+    snapshot = {pid: (lp.pack.model_dump(), copy.deepcopy(lp.doc.data), dict(lp.doc.positions), dict(lp.doc.float_text)) for pid, lp in ps.by_id.items()}
+    data = tmp_path / "data.yaml"
+    data.write_text(
+        'schema: sitegate/data/v1\ntables:\n  agent_minimum:\n    mode: replace\n    confirmed_by: me\n    rows:\n      - {min_version: "8.7"}\n',
+        encoding="utf-8",
+    )
+    outputs = tuple((f, RenderOptions()) for f in (Format.JSON, Format.SARIF, Format.JUNIT, Format.MARKDOWN, Format.TABLE, Format.HTML))
+    for extra in ((), (str(data),), ()):
+        r = run([str(FLEET)], RunOptions(target="8.7.3", data=extra, outputs=outputs))
+        assert list(r)
+    again, _ = load_policies()
+    for pid, lp in again.by_id.items():
+        assert lp is ps.by_id[pid]
+        assert (lp.pack.model_dump(), lp.doc.data, lp.doc.positions, lp.doc.float_text) == snapshot[pid], pid
