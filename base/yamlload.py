@@ -204,6 +204,13 @@ def _too_deep(root: yaml.Node, limit: int = MAX_NEST_DEPTH) -> yaml.Node | None:
     """A node whose subtree nests deeper than limit (aliases followed, each node measured
     once, so an alias bomb costs no more than its distinct nodes; a cycle counts as too
     deep); None when the document is within the limit. No recursion."""
+    if _plainly_shallow(root, limit):
+        return None
+    return _too_deep_exact(root, limit)
+
+
+def _too_deep_exact(root: yaml.Node, limit: int = MAX_NEST_DEPTH) -> yaml.Node | None:
+    """_too_deep's answer, measuring every node's height (the first pass aside)."""
     height: dict[int, int] = {}
     open_: set[int] = set()
     stack: list[tuple[yaml.Node, bool]] = [(root, False)]
@@ -226,6 +233,33 @@ def _too_deep(root: yaml.Node, limit: int = MAX_NEST_DEPTH) -> yaml.Node | None:
         stack.append((node, True))
         stack.extend((k, False) for k in _children(node) if id(k) not in height)
     return None
+
+
+def _plainly_shallow(root: yaml.Node, limit: int) -> bool:
+    """True when no node is reached twice (no alias) and no node lies more than
+    ``limit`` levels below the root: then no subtree is deeper than ``limit`` and
+    _too_deep has nothing to find. One cheap pass for the documents people write;
+    anything else (an alias, a deep path) gets the exact measure."""
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node, int]] = [(root, 1)]
+    push = stack.append
+    mapping, sequence = yaml.MappingNode, yaml.SequenceNode
+    while stack:
+        node, depth = stack.pop()
+        key = id(node)
+        if depth > limit or key in seen:
+            return False
+        seen.add(key)
+        if isinstance(node, mapping):
+            depth += 1
+            for k, v in node.value:
+                push((k, depth))
+                push((v, depth))
+        elif isinstance(node, sequence):
+            depth += 1
+            for v in node.value:
+                push((v, depth))
+    return True
 
 
 def _children(node: yaml.Node) -> list[yaml.Node]:

@@ -32,7 +32,11 @@ try:
     run()
 except SystemExit as exc:
     code = exc.code
-print(json.dumps({{"code": code, "loaded": sorted(m for m in sys.modules if m.split(".")[0] in ("jsonschema", "referencing", "attr", "attrs"))}}))
+print(json.dumps({{
+    "code": code,
+    "loaded": sorted(m for m in sys.modules if m.split(".")[0] in ("jsonschema", "referencing", "attr", "attrs")),
+    "renderers": sorted(m.rsplit(".", 1)[1] for m in sys.modules if m.startswith("sitegate.engine.render.")),
+}}))
 """
 
 
@@ -41,6 +45,9 @@ def test_a_clean_check_never_imports_jsonschema(tmp_path: Path) -> None:
     assert got["code"] == 1  # findings at 8.7.3: the run went all the way through
     assert json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["hosts"]
     assert got["loaded"] == []
+    # Only the JSON renderer (and the text helpers it uses) is imported for a JSON output.
+    assert "json_report" in got["renderers"]
+    assert not {"html", "table", "markdown", "sarif", "junit", "plan"} & set(got["renderers"]), got["renderers"]
 
 
 def test_the_library_run_never_imports_jsonschema() -> None:
@@ -156,3 +163,35 @@ def test_runs_leave_the_cached_packs_as_they_were(tmp_path: Path) -> None:
     for pid, lp in again.by_id.items():
         assert lp is ps.by_id[pid]
         assert (lp.pack.model_dump(), lp.doc.data, lp.doc.positions, lp.doc.float_text) == snapshot[pid], pid
+
+
+# ------------------------------------------------------------------ the YAML nesting measure
+
+def _nested(depth: int, style: str) -> str:
+    if style == "flow":
+        return "a: " + "[" * depth + "1" + "]" * depth + "\n"
+    if style == "block":
+        return "".join("  " * i + "k:\n" for i in range(depth)) + "  " * depth + "v\n"
+    return "a: &x [" + "[" * depth + "1" + "]" * depth + "]\nb: *x\nc: [*x, *x]\n"  # aliases
+
+
+def test_the_nesting_first_pass_gives_the_exact_answer() -> None:
+    import yaml
+
+    from sitegate.base import yamlload
+
+    texts = [(REPO / "policies" / name).read_text(encoding="utf-8") for name in ("itms-base.yaml", "itms-8.7.3.yaml")]
+    for depth in (1, 5, 197, 198, 199, 200, 201, 202, 260):
+        for style in ("flow", "block", "alias"):
+            texts.append(_nested(depth, style))
+    texts.append("a: &x [1, [2, *x]]\n")  # an alias to an enclosing node: a cycle
+    texts.append("a: &a [1, 1]\nb: &b [*a, *a]\nc: &c [*b, *b]\nd: [*c, *c, *c]\n")  # shared subtrees
+    # Billions of paths through few nodes: a walk that followed each alias would never end.
+    texts.append((REPO / "tests" / "corpus" / "policies" / "billion-laughs.yaml").read_text(encoding="utf-8"))
+    answers = set()
+    for text in texts:
+        root = yaml.compose(text, Loader=yamlload._COMPOSER)
+        fast, exact = yamlload._too_deep(root), yamlload._too_deep_exact(root)
+        assert fast is exact, text[:80]
+        answers.add(exact is None)
+    assert answers == {True, False}  # both answers occur
