@@ -15,8 +15,9 @@ and the exact, slow parser is run on it.
 The generated fast path (``compile_fast``, below) also serves the policy pack
 schema (engine.packs): there jsonschema is the exact check, and the generator
 takes the keywords that schema adds (oneOf, type lists, patternProperties,
-propertyNames, uniqueItems, minItems, maxItems). tests/test_policy_fastcheck.py
-checks it against jsonschema.
+propertyNames, uniqueItems, minItems, maxItems), and so do the waivers and data
+overlay schemas (minProperties, maxProperties). tests/test_policy_fastcheck.py
+and tests/test_input_fastcheck.py check it against jsonschema.
 """
 from __future__ import annotations
 
@@ -371,7 +372,9 @@ _BUILTINS = ("type", "len", "str", "int", "float", "bool", "dict", "list", "set"
 
 # The generator also takes the array and object keywords of the policy schema
 # (the exact ``Compiler`` above does not: the facts schema never uses them).
-_FAST_HANDLED = _HANDLED | {"uniqueItems", "minItems", "maxItems", "propertyNames", "patternProperties"}
+_FAST_HANDLED = _HANDLED | {
+    "uniqueItems", "minItems", "maxItems", "propertyNames", "patternProperties", "minProperties", "maxProperties",
+}
 # Annotations: no effect on validity.
 _ANNOTATIONS = {"title", "description", "default", "examples", "$schema", "$id", "$defs"}
 
@@ -596,6 +599,9 @@ class _FastGen:
             out.append(_or(sconds) if t == "string" else f"type({v}) is str and ({_or(sconds)})")
         if "properties" in s or "additionalProperties" in s or "required" in s or "patternProperties" in s:
             out.extend(self.obj(s, v, t == "object"))
+        pconds = [f"len({v}) {op} {int(s[kw])}" for kw, op in (("minProperties", "<"), ("maxProperties", ">")) if kw in s]
+        if pconds:
+            out.append(_or(pconds) if t == "object" else f"type({v}) is dict and ({_or(pconds)})")
         if "propertyNames" in s:
             k = self.fresh("_k")
             inner = self.emit(self.check(s["propertyNames"], k, False))
@@ -756,6 +762,15 @@ class _FastGen:
         if conds:
             lines.insert(0, f"if {_or(conds)}: return False")
         return [[f"if type({v}) is dict:", *_indent(lines)]] if lines else []
+
+
+def certainly_valid(check: Callable[[Any], bool], value: Any) -> bool:
+    """``check(value)`` from compile_fast; False (not certain) where the generated
+    functions cannot follow the nesting."""
+    try:
+        return bool(check(value))
+    except RecursionError:
+        return False
 
 
 def compile_fast(root: dict[str, Any], ref: str) -> Callable[[Any], bool]:

@@ -50,6 +50,18 @@ def test_a_clean_check_never_imports_jsonschema(tmp_path: Path) -> None:
     assert not {"html", "table", "markdown", "sarif", "junit", "plan"} & set(got["renderers"]), got["renderers"]
 
 
+def test_a_check_with_valid_waivers_and_data_never_imports_jsonschema(tmp_path: Path) -> None:
+    args = ["check", str(FLEET), "--target", "8.7.3", "--audit-date", "2026-11-20",
+            "--waivers", str(REPO / "examples" / "waivers.yaml"), "--data", str(REPO / "examples" / "data-overlay.yaml"),
+            "-o", str(tmp_path / "r.json")]
+    got = _modules_after(_CLI_RUN.format(args=args))
+    report = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert got["code"] in (0, 1) and report["hosts"]
+    assert report.get("overlays") or "data-overlay.yaml" in json.dumps(report)  # the overlay was applied
+    assert "CHG-2001" in json.dumps(report)  # the waivers file was read
+    assert got["loaded"] == []
+
+
 def test_the_library_run_never_imports_jsonschema() -> None:
     got = _modules_after(
         "import json, sys\n"
