@@ -29,6 +29,7 @@ MAX_FLOW_DEPTH = 256
 _CORE = "tag:yaml.org,2002:"
 _BRACKETS = re.compile(r"[\[\]{}]")
 _SCALAR_TAGS = {"str", "int", "float", "bool", "null", "timestamp"}
+_STR_TAG = _CORE + "str"
 
 
 @dataclass
@@ -104,8 +105,11 @@ class _Builder:
         if isinstance(node, yaml.SequenceNode):
             if tag != _CORE + "seq":
                 self._err(node, pointer, f"tag {tag!r} is not allowed in policy data", Code.YAML_TAG)
-            return [self.build(n, pointer_join(pointer, i)) for i, n in enumerate(node.value)]
+            # An index needs no escaping: f"{pointer}/{i}" is pointer_join(pointer, i).
+            return [self.build(n, f"{pointer}/{i}") for i, n in enumerate(node.value)]
         # Scalar
+        if tag == _STR_TAG:
+            return node.value  # what the safe constructor returns for a string, without its calls
         short = tag[len(_CORE):] if tag.startswith(_CORE) else None
         if short not in _SCALAR_TAGS:
             self._err(node, pointer, f"tag {tag!r} is not allowed in policy data", Code.YAML_TAG)
