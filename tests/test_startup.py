@@ -220,3 +220,28 @@ def test_the_command_modules_keep_real_annotations() -> None:
         tree = ast.parse((REPO / "cli" / name).read_text(encoding="utf-8"))
         futures = [a.name for node in tree.body if isinstance(node, ast.ImportFrom) and node.module == "__future__" for a in node.names]
         assert "annotations" not in futures, name
+
+
+def test_the_cli_command_is_built_once_per_process(monkeypatch, tmp_path: Path) -> None:
+    import typer
+
+    from sitegate.cli import main as cli_main
+
+    from .conftest import run_in_process
+
+    built: list[object] = []
+    real = typer.main.get_command
+    monkeypatch.setattr(typer.main, "get_command", lambda app: built.append(app) or real(app))
+    monkeypatch.setattr(cli_main, "_COMMAND", None)
+    runs = [
+        run_in_process("check", str(FLEET), "--target", "8.7.3", "-o", str(tmp_path / "a.json")),
+        run_in_process("check", str(FLEET), "--no-such-option"),
+        run_in_process("check", str(FLEET), "--target", "8.7.3", "-o", str(tmp_path / "b.json")),
+        run_in_process("check", "--help"),
+    ]
+    assert len(built) == 1
+    # The reused command keeps no state from one run to the next.
+    assert [r.returncode for r in runs] == [1, 2, 1, 0]
+    assert "no-such-option" in runs[1].stderr
+    assert "Usage" in runs[3].stdout
+    assert (tmp_path / "a.json").read_bytes().count(b'"name"') == (tmp_path / "b.json").read_bytes().count(b'"name"') > 0
