@@ -370,6 +370,9 @@ def tally_strings(x: Any, w: Walk) -> None:
 
 _BUILTINS = ("type", "len", "str", "int", "float", "bool", "dict", "list", "set", "any")
 
+# A builtin the generated code calls ("len(") or names in a type test ("is not str").
+_BUILTIN_USE = re.compile(rf"\b({'|'.join(_BUILTINS)})\(|\bis not ({'|'.join(_BUILTINS)})\b")
+
 # The generator also takes the array and object keywords of the policy schema
 # (the exact ``Compiler`` above does not: the facts schema never uses them).
 _FAST_HANDLED = _HANDLED | {
@@ -504,7 +507,8 @@ class _FastGen:
     def function(self, name: str, s: dict[str, Any]) -> list[str]:
         body = self.emit(self.check(s, "v", False))
         # Builtins bound as keyword-only defaults are local lookups (a few % faster).
-        used = [b for b in _BUILTINS if any(re.search(rf"\b{b}\(|\bis not {b}\b", line) for line in body)]
+        found = {name for pair in _BUILTIN_USE.findall("\n".join(body)) for name in pair if name}
+        used = [b for b in _BUILTINS if b in found]
         params = ", ".join(["v", *(["*"] if used else []), *(f"{b}={b}" for b in used)])
         return [f"def {name}({params}):", *_indent(body), "    return True"]
 
