@@ -65,7 +65,7 @@ def _pointer(path: Iterable[Any]) -> str:
 def _fast_check() -> Any:
     from ..facts.fastcheck import compile_fast
 
-    return compile_fast(data_schema(), "#")
+    return compile_fast(data_schema(), "#", inline=False)
 
 
 def schema_valid_fast(data: Any) -> bool:

@@ -54,7 +54,7 @@ def policy_fast_check() -> Any:
     nothing (generated code, facts.fastcheck); False means "run jsonschema"."""
     from ..facts.fastcheck import compile_fast
 
-    return compile_fast(policy_schema(), "#")
+    return compile_fast(policy_schema(), "#", inline=False)
 
 
 def schema_valid_fast(data: Any) -> bool:

@@ -134,7 +134,7 @@ def _pointer(path: Iterable[Any]) -> str:
 def _fast_check() -> Any:
     from ..facts.fastcheck import compile_fast
 
-    return compile_fast(waivers_schema(), "#")
+    return compile_fast(waivers_schema(), "#", inline=False)
 
 
 def schema_valid_fast(data: Any) -> bool:
