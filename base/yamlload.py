@@ -29,6 +29,7 @@ MAX_FLOW_DEPTH = 256
 _CORE = "tag:yaml.org,2002:"
 _BRACKETS = re.compile(r"[\[\]{}]")
 _SCALAR_TAGS = {"str", "int", "float", "bool", "null", "timestamp"}
+_STR_TAG = _CORE + "str"
 
 
 @dataclass
@@ -104,8 +105,11 @@ class _Builder:
         if isinstance(node, yaml.SequenceNode):
             if tag != _CORE + "seq":
                 self._err(node, pointer, f"tag {tag!r} is not allowed in policy data", Code.YAML_TAG)
-            return [self.build(n, pointer_join(pointer, i)) for i, n in enumerate(node.value)]
+            # An index needs no escaping: f"{pointer}/{i}" is pointer_join(pointer, i).
+            return [self.build(n, f"{pointer}/{i}") for i, n in enumerate(node.value)]
         # Scalar
+        if tag == _STR_TAG:
+            return node.value  # what the safe constructor returns for a string, without its calls
         short = tag[len(_CORE):] if tag.startswith(_CORE) else None
         if short not in _SCALAR_TAGS:
             self._err(node, pointer, f"tag {tag!r} is not allowed in policy data", Code.YAML_TAG)
@@ -204,6 +208,13 @@ def _too_deep(root: yaml.Node, limit: int = MAX_NEST_DEPTH) -> yaml.Node | None:
     """A node whose subtree nests deeper than limit (aliases followed, each node measured
     once, so an alias bomb costs no more than its distinct nodes; a cycle counts as too
     deep); None when the document is within the limit. No recursion."""
+    if _plainly_shallow(root, limit):
+        return None
+    return _too_deep_exact(root, limit)
+
+
+def _too_deep_exact(root: yaml.Node, limit: int = MAX_NEST_DEPTH) -> yaml.Node | None:
+    """_too_deep's answer, measuring every node's height (the first pass aside)."""
     height: dict[int, int] = {}
     open_: set[int] = set()
     stack: list[tuple[yaml.Node, bool]] = [(root, False)]
@@ -226,6 +237,33 @@ def _too_deep(root: yaml.Node, limit: int = MAX_NEST_DEPTH) -> yaml.Node | None:
         stack.append((node, True))
         stack.extend((k, False) for k in _children(node) if id(k) not in height)
     return None
+
+
+def _plainly_shallow(root: yaml.Node, limit: int) -> bool:
+    """True when no node is reached twice (no alias) and no node lies more than
+    ``limit`` levels below the root: then no subtree is deeper than ``limit`` and
+    _too_deep has nothing to find. One cheap pass for the documents people write;
+    anything else (an alias, a deep path) gets the exact measure."""
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node, int]] = [(root, 1)]
+    push = stack.append
+    mapping, sequence = yaml.MappingNode, yaml.SequenceNode
+    while stack:
+        node, depth = stack.pop()
+        key = id(node)
+        if depth > limit or key in seen:
+            return False
+        seen.add(key)
+        if isinstance(node, mapping):
+            depth += 1
+            for k, v in node.value:
+                push((k, depth))
+                push((v, depth))
+        elif isinstance(node, sequence):
+            depth += 1
+            for v in node.value:
+                push((v, depth))
+    return True
 
 
 def _children(node: yaml.Node) -> list[yaml.Node]:
@@ -259,10 +297,19 @@ def _deepest_point(text: str, limit: int = 200) -> tuple[int, int]:
 def load_yaml_file(path: str, display: str | None = None, *, max_bytes: int = MAX_BYTES) -> YamlDoc:
     """Read, decode and load a YAML file with size and safety limits."""
     source = display or path
-    raw = read_limited(
+    return load_yaml_bytes(read_yaml_bytes(path, source, max_bytes=max_bytes), source)
+
+
+def read_yaml_bytes(path: str, source: str, *, max_bytes: int = MAX_BYTES) -> bytes:
+    """The bytes of a YAML file, or InputError (missing, a directory, over max_bytes)."""
+    return read_limited(
         path, source, max_bytes, expected="a YAML file",
         too_large=f"file is larger than the {max_bytes // 1024 // 1024} MiB limit for YAML inputs",
     )
+
+
+def load_yaml_bytes(raw: bytes, source: str) -> YamlDoc:
+    """Decode and load the bytes of a YAML file (read with ``read_yaml_bytes``)."""
     text = decode(raw, source)
     if "\x00" in text:
         line = text.count("\n", 0, text.index("\x00")) + 1

@@ -4,7 +4,9 @@ Exit codes: 0 compliant, 1 findings at or above --fail-on, 2 bad input or
 usage. No traceback ever reaches the user: input problems are printed as
 ``file:line:col: message``; an unexpected failure is logged and exits 2.
 """
-from __future__ import annotations
+# No `from __future__ import annotations` here: typer reads every command's annotations
+# at each start, and string annotations cost an eval each (about half of building the CLI).
+
 
 import errno
 import io
@@ -781,6 +783,19 @@ def _err(line: str) -> None:
         pass  # stderr gone too: the exit code still tells
 
 
+_COMMAND: Any = None
+
+
+def _command() -> Any:
+    """The click command typer builds from ``app``, built once per process: typer
+    rebuilds it on every ``app()`` call, which a process running many checks
+    (the test suite's in-process runner, a library user) would pay each time."""
+    global _COMMAND
+    if _COMMAND is None:
+        _COMMAND = typer.main.get_command(app)
+    return _COMMAND
+
+
 def run() -> None:
     """Console-script entry point: never a traceback, always a meaningful exit code."""
     from .output import install_signal_handlers
@@ -791,7 +806,7 @@ def run() -> None:
         _err("sitegate: the working directory was removed: cd to one that exists and run again")
         sys.exit(2)
     try:
-        rv = app(standalone_mode=False)
+        rv = _command()(standalone_mode=False)
         if rv == 130:  # typer turns Ctrl-C into Exit(130), returned as 130 here
             _say("sitegate: interrupted", err=True)
         _finish(rv if isinstance(rv, int) else 0)

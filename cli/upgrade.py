@@ -3,7 +3,9 @@
 Thin: each parses its options, calls the engine and writes what it returns.
 Registered on the main app by :func:`register`.
 """
-from __future__ import annotations
+# No `from __future__ import annotations` here: typer reads every command's annotations
+# at each start, and string annotations cost an eval each (about half of building the CLI).
+
 
 import os
 from typing import Any, Iterable, List, Optional

@@ -28,8 +28,6 @@ from functools import lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any, Iterable
 
-import jsonschema
-
 from ..base.diagnostics import Code, Diagnostic, InputError
 from .policy import Condition, Table, TableRef, leaves
 from ..base.yamlload import YamlDoc, load_yaml_file
@@ -63,7 +61,24 @@ def _pointer(path: Iterable[Any]) -> str:
     return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
 
 
+@lru_cache(maxsize=None)
+def _fast_check() -> Any:
+    from ..facts.fastcheck import compile_fast
+
+    return compile_fast(data_schema(), "#", inline=False)
+
+
+def schema_valid_fast(data: Any) -> bool:
+    """True only when jsonschema would find no error in ``data`` (generated code,
+    facts.fastcheck; see tests/test_input_fastcheck.py); False means "ask jsonschema"."""
+    from ..facts.fastcheck import certainly_valid
+
+    return certainly_valid(_fast_check(), data)
+
+
 def _schema_diagnostics(doc: YamlDoc) -> list[Diagnostic]:
+    import jsonschema  # here, not at import: 60 ms that only a file being checked needs
+
     validator = jsonschema.Draft202012Validator(data_schema())
     out = []
     for err in sorted(validator.iter_errors(doc.data), key=lambda e: list(map(str, e.absolute_path))):
@@ -253,7 +268,8 @@ def _apply(table: Table, entry: dict[str, Any]) -> Table:
 def load_overlay(path: str, loaded: dict[str, "LoadedPack"]) -> tuple[Overlay, list[tuple[str, str, dict[str, Any]]]]:
     """Validate one overlay file against the loaded packs; raise InputError with every problem."""
     doc = load_yaml_file(path, path, max_bytes=MAX_OVERLAY_BYTES)
-    diags = _schema_diagnostics(doc)
+    # jsonschema only where the generated first pass is not certain: it names the errors.
+    diags = [] if schema_valid_fast(doc.data) else _schema_diagnostics(doc)
     if diags:
         raise InputError(diags)
     diags, plan = _check_overlay(doc, loaded)

@@ -15,12 +15,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
-import jsonschema
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 from pydantic import ValidationError
@@ -31,7 +32,10 @@ from .messages import PLACEHOLDER as _PLACEHOLDER
 from .messages import STANDARD_PLACEHOLDERS as _PLACEHOLDER_NAMES
 from .operators import OPERATORS, Operand, OperatorError, compile_regex, parse_specifier
 from .policy import MODEL_TAGS, VERSION_COLUMN, Condition, FactRef, Leaf, Lit, OperandModel, Pack, Rule, Table, TableRef, leaves, lookups
-from ..base.yamlload import YamlDoc, load_yaml_file
+from ..base.yamlload import YamlDoc, load_yaml_bytes, read_yaml_bytes
+
+if TYPE_CHECKING:  # pragma: no cover
+    import jsonschema
 
 MAX_POLICY_BYTES = 2 * 1024 * 1024
 #: Pack file extensions, compared case-insensitively (``my.YAML`` is a pack too).
@@ -42,6 +46,23 @@ POLICY_SUFFIXES = (".yaml", ".yml")
 def policy_schema() -> dict[str, Any]:
     """The policy pack JSON Schema."""
     return json.loads(resources.files("sitegate.schemas").joinpath("policy.v1.schema.json").read_text("utf-8"))
+
+
+@lru_cache(maxsize=None)
+def policy_fast_check() -> Any:
+    """``data -> bool``: True only when the policy JSON Schema certainly reports
+    nothing (generated code, facts.fastcheck); False means "run jsonschema"."""
+    from ..facts.fastcheck import compile_fast
+
+    return compile_fast(policy_schema(), "#", inline=False)
+
+
+def schema_valid_fast(data: Any) -> bool:
+    """The fast first pass of the policy schema check (never True for a pack
+    jsonschema would find an error in; see tests/test_policy_fastcheck.py)."""
+    from ..facts.fastcheck import certainly_valid
+
+    return certainly_valid(policy_fast_check(), data)
 
 
 @lru_cache(maxsize=None)
@@ -242,6 +263,9 @@ def _pointer(path: Iterable[Any]) -> str:
 
 
 def _schema_diagnostics(doc: YamlDoc) -> list[Diagnostic]:
+    # Imported here: a run whose packs pass the fast check never needs it (60 ms).
+    import jsonschema
+
     validator = jsonschema.Draft202012Validator(policy_schema())
     out = []
     for err in sorted(validator.iter_errors(doc.data), key=lambda e: list(map(str, e.absolute_path))):
@@ -263,12 +287,52 @@ def _schema_diagnostics(doc: YamlDoc) -> list[Diagnostic]:
     return out
 
 
+#: Packs loaded in this process, most recently used last (see load_pack_file).
+PACK_CACHE_SIZE = 64
+_PACK_CACHE: "OrderedDict[tuple[str, str, bool, str], LoadedPack]" = OrderedDict()
+_PACK_CACHE_LOCK = threading.Lock()
+
+
+def clear_pack_cache() -> None:
+    """Forget every pack load_pack_file remembers."""
+    with _PACK_CACHE_LOCK:
+        _PACK_CACHE.clear()
+
+
 def load_pack_file(path: str, display: str, *, bundled: bool = False) -> LoadedPack:
-    """Load and validate one pack file; raise InputError with every problem found."""
-    doc = load_yaml_file(path, display, max_bytes=MAX_POLICY_BYTES)
-    diags = _schema_diagnostics(doc)
-    if diags:
-        raise InputError(diags)
+    """Load and validate one pack file; raise InputError with every problem found.
+
+    A process that runs many checks (a library user, the test suite) parses and
+    validates an unchanged pack once: the result is remembered under the path,
+    display name, bundled flag and the sha256 of the bytes read, for the last
+    PACK_CACHE_SIZE packs. A LoadedPack is immutable (frozen dataclass, frozen
+    pydantic models, tuples); code that changes a pack builds a new one, as
+    engine/overlays.py does. Errors are not remembered: a bad pack is read again.
+    """
+    raw = read_yaml_bytes(path, display, max_bytes=MAX_POLICY_BYTES)
+    digest = hashlib.sha256(raw).hexdigest()
+    key = (path, display, bundled, digest)
+    with _PACK_CACHE_LOCK:
+        hit = _PACK_CACHE.get(key)
+        if hit is not None:
+            _PACK_CACHE.move_to_end(key)
+            return hit
+    lp = _load_pack(raw, digest, display, bundled)
+    with _PACK_CACHE_LOCK:
+        _PACK_CACHE[key] = lp
+        _PACK_CACHE.move_to_end(key)
+        while len(_PACK_CACHE) > PACK_CACHE_SIZE:
+            _PACK_CACHE.popitem(last=False)
+    return lp
+
+
+def _load_pack(raw: bytes, digest: str, display: str, bundled: bool) -> LoadedPack:
+    doc = load_yaml_bytes(raw, display)
+    # jsonschema only where the fast pass is not certain: it names the errors.
+    if not schema_valid_fast(doc.data):
+        diags = _schema_diagnostics(doc)
+        if diags:
+            raise InputError(diags)
     try:
         pack = Pack.model_validate(doc.data)
     except ValidationError as exc:
@@ -278,8 +342,6 @@ def load_pack_file(path: str, display: str, *, bundled: bool = False) -> LoadedP
     diags = _semantic_diagnostics(pack, doc)
     if diags:
         raise InputError(diags)
-    with open(path, "rb") as fh:
-        digest = hashlib.sha256(fh.read()).hexdigest()
     return LoadedPack(pack, display, digest, bundled, doc)
 
 

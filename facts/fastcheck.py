@@ -11,6 +11,13 @@ While it walks a host it also counts object keys and the ':' characters inside
 strings. The loader compares that with the ':' count of the raw record: if they
 differ, the record may hide a duplicate key (which orjson silently collapses)
 and the exact, slow parser is run on it.
+
+The generated fast path (``compile_fast``, below) also serves the policy pack
+schema (engine.packs): there jsonschema is the exact check, and the generator
+takes the keywords that schema adds (oneOf, type lists, patternProperties,
+propertyNames, uniqueItems, minItems, maxItems), and so do the waivers and data
+overlay schemas (minProperties, maxProperties). tests/test_policy_fastcheck.py
+and tests/test_input_fastcheck.py check it against jsonschema.
 """
 from __future__ import annotations
 
@@ -265,9 +272,23 @@ class Compiler:
 
 
 def _allows_null(s: dict[str, Any], root: dict[str, Any]) -> bool:
-    if s.get("type") == "null":
+    """Whether ``s`` certainly accepts null (False when unsure: the fast path then
+    leaves a null to the exact check)."""
+    t = s.get("type")
+    if t == "null" or (isinstance(t, list) and "null" in t):
         return True
+    if t is not None:
+        return False
     return any(a.get("type") == "null" for a in s.get("anyOf", ()))
+
+
+def _type_test(t: Any, v: str) -> str:
+    """The condition that ``v`` fails ``"type": t`` (one name or a list of names)."""
+    names = t if isinstance(t, list) else [t]
+    if not names or any(not isinstance(n, str) or n not in _TYPE_TESTS for n in names):
+        raise ValueError(f"unsupported type {t!r}")
+    tests = [_TYPE_TESTS[n].format(v=v) for n in names]
+    return tests[0] if len(tests) == 1 else "(" + " and ".join(tests) + ")"
 
 
 def _tally(x: Any, w: Walk) -> None:
@@ -347,7 +368,18 @@ def tally_strings(x: Any, w: Walk) -> None:
 # runs after `type(v) is not dict` was false). No condition can raise.
 # ---------------------------------------------------------------------------
 
-_BUILTINS = ("type", "len", "str", "int", "float", "bool", "dict", "list")
+_BUILTINS = ("type", "len", "str", "int", "float", "bool", "dict", "list", "set", "any")
+
+# A builtin the generated code calls ("len(") or names in a type test ("is not str").
+_BUILTIN_USE = re.compile(rf"\b({'|'.join(_BUILTINS)})\(|\bis not ({'|'.join(_BUILTINS)})\b")
+
+# The generator also takes the array and object keywords of the policy schema
+# (the exact ``Compiler`` above does not: the facts schema never uses them).
+_FAST_HANDLED = _HANDLED | {
+    "uniqueItems", "minItems", "maxItems", "propertyNames", "patternProperties", "minProperties", "maxProperties",
+}
+# Annotations: no effect on validity.
+_ANNOTATIONS = {"title", "description", "default", "examples", "$schema", "$id", "$defs"}
 
 _TYPE_TESTS = {
     "string": "type({v}) is not str",
@@ -434,10 +466,13 @@ def _num(value: Any) -> str | None:
 class _FastGen:
     """Generates the fast check as Python source; ``$ref``s inlined unless recursive."""
 
-    def __init__(self, root: dict[str, Any]):
+    def __init__(self, root: dict[str, Any], *, inline: bool = True):
         self.root = root
         self.defs: dict[str, Any] = root.get("$defs", {})
         self.recursive = _recursive_defs(self.defs)
+        # inline=False: every $ref is a call, so each definition is compiled once
+        # (less source to compile where start-up matters more than the last ns per value).
+        self.called = self.recursive if inline else set(self.defs)
         self.consts: dict[str, Any] = {}
         self.funcs: dict[str, list[str]] = {}
         self.counter = 0
@@ -475,7 +510,8 @@ class _FastGen:
     def function(self, name: str, s: dict[str, Any]) -> list[str]:
         body = self.emit(self.check(s, "v", False))
         # Builtins bound as keyword-only defaults are local lookups (a few % faster).
-        used = [b for b in _BUILTINS if any(re.search(rf"\b{b}\(|\bis not {b}\b", line) for line in body)]
+        found = {name for pair in _BUILTIN_USE.findall("\n".join(body)) for name in pair if name}
+        used = [b for b in _BUILTINS if b in found]
         params = ", ".join(["v", *(["*"] if used else []), *(f"{b}={b}" for b in used)])
         return [f"def {name}({params}):", *_indent(body), "    return True"]
 
@@ -509,20 +545,16 @@ class _FastGen:
 
         ``nonnull``: the caller already knows ``v is not None``.
         """
-        unknown = set(s) - _HANDLED
+        unknown = set(s) - _FAST_HANDLED
         if unknown:
             raise ValueError(f"fastcheck cannot compile keywords {sorted(unknown)}")
-        if "oneOf" in s:
-            raise ValueError("oneOf is not supported by the fast path")
         out: list[Any] = []
         t = s.get("type")
         if "type" in s:
-            if t not in _TYPE_TESTS:
-                raise ValueError(f"unsupported type {t!r}")
-            out.append(_TYPE_TESTS[t].format(v=v))  # first: the checks below may rely on it
+            out.append(_type_test(t, v))  # first: the checks below may rely on it
         if "$ref" in s:
             name = self.def_name(s["$ref"])
-            if name in self.recursive:
+            if name in self.called:
                 out.append(f"not {self.ref(s['$ref'])}({v})")
             else:
                 out.extend(self.check(self.defs[name], v, nonnull))
@@ -538,6 +570,8 @@ class _FastGen:
             else:
                 names = [self.func(a) for a in alts]
                 out.append(f"not ({' or '.join(f'{n}({v})' for n in names)})")
+        if "oneOf" in s:
+            out.append(f"not {self.one_of(s['oneOf'])}({v})")
         if "enum" in s:
             allowed = s["enum"]
             if allowed and all(type(a) is str for a in allowed):
@@ -570,8 +604,17 @@ class _FastGen:
                 match = self.const(_memo_search(re.compile(s["pattern"]), self.consts[memo]), "_re")
                 sconds.append(f"({v} not in {memo} and not {match}({v}))")
             out.append(_or(sconds) if t == "string" else f"type({v}) is str and ({_or(sconds)})")
-        if "properties" in s or "additionalProperties" in s or "required" in s:
+        if "properties" in s or "additionalProperties" in s or "required" in s or "patternProperties" in s:
             out.extend(self.obj(s, v, t == "object"))
+        pconds = [f"len({v}) {op} {int(s[kw])}" for kw, op in (("minProperties", "<"), ("maxProperties", ">")) if kw in s]
+        if pconds:
+            out.append(_or(pconds) if t == "object" else f"type({v}) is dict and ({_or(pconds)})")
+        if "propertyNames" in s:
+            k = self.fresh("_k")
+            inner = self.emit(self.check(s["propertyNames"], k, False))
+            if inner:
+                block = [f"for {k} in {v}:", *_indent(inner)]
+                out.append(block if t == "object" else [f"if type({v}) is dict:", *_indent(block)])
         if "items" in s:
             if type(s["items"]) is not dict:
                 raise ValueError("tuple items unsupported")
@@ -580,7 +623,87 @@ class _FastGen:
             if inner:
                 block = [f"for {x} in {v}:", *_indent(inner)]
                 out.append(block if t == "array" else [f"if type({v}) is list:", *_indent(block)])
+        aconds: list[str] = []
+        if "minItems" in s:
+            aconds.append(f"len({v}) < {int(s['minItems'])}")
+        if "maxItems" in s:
+            aconds.append(f"len({v}) > {int(s['maxItems'])}")
+        if s.get("uniqueItems") is True:
+            # Strings only (what the policy schema holds): equal strings are equal
+            # items for jsonschema too. Any other item leaves it to the exact check.
+            i = self.fresh("_u")
+            aconds.append(f"(len({v}) > 1 and (any(type({i}) is not str for {i} in {v}) or len(set({v})) != len({v})))")
+        if aconds:
+            out.append(_or(aconds) if t == "array" else f"type({v}) is list and ({_or(aconds)})")
         return out
+
+    def one_of(self, alts: list[dict[str, Any]]) -> str:
+        """A function: True when exactly one alternative certainly holds and every
+        other certainly fails. A fast "no" is only "not certain", so counting fast
+        yeses could miss a second match; each other alternative must be refuted."""
+        names = [self.func(a) for a in alts]
+        refutations = [self.refute(a, "v", set()) for a in alts]
+        name = self.fresh("_o")
+        body = []
+        for i, fn in enumerate(names):
+            others = [refutations[j] for j in range(len(alts)) if j != i]
+            if all(others):
+                body.append(f"if {fn}(v): return {' and '.join(_group(_or(r)) for r in others)}")
+            else:
+                body.append(f"if {fn}(v): return False")
+        self.funcs[name] = [f"def {name}(v, *, type=type, dict=dict):", *_indent(body), "    return False"]
+        return name
+
+    def refute(self, s: dict[str, Any], v: str, seen: set[str]) -> list[str]:
+        """Conditions on ``v`` any of which makes ``v`` certainly fail schema ``s``
+        (the type, the required keys, a closed object's unknown keys, a string
+        const or enum); empty when nothing cheap is certain."""
+        out: list[str] = []
+        t = s.get("type")
+        if t is not None:
+            names = t if isinstance(t, list) else [t]
+            # An integer may be written 4.0: only "not a number at all" refutes it.
+            out.append(_type_test(["number" if n == "integer" else n for n in names], v))
+        req = s.get("required") or []
+        if req:
+            out.append(f"(type({v}) is dict and ({_or([f'{r!r} not in {v}' for r in req])}))")
+        if s.get("additionalProperties") is False and "patternProperties" not in s:
+            out.append(f"(type({v}) is dict and not {self.const(frozenset(s.get('properties', {})))}.issuperset({v}))")
+        if "const" in s and type(s["const"]) is str:
+            out.append(f"(type({v}) is not str or {v} != {self.const(s['const'])})")
+        if "enum" in s and s["enum"] and all(type(a) is str for a in s["enum"]):
+            out.append(f"(type({v}) is not str or {v} not in {self.const(frozenset(s['enum']))})")
+        ref = s.get("$ref")
+        if isinstance(ref, str) and ref not in seen:
+            out.extend(self.refute(self.defs[self.def_name(ref)], v, seen | {ref}))
+        return out
+
+    def pattern_props(self, patterns: dict[str, Any], addl: Any, props: dict[str, Any], v: str) -> list[str]:
+        """Every key matching a pattern checked against its schema; keys matching none
+        (and not named in properties) against additionalProperties."""
+        x, k, m = self.fresh("_x"), self.fresh("_k"), self.fresh("_m")
+        addl_inner: list[str] = []
+        if addl is False:
+            addl_inner = ["return False"]
+        elif isinstance(addl, dict):
+            addl_inner = self.emit(self.check(addl, x, False))
+        track = bool(addl_inner)  # whether a key matched some pattern matters
+        body: list[str] = [f"{m} = False"] if track else []
+        checked = track
+        for pattern, sub in patterns.items():
+            search = self.const(re.compile(pattern).search, "_re")
+            inner = self.emit(self.check(sub, x, False))
+            checked = checked or bool(inner)
+            if inner or track:
+                body.append(f"if {search}({k}) is not None:")
+                body.extend(_indent([*([f"{m} = True"] if track else []), *inner]))
+        if not checked:
+            return []
+        if track:
+            body.append(f"if not {m} and {k} not in {self.const(frozenset(props))}:")
+            body.extend(_indent(addl_inner))
+        # Keys of a YAML or JSON mapping are strings; any other key is left to the exact check.
+        return [f"for {k}, {x} in {v}.items():", f"    if type({k}) is not str: return False", *_indent(body)]
 
     def obj(self, s: dict[str, Any], v: str, is_dict: bool) -> list[Any]:
         props: dict[str, Any] = s.get("properties", {})
@@ -593,12 +716,15 @@ class _FastGen:
         # Unknown fields are warnings: leave them to the exact path. Rather than
         # test every key against the property names, count: when the properties
         # found (not None) are as many as the keys, there is no other key.
-        count = self.fresh("_n") if addl is False and props else None
-        if addl is False and not props:
+        patterns: dict[str, Any] = s.get("patternProperties", {})
+        count = self.fresh("_n") if addl is False and props and not patterns else None
+        if addl is False and not props and not patterns:
             conds.append(f"len({v})")
         if count:
             lines.append(f"{count} = len({v})")
-        if isinstance(addl, dict):
+        if patterns:
+            lines.extend(self.pattern_props(patterns, addl, props, v))
+        elif isinstance(addl, dict):
             x = self.fresh("_x")
             k = self.fresh("_k")
             inner = self.emit(self.check(addl, x, False))
@@ -645,10 +771,30 @@ class _FastGen:
         return [[f"if type({v}) is dict:", *_indent(lines)]] if lines else []
 
 
-def compile_fast(root: dict[str, Any], ref: str) -> Callable[[Any], bool]:
-    """``value -> bool``: True only when the exact checks would report nothing."""
-    gen = _FastGen(root)
-    entry = gen.ref(ref)
+def certainly_valid(check: Callable[[Any], bool], value: Any) -> bool:
+    """``check(value)`` from compile_fast; False (not certain) where the generated
+    functions cannot follow the nesting."""
+    try:
+        return bool(check(value))
+    except RecursionError:
+        return False
+
+
+def compile_fast(root: dict[str, Any], ref: str, *, inline: bool = True) -> Callable[[Any], bool]:
+    """``value -> bool``: True only when the exact checks would report nothing.
+
+    ``ref`` is ``#/$defs/NAME`` or ``#`` for the root schema itself. ``inline``
+    (the default) writes each non-recursive ``$ref`` out where it is used: the
+    fastest check, for hot paths; False calls one function per definition:
+    less source to compile, for a check that runs a few times per process.
+    """
+    gen = _FastGen(root, inline=inline)
+    if ref == "#":
+        entry = "_root"
+        gen.funcs[entry] = []
+        gen.funcs[entry] = gen.function(entry, root)
+    else:
+        entry = gen.ref(ref)
     src = "\n\n".join("\n".join(lines) for lines in gen.funcs.values())
     ns: dict[str, Any] = dict(gen.consts)
     exec(compile(src, f"<fastcheck {ref}>", "exec"), ns)  # noqa: S102 - generated from the shipped schema

@@ -117,6 +117,7 @@ def test_renderers_load_the_model_not_the_evaluator() -> None:
     code = (
         "import sys\n"
         "from sitegate.engine.render import RENDERERS\n"
+        "[RENDERERS[f] for f in RENDERERS]\n"  # each renderer's module loads when its format is looked up
         "print(sorted(m for m in sys.modules if m.startswith('sitegate.engine')))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

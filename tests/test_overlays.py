@@ -269,3 +269,25 @@ def test_every_output_names_each_overlay_its_digest_and_the_rules_it_changed(tmp
     code, _, err = cli("check", str(EXAMPLES / "fleet.json"), "--target", "8.7.3", "-o", f"json={out['json']}", "-o", f"sarif={out['sarif']}")
     assert "overlays" not in json.loads(out["json"].read_text(encoding="utf-8"))["run"]
     assert "overlays" not in json.loads(out["sarif"].read_text(encoding="utf-8"))["runs"][0]["properties"]["sitegate"]
+
+
+def test_an_overlay_does_not_leak_into_the_cached_packs(tmp_path: Path) -> None:
+    # load_pack_file remembers unchanged packs in the process; an overlay must
+    # build new packs, never change the remembered ones: with, without, with again.
+    host = {"agent": {"version": "8.6.177.0"}, "site_services": {"planned": ["task"]}}
+    p = overlay(tmp_path, AGENT_87)
+    before, _ = load_policies()
+    rows_before = before.effective["itms-8.7.3"].tables["agent_minimum"].rows
+    with_overlay, _ = load_policies(overlays=[str(p)])
+    without, _ = load_policies()
+    again, _ = load_policies(overlays=[str(p)])
+    assert outcome(with_overlay, host, "ITMS-PREREQ-AGENT-VERSION") == "fail"
+    assert outcome(without, host, "ITMS-PREREQ-AGENT-VERSION") == "pass"
+    assert outcome(again, host, "ITMS-PREREQ-AGENT-VERSION") == "fail"
+    assert without.effective["itms-8.7.3"].tables["agent_minimum"].rows == rows_before
+    assert with_overlay.effective["itms-8.7.3"].tables["agent_minimum"].rows != rows_before
+    assert without.overlays == []
+    # The unchanged packs are the remembered objects; the overlaid one is new.
+    assert without.by_id["itms-base"] is before.by_id["itms-base"]
+    assert with_overlay.by_id["itms-base"] is not before.by_id["itms-base"]
+    assert with_overlay.by_id["itms-8.7.3"] is before.by_id["itms-8.7.3"]  # agent_minimum is itms-base's table

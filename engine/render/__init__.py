@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import Callable, Iterable, Protocol, assert_never
+from typing import Callable, Iterable, Iterator, Mapping, Protocol, assert_never
 
 from ..model import HostResult, Report, ReportHeader, Summary
 
@@ -130,7 +130,34 @@ def renderer_class(fmt: Format) -> type[Renderer]:
             assert_never(fmt)
 
 
-RENDERERS: dict[Format, Callable[[RenderOptions], Renderer]] = {f: renderer_class(f) for f in Format}
+class _Registry(Mapping[Format, Callable[[RenderOptions], Renderer]]):
+    """Format -> renderer class, every format of :class:`Format`; a renderer's module
+    is imported when its format is first looked up (a JSON run never imports the
+    HTML renderer and what it needs)."""
+
+    def __getitem__(self, fmt: object) -> Callable[[RenderOptions], Renderer]:
+        try:
+            key = Format(fmt)
+        except ValueError:
+            raise KeyError(fmt) from None
+        return renderer_class(key)
+
+    def __contains__(self, fmt: object) -> bool:
+        # Every format has a renderer (renderer_class is exhaustive): no import needed to say so.
+        try:
+            Format(fmt)
+        except ValueError:
+            return False
+        return True
+
+    def __iter__(self) -> Iterator[Format]:
+        return iter(Format)
+
+    def __len__(self) -> int:
+        return len(Format)
+
+
+RENDERERS: Mapping[Format, Callable[[RenderOptions], Renderer]] = _Registry()
 
 
 def needs(outputs: Iterable[tuple[Format, RenderOptions]]) -> Needs:
