@@ -86,8 +86,8 @@ def test_workers_that_render_give_the_same_json_and_summary(fleet: Path, policie
     raw = iter_paths([str(fleet)], locate=True, raw_lines=True)
     b = evaluate_rendered_parallel(raw, policies, opts, 2, ((Format.JSON, RenderOptions()),), chunk_size=37, method="spawn")
     r = make_renderer(Format.JSON, RenderOptions())
-    text = r.start(b.header) + "".join(r.place(item.fragments[0]) for item in b.hosts) + r.finish(b.summary)
-    assert text == render(Format.JSON, a)
+    text = r.start(b.header).encode() + b"".join(r.place(item.fragments[0]) for item in b.hosts) + r.finish(b.summary).encode()
+    assert text == render(Format.JSON, a).encode()
     assert b.summary == a.summary
     assert a.summary.hosts_rejected > 0 and a.summary.gating_findings > 0
 
