@@ -1,7 +1,13 @@
-"""The JSON report: everything, in a stable key order, one host per line.
+"""The JSON report (v2): everything, in a stable key order, one host per line.
 
-Documented by ``schemas/report.v1.schema.json``. Written incrementally: the
-hosts array is streamed and the summary (with the exit code) comes last.
+Documented by ``schemas/report.v2.schema.json``. Written incrementally: the
+hosts array is streamed and the summary (with the exit code) comes last. Lean:
+what the header says (rules, how to collect each fact, the run's one input,
+target and packs) is not repeated per host or finding, no value is null, and no
+message is rendered (the formats that show messages render them); each finding
+keeps its evidence. Host lines are orjson's UTF-8 bytes, written as they are.
+:func:`header_dict` and :func:`summary_dict` keep v1's shape for SARIF's run
+properties.
 """
 from __future__ import annotations
 
