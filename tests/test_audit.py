@@ -137,6 +137,22 @@ def test_audit_capacity_section_in_json(cli) -> None:
     assert list(report)[-2:] == ["capacity", "summary"]
 
 
+def test_capacity_section_of_a_group_nothing_can_carry_has_no_null(policies) -> None:
+    """A Notification Server whose only site server serves no endpoints (monitor only) has no
+    utilisation: the v2 report leaves the key out rather than writing null."""
+    from sitegate.engine.evaluate import evaluate
+    from sitegate.engine.render import RenderOptions
+
+    host = json.loads((EXAMPLES / "fleet.json").read_text("utf-8"))["hosts"][0]
+    host["identity"]["notification_server"] = "Nowhere"
+    host["site_services"] = {"installed": [{"service": "monitor"}]}
+    report = evaluate([host], policies, Options(target="8.7.3", audit_date="2026-11-25", capacity=True))
+    doc = json.loads(render(Format.JSON, report, RenderOptions(capacity=True)))
+    (nowhere,) = [g for g in doc["capacity"]["notification_servers"] if g["key"] == "Nowhere"]
+    assert nowhere["capacity_planned"] == 0 and "utilisation" not in nowhere
+    assert "null" not in json.dumps(doc)
+
+
 def test_no_progress_output_on_a_pipe(fleet: Path, tmp_path: Path) -> None:
     proc = run_sitegate("audit", str(fleet), "--target", "8.7.3", "-f", "json", "-o", str(tmp_path / "o.json"))
     assert "hosts/s" not in proc.stderr and "\r" not in proc.stderr

@@ -372,5 +372,5 @@ class JsonRenderer:
         body = _dumps(_lean(summary_dict(summary)), indent=True).replace("\n", "\n  ")
         cap = ""
         if self.capacity is not None:
-            cap = ',\n  "capacity": ' + _dumps(self.capacity.finish().to_dict(), indent=True).replace("\n", "\n  ")
+            cap = ',\n  "capacity": ' + _dumps(_lean(self.capacity.finish().to_dict()), indent=True).replace("\n", "\n  ")
         return ("\n" if not self.first else "") + "  ]" + cap + ',\n  "summary": ' + body + "\n}\n"
