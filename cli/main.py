@@ -142,6 +142,10 @@ class SchemaName(str, Enum):
     plan = "plan"
 
 
+#: The current version of each schema `sitegate schema` prints (v1 where not listed).
+_SCHEMA_VERSIONS: dict[SchemaName, str] = {SchemaName.report: "v2"}
+
+
 def _version_callback(value: bool) -> None:
     if value:
         try:
@@ -535,7 +539,8 @@ def explain(rule_id: str = typer.Argument(..., metavar="RULE", help="Rule id, e.
 @app.command()
 def schema(name: SchemaName = typer.Argument(..., metavar="NAME", help=f"Which schema to print: {', '.join(n.value for n in SchemaName)}.")) -> None:
     """Print a JSON Schema shipped with sitegate."""
-    fname = f"{name.value}.v1.schema.json"
+    # The report is at v2 (the lean report); v1's schema stays in the package for v1 reports.
+    fname = f"{name.value}.{_SCHEMA_VERSIONS.get(name, 'v1')}.schema.json"
     try:
         text = resources.files("sitegate.schemas").joinpath(fname).read_text("utf-8")
     except FileNotFoundError:

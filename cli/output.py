@@ -483,6 +483,10 @@ class Sink:
         self.spool: IO[str] | None = None
         self._fd: int | None = None
         self._finished = False
+        #: The byte layer under ``fh`` that both ``write`` and ``write_bytes`` go to, when
+        #: there is a UTF-8 one: text is encoded here, bytes go as they are, in order.
+        self._bin: IO[bytes] | None = None
+        self._errors = "strict"
         if self.target.kind == "file":
             fd, self.tmp = _open_temp(self.target.real)
             # A large buffer: a fleet report is written a host (a few KB) at a time.
@@ -500,6 +504,14 @@ class Sink:
         else:
             self._fd = _open_in_place(self.target)
             self.fh = open(self._fd, "w", encoding="utf-8", newline="\n", buffering=1 << 20, closefd=False)
+        raw = getattr(self.fh, "buffer", None)
+        if raw is not None and (getattr(self.fh, "encoding", "") or "").lower().replace("-", "") == "utf8":
+            # Anything already written through the text layer (another part of the program
+            # printing to stdout) goes out first; from here on only the byte layer is written.
+            self.fh.flush()
+            self._bin = raw
+            errors = getattr(self.fh, "errors", None)
+            self._errors = errors if isinstance(errors, str) else "replace" if isinstance(self.fh, _Utf8Stdout) else "strict"
 
     def _fail(self, exc: OSError) -> OutputError:
         return OutputError(f"--output {self.spec.path}: cannot write: {_why(exc)}")
@@ -508,22 +520,23 @@ class Sink:
         """Append text."""
         if text:
             try:
-                self.fh.write(text)
+                if self._bin is not None:
+                    self._bin.write(text.encode("utf-8", self._errors))
+                else:
+                    self.fh.write(text)
             except OSError as exc:
                 raise self._fail(exc) from None
 
     def write_bytes(self, data: bytes) -> None:
-        """Append UTF-8 text that is already encoded (``--jobs`` workers encode their blocks)."""
+        """Append UTF-8 text that is already encoded (the JSON report's hosts, ``--jobs`` workers' blocks)."""
         if not data:
             return
         try:
-            raw = getattr(self.fh, "buffer", None)
-            if raw is None or (getattr(self.fh, "encoding", "") or "").lower().replace("-", "") != "utf8":
+            if self._bin is not None:
+                self._bin.write(data)
+            else:
                 # A text stream without a UTF-8 byte layer under it (a replaced stdout): as text.
                 self.fh.write(data.decode("utf-8"))
-                return
-            self.fh.flush()
-            raw.write(data)
         except OSError as exc:
             raise self._fail(exc) from None
 

@@ -1,7 +1,9 @@
 """Baselines: gate only on findings that are new since an accepted report.
 
-``--baseline FILE`` takes a previous sitegate JSON report (``findings[].fingerprint``)
-or a sitegate SARIF log (``partialFingerprints["sitegateFinding/v1"]``). A
+``--baseline FILE`` takes a previous sitegate JSON report (v2: each finding's
+fingerprint recomputed from its rule, host and setting, or read where the report
+wrote it; v1: ``findings[].fingerprint``) or a sitegate SARIF log
+(``partialFingerprints["sitegateFinding/v1"]``). A
 finding's fingerprint is sha256(rule|host|setting): it survives reformatted or
 reordered facts files, moved lines and changed values, so "unchanged" means
 "the same rule still fails on the same setting of the same host".
@@ -27,8 +29,10 @@ import orjson
 from ..base.diagnostics import Code, Diagnostic, InputError, Level
 from ..base.jsonpos import parse_with_positions
 from ..base.textio import decode, read_limited
+from .model import fingerprint
 
 REPORT_SCHEMA = "sitegate/report/v1"
+REPORT_SCHEMA_V2 = "sitegate/report/v2"
 SARIF_KEY = "sitegateFinding/v1"
 MAX_BASELINE_BYTES = 1024 * 1024 * 1024
 _FP = re.compile(r"^[0-9a-f]{64}$")
@@ -121,7 +125,41 @@ def _without(out: dict[str, dict[str, Any]], twice: set[str]) -> tuple[dict[str,
     return out, tuple(sorted(n for n in twice if isinstance(n, str)))
 
 
-def _from_report(doc: dict[str, Any], probs: _Problems) -> tuple[dict[str, dict[str, Any]], tuple[str, ...]]:
+def _v2_finding(f: dict[str, Any], host: Any, ptr: str, probs: _Problems) -> tuple[str, str] | None:
+    """A v2 finding's (fingerprint, setting). The setting is the first evidence's fact unless
+    the finding gives one; the fingerprint is made from rule, host and setting
+    (:func:`~sitegate.engine.model.fingerprint`), or read where the report wrote it (a name
+    it had to escape)."""
+    setting = f.get("setting")
+    where = ptr + "/setting"
+    if setting is None:
+        evidence = f.get("evidence")
+        if not isinstance(evidence, list):
+            probs.add(ptr + "/evidence", "each finding needs its 'evidence' (an array): is this a sitegate report?")
+            return None
+        first = evidence[0] if evidence else {}
+        setting = first.get("fact", "") if isinstance(first, dict) else None
+        where = ptr + "/evidence/0/fact"
+    if not isinstance(setting, str):
+        probs.add(where, "a finding's setting must be a string")
+        return None
+    fp = f.get("fingerprint")
+    if fp is not None:
+        if not isinstance(fp, str) or not _FP.match(fp):
+            probs.add(ptr + "/fingerprint", "'fingerprint' must be 64 hex digits")
+            return None
+        return fp, setting
+    rule_id = f.get("rule_id")
+    if not isinstance(rule_id, str):
+        probs.add(ptr + "/rule_id", "each finding needs a 'rule_id' (a string): is this a sitegate report?")
+        return None
+    if not isinstance(host, str):
+        probs.add(ptr, "the finding's host has no 'name' (a string)")
+        return None
+    return fingerprint(rule_id, host, setting), setting
+
+
+def _from_report(doc: dict[str, Any], probs: _Problems, v2: bool = False) -> tuple[dict[str, dict[str, Any]], tuple[str, ...]]:
     out: dict[str, dict[str, Any]] = {}
     hosts = doc.get("hosts")
     if not isinstance(hosts, list):
@@ -137,6 +175,15 @@ def _from_report(doc: dict[str, Any], probs: _Problems) -> tuple[dict[str, dict[
             continue
         for j, f in enumerate(findings):
             ptr = f"/hosts/{i}/findings/{j}"
+            if v2:
+                if not isinstance(f, dict):
+                    probs.add(ptr, "a finding must be an object")
+                    continue
+                found = _v2_finding(f, h.get("name"), ptr, probs)
+                if found is not None:
+                    # A v2 report carries no message: the rule and setting say what it was.
+                    out[found[0]] = _entry(found[0], h.get("name"), f.get("rule_id"), found[1], None)
+                continue
             fp = f.get("fingerprint") if isinstance(f, dict) else None
             if not isinstance(fp, str) or not _FP.match(fp):
                 probs.add(ptr + "/fingerprint", "each finding needs a 'fingerprint' (64 hex digits): is this a sitegate report?")
@@ -221,12 +268,12 @@ def load_baseline(path: str, *, display: str | None = None) -> Baseline:
         probs.add("", "not a sitegate JSON report or SARIF file: the top level must be an object")
         probs.raise_if_any()
     duplicates: tuple[str, ...] = ()
-    if doc.get("schema") == REPORT_SCHEMA:
-        (details, duplicates), kind = _from_report(doc, probs), "json"
+    if doc.get("schema") in (REPORT_SCHEMA, REPORT_SCHEMA_V2):
+        (details, duplicates), kind = _from_report(doc, probs, v2=doc["schema"] == REPORT_SCHEMA_V2), "json"
     elif "runs" in doc and (doc.get("version") == "2.1.0" or "$schema" in doc):
         (details, duplicates), kind = _from_sarif(doc, probs), "sarif"
     else:
-        probs.add("", f"not a sitegate JSON report (schema: {REPORT_SCHEMA}) or a SARIF 2.1.0 log")
+        probs.add("", f"not a sitegate JSON report (schema: {REPORT_SCHEMA_V2} or {REPORT_SCHEMA}) or a SARIF 2.1.0 log")
         details, kind = {}, "unknown"
     probs.raise_if_any()
     return Baseline(details, digest, source, kind, duplicates)

@@ -2,13 +2,17 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Iterable
 
 
+from ..facts.load import display_name
 from . import __version__
 from .model import PackInfo, ReportHeader, RuleInfo
 from .options import Options
 from .packs import EffectivePack, PolicySet
 from .policy import Rule
+from .rules import rule_reads
+from .unknowns import how_to_collect
 
 
 def rule_info(rule: Rule, pack: EffectivePack, versions: dict[str, str] | None = None) -> RuleInfo:
@@ -48,11 +52,14 @@ def build_header(policies: PolicySet, options: Options, started_at: str) -> Repo
         if not packs:
             packs = sorted(policies.effective.values(), key=lambda e: e.id)
     infos: dict[str, RuleInfo] = {}
+    rules: dict[str, Rule] = {}
     used: dict[str, EffectivePack] = {}
     versions = {pid: e.version for pid, e in policies.effective.items()}
     for p in packs:
         for r in p.rules:
-            infos.setdefault(r.id, rule_info(r, p, versions))
+            if r.id not in infos:
+                infos[r.id] = rule_info(r, p, versions)
+                rules[r.id] = r
         for pid in p.chain:
             used[pid] = policies.effective[pid]
     pack_infos = tuple(
@@ -72,7 +79,17 @@ def build_header(policies: PolicySet, options: Options, started_at: str) -> Repo
         category=category,
         extra_inputs=options.extra_inputs,
         overlays=options.overlays,
+        target_packs=tuple(f"{p.id}@{p.version}" for p in packs) if options.target else (),
+        source=display_name(options.inputs[0]) if len(options.inputs) == 1 else None,
+        collect=collect_table(rules.values()),
     )
+
+
+def collect_table(rules: Iterable[Rule]) -> tuple[tuple[str, str], ...]:
+    """(fact, how to supply it) for every fact the rules read, sorted: the JSON report's
+    ``collect`` table, where an unknown finding's missing facts are looked up."""
+    facts = sorted({path for r in rules for path in rule_reads(r)})
+    return tuple((f, how_to_collect(f)) for f in facts)
 
 
 def iso_utc(dt: datetime) -> str:

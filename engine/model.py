@@ -297,6 +297,15 @@ class ReportHeader:
     category: str
     extra_inputs: tuple[tuple[str, str], ...] = ()  # (kind, path@digest): overlays, waivers, baselines
     overlays: tuple[OverlayInfo, ...] = ()  # the --data overlays applied, with the rules they changed
+    #: With a target: the packs it selects ('id@version'), which every host checked at that
+    #: target is evaluated against (HostResult.packs); empty without a target.
+    target_packs: tuple[str, ...] = ()
+    #: With one input: the source its records name when it is one file (facts.load.display_name),
+    #: which the JSON report writes once; None with several inputs.
+    source: str | None = None
+    #: (fact, how to supply it) for every fact the rules read, as evidence names it
+    #: (engine.unknowns.how_to_collect): what an unknown finding's missing fact needs.
+    collect: tuple[tuple[str, str], ...] = ()
 
     @property
     def rule_index(self) -> dict[str, int]:

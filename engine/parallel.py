@@ -32,7 +32,7 @@ from typing import Any, Iterable, Iterator, NamedTuple
 from ..facts.load import HostRecord, LineLocator, RawBlock, RawLine, Rejected, block_items
 from .evaluate import Evaluated, HostEvaluator, as_items, run_results
 from .header import build_header, iso_utc
-from .model import ReportStream
+from .model import ReportHeader, ReportStream
 from .options import EvalSettings, Options
 from .packs import PolicySet
 from .render import Format, RenderOptions, make_renderer
@@ -45,16 +45,16 @@ _RENDERERS: tuple[Any, ...] = ()
 
 
 class Rendered(NamedTuple):
-    """One item evaluated and rendered in a worker: its tally and one text per output
+    """One item evaluated and rendered in a worker: its tally and one UTF-8 text per output
     (none when the item has no host result, e.g. a file-level warning)."""
 
     tally: Tally
-    fragments: tuple[str, ...]
+    fragments: tuple[bytes, ...]
 
 
 class RenderedBlock(NamedTuple):
     """A :class:`RawBlock` evaluated and rendered in a worker: the totals of its hosts and,
-    per output, their fragments joined (``renderer.join``) and UTF-8 encoded, which the
+    per output, their UTF-8 fragments joined (``renderer.join``), which the
     main process writes as they are after the separator ``place("")`` gives."""
 
     totals: Totals
@@ -62,10 +62,22 @@ class RenderedBlock(NamedTuple):
     hosts: int  # host results in the block (rejected records included)
 
 
-def _init_worker(policies: PolicySet, settings: EvalSettings, formats: tuple[tuple[Format, RenderOptions], ...] = ()) -> None:
+def _renderers(formats: tuple[tuple[Format, RenderOptions], ...], header: ReportHeader | None) -> tuple[Any, ...]:
+    """Fragment renderers for these formats, started with the run's header (a fragment may
+    leave out what the header says; the text ``start`` returns is the main process's to write)."""
+    out = tuple(make_renderer(f, o) for f, o in formats)
+    if header is not None:
+        for r in out:
+            r.start(header)
+    return out
+
+
+def _init_worker(
+    policies: PolicySet, settings: EvalSettings, formats: tuple[tuple[Format, RenderOptions], ...] = (), header: ReportHeader | None = None,
+) -> None:
     global _WORKER, _RENDERERS
     _WORKER = HostEvaluator(policies, settings)
-    _RENDERERS = tuple(make_renderer(f, o) for f, o in formats)
+    _RENDERERS = _renderers(formats, header)
 
 
 def _work(chunk: list[Any]) -> list[Evaluated]:
@@ -98,7 +110,7 @@ def _render_block(block: RawBlock) -> RenderedBlock:
     ev = _WORKER.evaluate
     totals = Totals(threshold=_WORKER.s.threshold)
     add = totals.add
-    per_output: list[list[str]] = [[] for _ in _RENDERERS]
+    per_output: list[list[bytes]] = [[] for _ in _RENDERERS]
     makers = [(r.fragment, out.append) for r, out in zip(_RENDERERS, per_output)]
     count = 0
     for item in block_items(block, locate=_WORKER.s.locate):
@@ -107,8 +119,8 @@ def _render_block(block: RawBlock) -> RenderedBlock:
             count += 1
             for fragment, append in makers:
                 append(fragment(result))
-    # Encoded here, in parallel: the main process then only copies bytes to the output.
-    return RenderedBlock(totals, tuple(r.join(out).encode() for r, out in zip(_RENDERERS, per_output)), count)
+    # UTF-8 from the renderer (orjson's bytes): the main process only copies them to the output.
+    return RenderedBlock(totals, tuple(r.join(out) for r, out in zip(_RENDERERS, per_output)), count)
 
 
 class _Ready:
@@ -152,19 +164,20 @@ def parallel_results(
     window: int | None = None,
     method: str | None = None,
     formats: tuple[tuple[Format, RenderOptions], ...] | None = None,
+    header: ReportHeader | None = None,
 ) -> Iterator[Any]:
     """Evaluated items, in input order, computed by ``jobs`` worker processes.
 
     With ``formats`` the workers render too, and each item is a :class:`Rendered`
     or, for a :class:`RawBlock`, a :class:`RenderedBlock` (the renderers of those
-    formats must be fragment renderers).
+    formats must be fragment renderers, started with ``header``).
     """
     ctx = multiprocessing.get_context(method or start_method())
     window = window or jobs * 4
     local: HostEvaluator | None = None
     local_renderers: tuple[Any, ...] = ()
     work = _work if formats is None else _work_rendered
-    pool = ctx.Pool(jobs, _init_worker, (policies, settings, formats or ()))
+    pool = ctx.Pool(jobs, _init_worker, (policies, settings, formats or (), header))
     try:
         pending: deque[Any] = deque()
         chunk: list[Any] = []
@@ -187,7 +200,7 @@ def parallel_results(
                     chunk = []
                 if local is None:
                     local = HostEvaluator(policies, settings)
-                    local_renderers = tuple(make_renderer(f, o) for f, o in formats or ())
+                    local_renderers = _renderers(formats or (), header)
                 done = local.evaluate(item)
                 pending.append(_Ready([done if formats is None else _rendered(done, local_renderers)]))
             while len(pending) > window:
@@ -229,7 +242,7 @@ def evaluate_rendered_parallel(
         raise ValueError("waivers and baselines are applied in the main process: use evaluate_stream_parallel")
     header = build_header(policies, options, iso_utc(options.now()))
     stream = ReportStream(header, iter(()))
-    results = parallel_results(as_items(items), policies, EvalSettings.from_options(options), jobs, formats=formats, **kw)
+    results = parallel_results(as_items(items), policies, EvalSettings.from_options(options), jobs, formats=formats, header=header, **kw)
     stream.hosts = _tallied(results, options, stream)  # type: ignore[assignment]
     return stream
 

@@ -16,7 +16,7 @@ this run's verdict. The CLI only parses arguments, calls this, writes the text
 where it was asked to, and exits with ``exit_code``::
 
     r = run(["fleet.jsonl"], RunOptions(target="8.7.3", outputs=((Format.JSON, RenderOptions()),)))
-    text = "".join(item.parts[0] for item in r)  # str parts (bytes only from workers, jobs > 1)
+    text = b"".join(p if isinstance(p, bytes) else p.encode() for item in r for p in item.parts)  # str or UTF-8 bytes
     r.exit_code
 """
 from __future__ import annotations
@@ -34,7 +34,7 @@ from .evaluate import evaluate_stream
 from .model import FailOn, HostResult, OverlayInfo, ReportHeader, ReportStream, Summary
 from .options import Options
 from .packs import PolicySet, load_policies
-from .render import Format, FragmentRenderer, RenderOptions, Renderer, can_fragment, make_renderer, needs
+from .render import Format, FragmentRenderer, RenderOptions, Renderer, can_fragment, host_writer, make_renderer, needs
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -73,8 +73,8 @@ class RunOptions:
 
 
 class RunItem(NamedTuple):
-    """The next piece of a run: one text per output (``str``, or UTF-8 ``bytes`` made by a
-    worker), the number of host results it covers (for progress), and the host result
+    """The next piece of a run: one text per output (``str``, or UTF-8 ``bytes``: the JSON
+    report's hosts, and whatever workers made), the number of host results it covers (for progress), and the host result
     when it was made in this process (None for the header, the summary and worker blocks)."""
 
     parts: tuple[str | bytes, ...]
@@ -307,17 +307,18 @@ class Run:
             placing = cast("tuple[FragmentRenderer, ...]", renderers)
             for item in cast("Iterator[Rendered | RenderedBlock]", stream.hosts):
                 if isinstance(item, RenderedBlock):
-                    yield RunItem(tuple(r.place("") for r in placing), 0, None)
+                    yield RunItem(tuple(r.place(b"") for r in placing), 0, None)
                     yield RunItem(item.fragments, item.hosts, None)
                 else:
                     yield RunItem(tuple(r.place(f) for r, f in zip(placing, item.fragments)), 1, None)
         elif len(renderers) == 1:
-            render = renderers[0].host
+            render = host_writer(renderers[0])
             for result in stream.hosts:
                 yield new(RunItem, ((render(result),), 1, result))
         else:
+            writers = tuple(host_writer(r) for r in renderers)
             for result in stream.hosts:
-                yield new(RunItem, (tuple(r.host(result) for r in renderers), 1, result))
+                yield new(RunItem, (tuple(w(result) for w in writers), 1, result))
         summary = stream.summary
         yield RunItem(tuple(r.finish(summary) for r in renderers), 0, None)
 

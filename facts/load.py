@@ -1075,6 +1075,12 @@ def _read_document(fh: Any, limit: int) -> bytes:
     return b"".join(parts)
 
 
+def display_name(path: str) -> str:
+    """The name :func:`iter_paths` gives the records of an input path it reads as one file
+    (their ``source``): ``<stdin>`` for ``-``, else the path as :func:`_display` shows it."""
+    return "<stdin>" if path == "-" else _display(path)
+
+
 def _display(path: str) -> str:
     """A path relative to the working directory when it is below it (stable SARIF URIs)."""
     try:

@@ -102,6 +102,22 @@ def render_one(fmt: Format, policies: Any, opts: Options | None = None, items: I
 
 
 @lru_cache(maxsize=1)
+def report_validator() -> jsonschema.Draft202012Validator:
+    """The JSON report's schema (v2), the one ``sitegate schema report`` prints."""
+    return jsonschema.Draft202012Validator(json.loads((REPO / "schemas" / "report.v2.schema.json").read_text("utf-8")))
+
+
+def report_findings(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every finding of a v2 JSON report, with its host's name (``host``) and the severity and
+    confidence the rules table gives its rule unless the finding gives its own."""
+    rules = {r["id"]: r for r in doc["rules"]}
+    return [
+        {"host": h["name"], "severity": rules[f["rule_id"]]["severity"], "confidence": rules[f["rule_id"]]["confidence"], **f}
+        for h in doc["hosts"] for f in h.get("findings", ())
+    ]
+
+
+@lru_cache(maxsize=1)
 def sarif_validator() -> jsonschema.Draft4Validator:
     schema = json.loads((VENDOR / "sarif-schema-2.1.0.json").read_text("utf-8"))
     return jsonschema.Draft4Validator(schema, format_checker=jsonschema.Draft4Validator.FORMAT_CHECKER)

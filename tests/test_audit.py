@@ -86,8 +86,8 @@ def test_workers_that_render_give_the_same_json_and_summary(fleet: Path, policie
     raw = iter_paths([str(fleet)], locate=True, raw_lines=True)
     b = evaluate_rendered_parallel(raw, policies, opts, 2, ((Format.JSON, RenderOptions()),), chunk_size=37, method="spawn")
     r = make_renderer(Format.JSON, RenderOptions())
-    text = r.start(b.header) + "".join(r.place(item.fragments[0]) for item in b.hosts) + r.finish(b.summary)
-    assert text == render(Format.JSON, a)
+    text = r.start(b.header).encode() + b"".join(r.place(item.fragments[0]) for item in b.hosts) + r.finish(b.summary).encode()
+    assert text == render(Format.JSON, a).encode()
     assert b.summary == a.summary
     assert a.summary.hosts_rejected > 0 and a.summary.gating_findings > 0
 
@@ -135,6 +135,22 @@ def test_audit_capacity_section_in_json(cli) -> None:
     lyon = next(g for g in cap["sites"] if g["key"] == "Lyon")
     assert lyon["overloaded"] and lyon["upgrade_hosts"] == ["WKS-LYON-07"]
     assert list(report)[-2:] == ["capacity", "summary"]
+
+
+def test_capacity_section_of_a_group_nothing_can_carry_has_no_null(policies) -> None:
+    """A Notification Server whose only site server serves no endpoints (monitor only) has no
+    utilisation: the v2 report leaves the key out rather than writing null."""
+    from sitegate.engine.evaluate import evaluate
+    from sitegate.engine.render import RenderOptions
+
+    host = json.loads((EXAMPLES / "fleet.json").read_text("utf-8"))["hosts"][0]
+    host["identity"]["notification_server"] = "Nowhere"
+    host["site_services"] = {"installed": [{"service": "monitor"}]}
+    report = evaluate([host], policies, Options(target="8.7.3", audit_date="2026-11-25", capacity=True))
+    doc = json.loads(render(Format.JSON, report, RenderOptions(capacity=True)))
+    (nowhere,) = [g for g in doc["capacity"]["notification_servers"] if g["key"] == "Nowhere"]
+    assert nowhere["capacity_planned"] == 0 and "utilisation" not in nowhere
+    assert "null" not in json.dumps(doc)
 
 
 def test_no_progress_output_on_a_pipe(fleet: Path, tmp_path: Path) -> None:

@@ -148,12 +148,12 @@ def test_workers_rendering_blocks_give_the_report_of_one_process(fleet: Path, tm
     assert len(items) > 20 and all(type(i) is RawBlock for i in items)
     b = evaluate_rendered_parallel(items, policies, opts, 2, ((Format.JSON, RenderOptions()),), method="spawn")
     r = make_renderer(Format.JSON, RenderOptions())
-    parts = [r.start(b.header)]
+    parts = [r.start(b.header).encode()]
     for item in b.hosts:
         assert type(item) is RenderedBlock
-        parts.append(r.place("") + item.fragments[0].decode("utf-8"))
-    parts.append(r.finish(b.summary))
-    assert "".join(parts) == render(Format.JSON, a)
+        parts.append(r.place(b"") + item.fragments[0])
+    parts.append(r.finish(b.summary).encode())
+    assert b"".join(parts) == render(Format.JSON, a).encode()
     assert b.summary == a.summary
     assert a.summary.hosts_rejected > 0 and a.summary.gating_findings > 0
 

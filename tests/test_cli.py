@@ -16,7 +16,8 @@ from .conftest import EXAMPLES, run_sitegate
 
 
 def schema(name: str) -> dict:
-    return json.loads(resources.files("sitegate.schemas").joinpath(f"{name}.v1.schema.json").read_text())
+    version = "v2" if name == "report" else "v1"  # the report is at v2 (report.v1 stays for v1 reports)
+    return json.loads(resources.files("sitegate.schemas").joinpath(f"{name}.{version}.schema.json").read_text())
 
 
 def test_json_report_validates_against_report_schema(cli) -> None:
@@ -29,7 +30,43 @@ def test_json_report_of_rejected_hosts_validates(cli, tmp_path: Path) -> None:
     p.write_text('{"name": "a", "os": {"build": "x"}}\nnot json\n')
     code, out, _ = cli("check", str(p), "--target", "8.7.3", "-f", "json")
     assert code == 2
-    jsonschema.Draft202012Validator(schema("report")).validate(json.loads(out))
+    doc = json.loads(out)
+    jsonschema.Draft202012Validator(schema("report")).validate(doc)
+    assert [(h.get("rejected"), "state" in h, [d["code"] for d in h["diagnostics"]]) for h in doc["hosts"]] == [
+        (True, False, ["facts-schema"]), (True, False, ["json-syntax"])]
+
+
+def _nulls(node: object, path: str = "") -> list[str]:
+    if node is None:
+        return [path]
+    if isinstance(node, dict):
+        return [p for k, v in node.items() for p in _nulls(v, f"{path}/{k}")]
+    if isinstance(node, list):
+        return [p for i, v in enumerate(node) for p in _nulls(v, f"{path}/{i}")]
+    return []
+
+
+@pytest.mark.parametrize("extra", [[], ["--sarif-profile", "full", "--waivers", "tests/data/fleet-waivers.yaml"], ["--capacity"]])
+def test_the_json_report_v2_has_no_null_and_says_each_rule_once(cli, extra: list[str]) -> None:
+    """v2 writes no null anywhere; severity and confidence only in the rules table (the
+    engine's findings have their rule's); the run's one input is not repeated per host."""
+    repo = EXAMPLES.parent
+    code, out, err = cli("audit", str(EXAMPLES / "fleet.json"), "--target", "8.7.3", "--audit-date", "2026-11-25", "-f", "json", "--no-progress",
+                         *[str(repo / a) if a.startswith("tests/") else a for a in extra])
+    assert code in (0, 1), err
+    doc = json.loads(out)
+    jsonschema.Draft202012Validator(schema("report")).validate(doc)
+    assert doc["schema"] == "sitegate/report/v2" and _nulls(doc) == []
+    findings = [f for h in doc["hosts"] for f in h.get("findings", ())]
+    assert findings and not any(k in f for f in findings for k in ("severity", "confidence", "message", "fingerprint", "source", "setting", "pointer"))
+    assert not any("source" in h or "target" in h or "packs" in h for h in doc["hosts"])
+    assert doc["run"]["target_packs"] == ["itms-8.7.3@1.1.0"] and doc["run"]["inputs"] == [str(EXAMPLES / "fleet.json")]
+    assert doc["run"]["source"] in (str(EXAMPLES / "fleet.json"), "examples/fleet.json")  # relative when below the working directory
+    # A READY host is its name, place, state and counts.
+    ready = [h for h in doc["hosts"] if h["state"] == "READY"]
+    assert ready and all(set(h) <= {"name", "line", "index", "state", "counts", "outcomes"} for h in ready)
+    if "--waivers" in extra:
+        assert any("waived" in f for f in findings) and all("outcomes" in h for h in doc["hosts"])
 
 
 def test_facts_schema_file_is_generated_from_the_models() -> None:

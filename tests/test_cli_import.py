@@ -45,7 +45,7 @@ def test_import_then_check_round_trip(tmp_path: Path) -> None:
     via_file = run_sitegate("check", str(out), "--target", "8.7.3", "-f", "json")
     a, b = json.loads(direct.stdout), json.loads(via_file.stdout)
     assert direct.returncode == via_file.returncode
-    findings = lambda r: [(h["name"], [(f["rule_id"], f["outcome"], f["message"]) for f in h["findings"]]) for h in r["hosts"]]  # noqa: E731
+    findings = lambda r: [(h["name"], [(f["rule_id"], f["outcome"], f["evidence"]) for f in h.get("findings", ())]) for h in r["hosts"]]  # noqa: E731
     assert findings(a) == findings(b)
 
 

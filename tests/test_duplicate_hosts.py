@@ -86,7 +86,7 @@ def test_a_baseline_with_two_hosts_of_one_name_matches_neither(cli, tmp_path: Pa
     assert code == 1, err
     (par,) = [h for h in report["hosts"] if h["name"] == "PS-PAR-02"]
     assert par["findings"] and all(f["baseline"] == "new" for f in par["findings"])
-    others = [f for h in report["hosts"] if h["name"] != "PS-PAR-02" for f in h["findings"]]
+    others = [f for h in report["hosts"] if h["name"] != "PS-PAR-02" for f in h.get("findings", ())]
     assert others and all(f["baseline"] == "unchanged" for f in others)
 
 
@@ -139,7 +139,7 @@ def test_a_baseline_of_any_format_with_two_hosts_of_one_name_matches_neither_and
     assert code == 1 and report["summary"]["exit_code"] == 1, err
     (par,) = [h for h in report["hosts"] if h["name"] == "PS-PAR-02"]
     assert par["findings"] and all(f["baseline"] == "new" for f in par["findings"])
-    others = [f for h in report["hosts"] if h["name"] != "PS-PAR-02" for f in h["findings"]]
+    others = [f for h in report["hosts"] if h["name"] != "PS-PAR-02" for f in h.get("findings", ())]
     assert others and all(f["baseline"] == "unchanged" for f in others)
     (warning,) = [d for d in report["summary"]["diagnostics"] if d["code"] == "baseline"]
     assert warning["level"] == "warning" and warning["source"] == str(base) and warning["host"] == "PS-PAR-02"

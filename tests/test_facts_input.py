@@ -164,7 +164,7 @@ def test_cli_one_bad_host_others_still_evaluated(tmp_path: Path, cli) -> None:
     report = json.loads(out)
     assert code == 2
     assert report["summary"]["hosts_evaluated"] == 4 and report["summary"]["hosts_rejected"] == 1
-    rejected = [h for h in report["hosts"] if h["rejected"]]
+    rejected = [h for h in report["hosts"] if h.get("rejected")]
     assert rejected[0]["name"] == "h2" and rejected[0]["diagnostics"][0]["line"] == 3
     assert f"{p.name}:3:" in err
 

@@ -65,7 +65,7 @@ def _runs(cli: Any, path: Path, tmp_path: Path, *extra: str) -> tuple[dict[str, 
 
 
 def _rejections(report: dict[str, Any]) -> list[tuple[Any, ...]]:
-    return [(d["line"], d["column"], d["pointer"], d["message"]) for h in report["hosts"] if h["rejected"] for d in h["diagnostics"]]
+    return [(d["line"], d["column"], d["pointer"], d["message"]) for h in report["hosts"] if h.get("rejected") for d in h["diagnostics"]]
 
 
 def _counts(report: dict[str, Any]) -> list[int]:
@@ -98,7 +98,7 @@ def test_the_reported_case_a_utf16_jsonl_missing_its_last_byte(tmp_path: Path, c
     check, audit, code = _runs(cli, path, tmp_path)
     assert code == 2
     assert _counts(check) == [len(HOSTS), len(HOSTS), 1]
-    assert [h["name"] for h in check["hosts"] if not h["rejected"]] == [h["name"] for h in HOSTS]
+    assert [h["name"] for h in check["hosts"] if not h.get("rejected")] == [h["name"] for h in HOSTS]
     assert _rejections(check) == [(len(HOSTS), len(LINES[-1]) + 1, "", "not valid UTF-16-LE text: byte 0x0a cannot be decoded (truncated data); save the file as UTF-8")]
 
 

@@ -15,7 +15,7 @@ from sitegate.engine.render import RENDERERS, Format
 from sitegate.engine.waivers import load_waivers
 
 from .conftest import EXAMPLES
-from .formats_support import AUDIT_DATE, DATA, assert_valid_junit, assert_valid_sarif, fleet_items, options, render_many
+from .formats_support import AUDIT_DATE, DATA, assert_valid_junit, assert_valid_sarif, fleet_items, options, render_many, report_findings, report_validator
 from sitegate.engine.render import RenderOptions
 from sitegate.engine.model import FailOn
 
@@ -43,7 +43,8 @@ def _counts(texts: dict[str, str]) -> dict[str, dict[str, int]]:
     """What each format says about the same run, in the terms that format can express."""
     js = json.loads(texts["json"])
     s = js["summary"]
-    findings = [f for h in js["hosts"] for f in h["findings"]]
+    assert not list(report_validator().iter_errors(js))
+    findings = report_findings(js)
     from_json = {
         "exit_code": s["exit_code"],
         "hosts": s["hosts_evaluated"],
@@ -51,18 +52,18 @@ def _counts(texts: dict[str, str]) -> dict[str, dict[str, int]]:
         "not_applicable": s["outcomes"]["not_applicable"],
         "fail": s["outcomes"]["fail"],
         "unknown+error": s["outcomes"]["unknown"] + s["outcomes"]["error"],
-        "fail_unwaived": sum(1 for f in findings if f["outcome"] == "fail" and f["waived"] is None),
-        "unknown+error_unwaived": sum(1 for f in findings if f["outcome"] != "fail" and f["waived"] is None),
+        "fail_unwaived": sum(1 for f in findings if f["outcome"] == "fail" and "waived" not in f),
+        "unknown+error_unwaived": sum(1 for f in findings if f["outcome"] != "fail" and "waived" not in f),
         "waived": s["waived_findings"],
         "gating": s["gating_findings"],
         # JUnit follows the gate: a failure or error only for gating findings,
         # a non-gating finding is a passing case.
         "fail_gating": sum(1 for f in findings if f["outcome"] == "fail" and f["gating"]),
         "unknown+error_gating": sum(1 for f in findings if f["outcome"] != "fail" and f["gating"]),
-        "pass+not_gating": s["outcomes"]["pass"] + sum(1 for f in findings if not f["gating"] and f["waived"] is None and f["baseline"] != "unchanged"),
+        "pass+not_gating": s["outcomes"]["pass"] + sum(1 for f in findings if not f["gating"] and "waived" not in f and f.get("baseline") != "unchanged"),
         "states": s["states"],
         # Counted from each host's own state, not taken from the summary.
-        "host_states": _per_state(h["state"] for h in js["hosts"] if not h["rejected"]),
+        "host_states": _per_state(h["state"] for h in js["hosts"] if not h.get("rejected")),
     }
     run = json.loads(texts["sarif"])["runs"][0]
     res = run["results"]
@@ -193,7 +194,7 @@ def test_github_profile_result_count_matches_unwaived_findings(policies) -> None
     ws = load_waivers(str(DATA / "fleet-waivers.yaml"), today=AUDIT_DATE)
     texts = render_many(fleet_items(), policies, options(waivers=ws), {"json": (Format.JSON, RenderOptions()), "sarif": (Format.SARIF, RenderOptions())})
     js = json.loads(texts["json"])
-    unwaived = sum(1 for h in js["hosts"] for f in h["findings"] if f["waived"] is None)
+    unwaived = sum(1 for f in report_findings(js) if "waived" not in f)
     run = json.loads(texts["sarif"])["runs"][0]
     assert len(run["results"]) == unwaived
     assert run["properties"]["sitegate"]["waived_left_out"] == js["summary"]["waived_findings"]
@@ -231,13 +232,13 @@ def test_fail_on_warning_gates_warnings_only_with_threshold(cli, tmp_path: Path)
         runs[fail_on] = (code, json.loads(out))
     code, js = runs["error"]
     assert code == 0 and js["summary"]["gating_findings"] == 0 and js["summary"]["exit_code"] == 0
-    findings = [f for h in js["hosts"] for f in h["findings"]]
+    findings = report_findings(js)
     assert not any(f["severity"] == "error" and f["outcome"] == "fail" for f in findings)
     warning_fails = [(f["rule_id"], f["outcome"]) for f in findings if f["severity"] == "warning" and f["outcome"] == "fail"]
     assert len(warning_fails) >= 1
     for fail_on in ("warning", "note"):
         code, js = runs[fail_on]
-        gating = [(f["rule_id"], f["outcome"]) for h in js["hosts"] for f in h["findings"] if f["gating"]]
+        gating = [(f["rule_id"], f["outcome"]) for f in report_findings(js) if f["gating"]]
         assert code == 1 and js["summary"]["exit_code"] == 1
         assert sorted(gating) == sorted(warning_fails)  # no note fails in this fleet; unknowns allowed
         assert js["summary"]["gating_findings"] == len(warning_fails)
@@ -400,11 +401,14 @@ def test_an_unknown_says_which_fact_is_missing_and_how_to_collect_it_in_every_fo
         f.value: (f, RenderOptions(sarif_profile="full") if f is Format.SARIF else RenderOptions()) for f in Format})
     fix = "Install .NET Framework 4.8"
     js = json.loads(texts["json"])
-    (finding,) = [f for h in js["hosts"] if h["name"] == "TS-NYC-03" for f in h["findings"] if f["rule_id"] == "ITMS-NET-48"]
-    hint = finding["collect"]
-    assert finding["outcome"] == "unknown" and hint.startswith("collect dotnet.release: run `sitegate collect` on the site server")
-    assert "CSV column dotnet_release" in hint and fix not in hint
-    assert all(f["collect"] is None for h in js["hosts"] for f in h["findings"] if f["outcome"] != "unknown")
+    (finding,) = [f for f in report_findings(js) if f["host"] == "TS-NYC-03" and f["rule_id"] == "ITMS-NET-48"]
+    # JSON (v2): the finding's unknown evidence names the missing fact, the report's collect
+    # table says how to supply it (written once, not per finding).
+    missing = [e["fact"] for e in finding["evidence"] if e["outcome"] == "unknown" and "observed" not in e]
+    assert finding["outcome"] == "unknown" and missing == ["dotnet.release"] and "collect" not in finding
+    hint = js["collect"]["dotnet.release"]
+    assert hint.startswith("collect dotnet.release: run `sitegate collect` on the site server")
+    assert "CSV column dotnet_release" in hint and fix not in hint and all(fix not in how for how in js["collect"].values())
     # SARIF: the result's message and a result property; the rule's help keeps the rule's remediation.
     run = json.loads(texts["sarif"])["runs"][0]
     (res,) = [r for r in run["results"] if r["ruleId"] == "ITMS-NET-48" and r["properties"]["host"] == "TS-NYC-03"]

@@ -249,7 +249,7 @@ def test_every_output_names_each_overlay_its_digest_and_the_rules_it_changed(tmp
         assert line.startswith(f"data overlay {o['path']}") and o["rules"][0] in line and o["tables"][0] in line
     report = json.loads(out["json"].read_text(encoding="utf-8"))
     assert report["run"]["overlays"] == expected
-    schema = json.loads((REPO / "schemas" / "report.v1.schema.json").read_text(encoding="utf-8"))
+    schema = json.loads((REPO / "schemas" / "report.v2.schema.json").read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator(schema).validate(report)
     sarif = json.loads(out["sarif"].read_text(encoding="utf-8"))
     assert sarif["runs"][0]["properties"]["sitegate"]["overlays"] == expected

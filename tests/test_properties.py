@@ -240,7 +240,7 @@ def test_valid_facts_survive_the_writers(hosts: list[dict[str, Any]], tmp_path_f
 
 @lru_cache(maxsize=None)
 def _report_validator() -> jsonschema.Draft202012Validator:
-    return jsonschema.Draft202012Validator(json.loads((REPO / "schemas" / "report.v1.schema.json").read_text(encoding="utf-8")))
+    return jsonschema.Draft202012Validator(json.loads((REPO / "schemas" / "report.v2.schema.json").read_text(encoding="utf-8")))
 
 
 @lru_cache(maxsize=None)

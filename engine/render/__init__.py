@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import Callable, Iterable, Iterator, Mapping, Protocol, assert_never
+from typing import Callable, Iterable, Iterator, Mapping, Protocol, assert_never, cast
 
 from ..model import HostResult, Report, ReportHeader, Summary
 
@@ -78,25 +78,29 @@ class Renderer(Protocol):
 
 
 class FragmentRenderer(Renderer, Protocol):
-    """A renderer whose per-host text can be made elsewhere (``--jobs`` workers).
+    """A renderer whose per-host text can be made elsewhere (``--jobs`` workers), as UTF-8 bytes.
 
-    When ``fragments`` is true, ``host(r)`` equals ``place(fragment(r))``, where
-    ``fragment`` is a function of the result alone (any instance made with the
-    same options gives the same text) and ``place`` only puts before it what
-    depends on the hosts before (a separator: ``place(f) == place("") + f``);
-    ``join`` puts a worker's run of fragments together so that the main process
-    places them at once.
+    When ``fragments`` is true, ``host(r)`` is the text of ``place(fragment(r))``
+    (and ``host_bytes(r)`` its bytes), where ``fragment`` is a function of the
+    header given to ``start`` and the result alone (any instance made with the
+    same options and started with the same header gives the same bytes) and
+    ``place`` only puts before it what depends on the hosts before (a separator:
+    ``place(f) == place(b"") + f``); ``join`` puts a worker's run of fragments
+    together so that the main process places them at once.
     """
 
     fragments: bool
 
-    def fragment(self, result: HostResult) -> str:
-        """The host's text, from the result alone."""
+    def host_bytes(self, result: HostResult) -> bytes:
+        """``host``'s text as UTF-8, made without a str in between."""
 
-    def place(self, fragment: str) -> str:
-        """The text to write for a fragment, in stream order."""
+    def fragment(self, result: HostResult) -> bytes:
+        """The host's text (UTF-8), from the header and the result."""
 
-    def join(self, fragments: list[str]) -> str:
+    def place(self, fragment: bytes) -> bytes:
+        """The bytes to write for a fragment, in stream order."""
+
+    def join(self, fragments: list[bytes]) -> bytes:
         """Consecutive fragments as one: ``place(join(fs))`` is the text of placing each in turn."""
 
 
@@ -199,3 +203,9 @@ def render(fmt: Format, report: Report, options: RenderOptions = RenderOptions()
     parts.extend(r.host(h) for h in report.hosts)
     parts.append(r.finish(report.summary))
     return "".join(parts)
+
+
+def host_writer(renderer: Renderer) -> Callable[[HostResult], str | bytes]:
+    """What to call for a host's text: ``host_bytes`` when the renderer makes UTF-8 bytes
+    itself (the JSON report: orjson's bytes go out as they are), else ``host``."""
+    return cast("Callable[[HostResult], str | bytes]", getattr(renderer, "host_bytes", None) or renderer.host)
