@@ -120,6 +120,14 @@ def _leaf(w: _Writer, node: LeafNode, var: str, depth: int) -> None:
         w.emit(depth + 1, f"{var} = {ERROR}")
         w.emit(depth, "else:")
         w.emit(depth + 1, f"{var} = {int(hit)} if {w.bind('m', method)}({v}) else {int(miss)}")
+    elif kind == "memo":
+        # The leaf's own memo of outcomes by string (version comparisons); a miss, or a
+        # value that is no string, asks the leaf's closure, which fills the memo.
+        _, memo, closure = shape
+        w.emit(depth, "else:")
+        w.emit(depth + 1, f"{var} = {w.bind('M', memo)}.get({v}) if type({v}) is str else None")
+        w.emit(depth + 1, f"if {var} is None:")
+        w.emit(depth + 2, f"{var} = {w.bind('L', closure)}(f)")
     else:  # pragma: no cover - a shape this module does not know: its closure decides
         w.emit(depth, "else:")
         w.emit(depth + 1, f"{var} = {w.bind('L', node.fast)}(f)")
