@@ -39,9 +39,8 @@ class CompiledRule:
         self.template = MessageTemplate(rule.id, rule.title, rule.message)
         # Every fact the rule's outcome, evidence and message depend on: the key of
         # the finding memo (hosts of one fleet repeat the same values again and again).
-        paths = rule_reads(rule, roles=False)
-        # The roles themselves matter only to a condition that reads them.
-        self.reads: Callable[[dict[str, Any]], tuple[Any, ...]] = key_reader(paths, roles_known=bool(rule.roles) and "derived.roles" not in paths)
+        # Generated on the first non-passing outcome: most rules of a run never need it.
+        self.reads: Callable[[dict[str, Any]], tuple[Any, ...]] | None = None
         self._memo: dict[bytes, FindingParts] = {}
         # Entries left for every rule of one Evaluator (all its target versions):
         # MEMO_LIMIT bounds one rule, this bounds them all.
@@ -92,8 +91,13 @@ class CompiledRule:
         kept as the pieces between its occurrences (written with a NUL-delimited
         mark and split there, unless a NUL from elsewhere makes that ambiguous).
         """
+        reads = self.reads
+        if reads is None:
+            paths = rule_reads(self.rule, roles=False)
+            # The roles themselves matter only to a condition that reads them.
+            reads = self.reads = key_reader(paths, roles_known=bool(self.rule.roles) and "derived.roles" not in paths)
         try:
-            key: bytes | None = _key_dumps(self.reads(f), default=_key_default)
+            key: bytes | None = _key_dumps(reads(f), default=_key_default)
         except (TypeError, orjson.JSONEncodeError):
             key = None  # e.g. an integer beyond 64 bits: explain it uncached
         memo = self._memo
