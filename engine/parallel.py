@@ -37,6 +37,7 @@ from .model import ReportStream
 from .options import EvalSettings, Options
 from .packs import PolicySet
 from .render import Format, RenderOptions, make_renderer
+from .rules import derived_needed
 from .summary import SummaryBuilder, Tally, Totals
 
 DEFAULT_CHUNK = 250
@@ -112,7 +113,7 @@ def _work(chunk: list[Any]) -> list[Evaluated]:
     out: list[Evaluated] = []
     for item in chunk:
         if type(item) is RawBlock:
-            out.extend(ev(x) for x in block_items(item, locate=_WORKER.s.locate))
+            out.extend(ev(x) for x in block_items(item, locate=_WORKER.s.locate, derive_only=_WORKER.derive_only))
         else:
             out.append(ev(item))
     return out
@@ -139,7 +140,7 @@ def _render_block(block: RawBlock) -> RenderedBlock:
     per_output: list[list[str]] = [[] for _ in _RENDERERS]
     makers = [(r.fragment, out.append) for r, out in zip(_RENDERERS, per_output)]
     count = 0
-    for item in block_items(block, locate=_WORKER.s.locate):
+    for item in block_items(block, locate=_WORKER.s.locate, derive_only=_WORKER.derive_only):
         result = add(ev(item))
         if result is not None:
             count += 1
@@ -256,7 +257,9 @@ def evaluate_stream_parallel(items: Iterable[Any], policies: PolicySet, options:
         return evaluate_stream(items, policies, options)
     header = build_header(policies, options, iso_utc(options.now()))
     stream = ReportStream(header, iter(()))
-    results = parallel_results(as_items(items), policies, EvalSettings.from_options(options), jobs, **kw)
+    settings = EvalSettings.from_options(options)
+    wanted = derived_needed(policies, settings.target, keep_facts=settings.keep_facts, capacity=settings.capacity)
+    results = parallel_results(as_items(items, derive_only=wanted), policies, settings, jobs, **kw)
     stream.hosts = run_results(results, options, stream)
     return stream
 
@@ -275,7 +278,9 @@ def evaluate_rendered_parallel(
         raise ValueError("waivers and baselines are applied in the main process: use evaluate_stream_parallel")
     header = build_header(policies, options, iso_utc(options.now()))
     stream = ReportStream(header, iter(()))
-    results = parallel_results(as_items(items), policies, EvalSettings.from_options(options), jobs, formats=formats, **kw)
+    settings = EvalSettings.from_options(options)
+    wanted = derived_needed(policies, settings.target, keep_facts=settings.keep_facts, capacity=settings.capacity)
+    results = parallel_results(as_items(items, derive_only=wanted), policies, settings, jobs, formats=formats, **kw)
     stream.hosts = _tallied(results, options, stream)  # type: ignore[assignment]
     return stream
 

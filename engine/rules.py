@@ -194,6 +194,40 @@ def rule_reads(rule: Rule, *, roles: bool = True) -> list[str]:
     return list(dict.fromkeys(paths))
 
 
+#: Derived facts every evaluation reads besides its rules: the roles (which rules
+#: apply) and the OS name (each host result's ``os``); and what capacity records read.
+_ENGINE_DERIVED = frozenset({"roles", "os_name"})
+_CAPACITY_DERIVED = frozenset({"os_family", "os_name", "installed_services"})
+
+
+def derived_needed(policies: PolicySet, target: str | None = None, *, keep_facts: bool = False, capacity: bool = False) -> frozenset[str] | None:
+    """The derived facts (``facts.normalize.DERIVED_NAMES``) an evaluation with these
+    policies reads: those a rule of the packs for ``target`` reads (of every loaded
+    pack when each host names its own version), in its conditions, table lookups
+    and message; and those the host results and capacity records are made of.
+    None (derive them all) when the facts are kept on the results for later use
+    (``keep_facts``: sitegate plan reads them) or a rule reads ``derived`` whole."""
+    if keep_facts:
+        return None
+    names = set(_ENGINE_DERIVED)
+    if capacity:
+        names |= _CAPACITY_DERIVED
+    packs: list[EffectivePack] = list(policies.effective.values())
+    if target is not None:
+        try:
+            packs = policies.select(target)  # the only packs a host is evaluated against
+        except ValueError:  # not a version: no host is evaluated (a usage error)
+            pass
+    for eff in packs:
+        for rule in eff.rules:
+            for path in rule_reads(rule):
+                if path == "derived":
+                    return None
+                if path.startswith("derived."):
+                    names.add(path.split(".")[1])
+    return frozenset(names)
+
+
 @dataclass
 class RuleSet:
     """The compiled rules for one selection of packs."""

@@ -57,3 +57,32 @@ def test_the_pool_maintenance_thread_waits_on_its_notices_only() -> None:
     finally:
         pool.terminate()
         pool.join()
+
+
+# ---------------------------------------------------------------- what the main process does per block
+
+from sitegate.engine.summary import Counted, Tally, Totals  # noqa: E402
+
+def _tally(name: str) -> Tally:
+    return Tally(Counted(False, (1, 0, 0, 0, 0), (), name, "f.jsonl", 1, "READY"), (), True)
+
+
+@pytest.mark.parametrize("blocks", [
+    [["a", "b"], ["c", "d"]],  # no name repeats: the fast merge
+    [["a", "b"], ["c", "a"], ["a", "e", "b"]],  # names repeat across blocks
+    [["a", "a"], ["b"], ["a"]],  # and within a block
+])
+def test_merged_block_totals_equal_one_totals_of_every_host(blocks: list[list[str]]) -> None:
+    one = Totals()
+    for block in blocks:
+        for name in block:
+            one.add(_tally(name))
+    merged = Totals()
+    for block in blocks:
+        t = Totals()
+        for name in block:
+            t.add(_tally(name))
+        merged.merge(t)
+    assert list(merged.names.items()) == list(one.names.items())
+    assert list(merged.duplicates.items()) == list(one.duplicates.items())
+    assert merged._named == one._named
