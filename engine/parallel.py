@@ -5,7 +5,8 @@ Lines as blocks of whole lines (:class:`~sitegate.facts.load.RawBlock`, about
 1 MiB, bytes for UTF-8 and text for other encodings; the main process only
 counts newlines and blank lines so that each block knows its first record
 index and line), other records in chunks. Each worker compiles the policies
-once and turns every item into an :class:`~sitegate.engine.evaluate.Evaluated`
+once (forked workers inherit what the main process compiled for the target, so
+it is done once in all) and turns every item into an :class:`~sitegate.engine.evaluate.Evaluated`
 (a HostResult and the diagnostics to note). The main process takes the chunks
 back strictly in submission order, so the report is the same, byte for byte,
 as with one process; waivers, baselines and totals are applied there too
