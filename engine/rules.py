@@ -19,6 +19,7 @@ from .messages import MessageTemplate, placeholder_facts
 from .model import FAIL, MISSING, NOT_APPLICABLE, PASS, SEVERITY_RANK, UNKNOWN, Evidence
 from .packs import EffectivePack, PolicySet
 from .policy import Rule
+from ..facts.normalize import derive_selection
 
 
 class CompiledRule:
@@ -225,7 +226,7 @@ def derived_needed(policies: PolicySet, target: str | None = None, *, keep_facts
                     return None
                 if path.startswith("derived."):
                     names.add(path.split(".")[1])
-    return frozenset(names)
+    return derive_selection(names)
 
 
 @dataclass

@@ -270,6 +270,15 @@ DERIVED_NAMES: frozenset[str] = frozenset(path.split(".", 1)[1] for path in DERI
 _DOTNET_NAMES = frozenset({"dotnet_version", "dotnet_display"})
 _OS_NAMES = frozenset({"os_family", "os_name", "os_display"})
 _ROLE_NAMES = frozenset({"roles", "installed_services"})
+_GROUPS = (_DOTNET_NAMES, frozenset({"dotnet_upgrade"}), _OS_NAMES, _ROLE_NAMES, frozenset({"iis_features"}))
+
+
+def derive_selection(names: frozenset[str] | set[str]) -> frozenset[str] | None:
+    """``only`` for :func:`derive` to compute at least ``names``: None when every group
+    of derived facts would be computed anyway (then derive tests nothing per host)."""
+    if all(not group.isdisjoint(names) for group in _GROUPS):
+        return None
+    return frozenset(names)
 
 
 def derive(host: dict[str, Any], only: frozenset[str] | None = None) -> dict[str, Any]:
