@@ -120,6 +120,14 @@ def _leaf(w: _Writer, node: LeafNode, var: str, depth: int) -> None:
         w.emit(depth + 1, f"{var} = {ERROR}")
         w.emit(depth, "else:")
         w.emit(depth + 1, f"{var} = {int(hit)} if {w.bind('m', method)}({v}) else {int(miss)}")
+    elif kind == "memo":
+        # The leaf's own memo of outcomes by string (version comparisons); a miss, or a
+        # value that is no string, asks the leaf's closure, which fills the memo.
+        _, memo, closure = shape
+        w.emit(depth, "else:")
+        w.emit(depth + 1, f"{var} = {w.bind('M', memo)}.get({v}) if type({v}) is str else None")
+        w.emit(depth + 1, f"if {var} is None:")
+        w.emit(depth + 2, f"{var} = {w.bind('L', closure)}(f)")
     else:  # pragma: no cover - a shape this module does not know: its closure decides
         w.emit(depth, "else:")
         w.emit(depth + 1, f"{var} = {w.bind('L', node.fast)}(f)")
@@ -215,11 +223,72 @@ def generate(rules: Sequence[RuleCode]) -> Generated:
         w.emit(1, f"elif {var} == {PASS}:")
         _node(w, r.check, var, 2)
     w.emit(1, "return [" + ", ".join(out) + "]")
+    return _load(w, FUNCTION_NAME)
+
+
+def _load(w: _Writer, name: str) -> Generated:
+    """Run the written source in its namespace; the function it defines."""
     source = "\n".join(w.lines) + "\n"
     namespace: dict[str, Any] = {"__builtins__": dict(_BUILTINS), "_MISSING": MISSING, **w.names}
     # The one exec site of the engine (allowed, with its reasons, in tests/test_hardening.py).
     exec(compile(source, "<sitegate generated rules>", "exec"), namespace)  # noqa: S102
-    return Generated(source, w.names, namespace[FUNCTION_NAME])
+    return Generated(source, w.names, namespace[name])
+
+
+#: The name of a generated key reader (generate_reader).
+READER_NAME = "read"
+
+
+def generate_reader(paths: Sequence[str], *, roles_known: bool = False) -> Generated:
+    """One function ``read(f) -> tuple`` of the values at ``paths`` (None where absent or
+    null), for the finding memo's key (engine/rules.py): straight-line code instead of a
+    loop over the paths.
+
+    The tuple is a fixed permutation of the values: with ``roles_known`` first whether
+    ``derived.roles`` is known, then the one-part paths, then the others grouped by
+    their first part. Every object on the way (``iis``, ``iis.request_filtering``) is
+    looked up once, None unless it is an object. Path parts are bound names, as in
+    :func:`generate`.
+    """
+    w = _Writer()
+    sections: dict[tuple[str, ...], str] = {}
+
+    def section(prefix: tuple[str, ...]) -> str:
+        """The local holding the object at ``prefix`` (None unless a dict), emitted once."""
+        var = sections.get(prefix)
+        if var is None:
+            where = "f" if len(prefix) == 1 else section(prefix[:-1])
+            var = sections[prefix] = w.local("s")
+            get = f"{where}.get({w.bind('p', prefix[-1])})"
+            w.emit(1, f"{var} = {get}" if where == "f" else f"{var} = {get} if {where} is not None else None")
+            w.emit(1, f"if type({var}) is not dict:")
+            w.emit(2, f"{var} = None")
+        return var
+
+    def value(parts: tuple[str, ...]) -> str:
+        if len(parts) == 1:
+            return f"f.get({w.bind('p', parts[0])})"
+        sec = section(parts[:-1])
+        return f"({sec}.get({w.bind('p', parts[-1])}) if {sec} is not None else None)"
+
+    tops: list[tuple[str, ...]] = []
+    groups: dict[str, tuple[list[tuple[str, ...]], list[tuple[str, ...]]]] = {}
+    for path in paths:
+        parts = tuple(path.split("."))
+        if len(parts) == 1:
+            tops.append(parts)
+        else:
+            two, deep = groups.setdefault(parts[0], ([], []))
+            (two if len(parts) == 2 else deep).append(parts)
+    w.emit(0, f"def {READER_NAME}(f):")
+    items: list[str] = []
+    if roles_known:
+        items.append(f"{value(('derived', 'roles'))} is not None")
+    items.extend(value(t) for t in tops)
+    for two, deep in groups.values():
+        items.extend(value(p) for p in two + deep)
+    w.emit(1, "return (" + "".join(i + ", " for i in items) + ")")
+    return _load(w, READER_NAME)
 
 
 def review_text(generated: Generated) -> str:

@@ -222,6 +222,8 @@ class LeafNode(Node):
                 self.shape = const_shape(leaf.op, r0)
                 return
             self.fast = _compare_const(getter, fn, r0)
+            if leaf.op in VERSION_OPS:
+                self.fast, self.shape = _version_memo(getter, self.fast)
             return
         if is_const:
             const = leaf.literal
@@ -249,6 +251,8 @@ class LeafNode(Node):
                 self.shape = const_shape(leaf.op, const)
                 return
             self.fast = _compare_const(getter, fn, const)
+            if leaf.op in VERSION_OPS:
+                self.fast, self.shape = _version_memo(getter, self.fast)
             return
 
         if leaf.op in ("in", "not_in"):
@@ -341,6 +345,33 @@ class LeafNode(Node):
                 except (OperatorError, TypeError):
                     return ERROR
             self.fast = fast_dyn_contains
+            return
+
+        if leaf.op in VERSION_OPS:
+            # Two version strings (an agent's and the NS's, a table's minimum): the
+            # outcome of each pair once, then a dict hit (a fleet repeats a few pairs).
+            pairs: dict[tuple[str, str], int] = {}
+
+            def fast_dyn_version(f: Facts) -> int:
+                v = getter(f)
+                if v is MISSING:
+                    return UNKNOWN
+                r = resolve(f)
+                if r is MISSING:
+                    return UNKNOWN
+                both = type(v) is str and type(r) is str
+                if both:
+                    code = pairs.get((v, r))
+                    if code is not None:
+                        return code
+                try:
+                    code = PASS if fn(v, r) else FAIL
+                except (OperatorError, TypeError, ValueError):
+                    code = ERROR
+                if both and len(pairs) < VERSION_MEMO_LIMIT:
+                    pairs[(v, r)] = code
+                return code
+            self.fast = fast_dyn_version
             return
 
         def fast_dyn(f: Facts) -> int:
@@ -437,6 +468,37 @@ def _compare_const(getter: Getter, fn: Callable[[Any, Any], bool], const: Any) -
         except (OperatorError, TypeError, ValueError):
             return ERROR
     return fast_const
+
+
+#: Operators whose outcome for a fact value is a function of the version string alone
+#: (parsed by packaging, compared or matched against a specifier).
+VERSION_OPS = frozenset({"version_eq", "version_lt", "version_le", "version_gt", "version_ge", "version_in"})
+#: Distinct version strings (or pairs) remembered per comparison: a fleet has a few
+#: dozen agent builds; past the limit the others are parsed and compared each time.
+VERSION_MEMO_LIMIT = 1024
+
+
+def _version_memo(getter: Getter, exact: Callable[[Facts], int]) -> tuple[Callable[[Facts], int], Shape]:
+    """``fact version_op constant`` answered once per distinct version string: the
+    outcome ``exact`` gives (pass, fail or error: the string alone decides it), then a
+    dict hit. Only strings are remembered; anything else (a number where a version
+    belongs: error) is decided by ``exact`` every time. The shape lets generated code
+    look the memo up inline: ("memo", table, exact)."""
+    memo: dict[str, int] = {}
+
+    def fast_version(f: Facts) -> int:
+        v = getter(f)
+        if v is MISSING:
+            return UNKNOWN
+        if type(v) is str:
+            code = memo.get(v)
+            if code is None:
+                code = exact(f)
+                if len(memo) < VERSION_MEMO_LIMIT:
+                    memo[v] = code
+            return code
+        return exact(f)
+    return fast_version, ("memo", memo, fast_version)
 
 
 def const_shape(op: str, const: Any) -> Shape | None:

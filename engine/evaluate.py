@@ -29,7 +29,7 @@ from .model import (
 )
 from .options import EvalSettings, Options
 from .packs import PolicySet
-from .rules import Evaluator
+from .rules import Evaluator, derived_needed
 from .summary import SummaryBuilder
 from .verdict import READY, host_state
 
@@ -37,22 +37,25 @@ from .verdict import READY, host_state
 _ITEM_TYPES = frozenset({HostRecord, Rejected, RawLine, RawBlock})
 
 
-def as_items(facts: Iterable[Any], expand_blocks: bool | None = None) -> Iterator[HostRecord | Rejected | RawLine | RawBlock]:
+def as_items(
+    facts: Iterable[Any], expand_blocks: bool | None = None, derive_only: frozenset[str] | None = None,
+) -> Iterator[HostRecord | Rejected | RawLine | RawBlock]:
     """Accept loader items, or plain dicts (library use) validated like a file's records.
 
     ``expand_blocks`` (the ``locate`` setting) reads each :class:`RawBlock`'s records
     here, for a single process; None passes blocks on to worker processes.
+    ``derive_only``: the derived facts to compute for records read here (None: all).
     """
     for i, item in enumerate(facts):
         if type(item) in _ITEM_TYPES or isinstance(item, (HostRecord, Rejected, RawLine, RawBlock)):
             if expand_blocks is not None and type(item) is RawBlock:
-                yield from block_items(item, locate=expand_blocks)
+                yield from block_items(item, locate=expand_blocks, derive_only=derive_only)
             else:
                 yield item
         else:
             # A shallow copy: the engine adds "derived" and "context" to a record,
             # and a caller's own dicts must come back as they were given.
-            yield check_host(dict(item) if type(item) is dict else item, "<memory>", i, pointer=f"/{i}")
+            yield check_host(dict(item) if type(item) is dict else item, "<memory>", i, pointer=f"/{i}", derive_only=derive_only)
 
 
 def evaluate_stream(facts: Iterable[Any], policies: PolicySet, options: Options = Options()) -> ReportStream:
@@ -92,12 +95,14 @@ class HostEvaluator:
     def __init__(self, policies: PolicySet, settings: EvalSettings):
         self.ev = Evaluator(policies)
         self.s = settings
+        #: The derived facts records read here need (the others are not computed).
+        self.derive_only = derived_needed(policies, settings.target, keep_facts=settings.keep_facts, capacity=settings.capacity)
         self.contexts: dict[str, dict[str, Any]] = {}
 
     def evaluate(self, item: Any) -> Evaluated:
         """One item -> Evaluated(result, notes, read)."""
         if type(item) is RawLine:
-            item = parse_raw_line(item, locate=self.s.locate)
+            item = parse_raw_line(item, locate=self.s.locate, derive_only=self.derive_only)
         elif not isinstance(item, (HostRecord, Rejected)):
             raise TypeError(f"cannot evaluate {type(item).__name__}")
         if type(item) is Rejected:
@@ -235,7 +240,7 @@ def _run(facts: Iterable[Any], policies: PolicySet, options: Options, header: Re
     evaluate_one = evaluator.evaluate
     record = evaluator._record
     add = builder.add
-    for item in as_items(facts, expand_blocks=evaluator.s.locate):
+    for item in as_items(facts, expand_blocks=evaluator.s.locate, derive_only=evaluator.derive_only):
         result = add(record(item) if type(item) is HostRecord else evaluate_one(item))
         if result is not None:
             yield result

@@ -5,7 +5,8 @@ Lines as blocks of whole lines (:class:`~sitegate.facts.load.RawBlock`, about
 1 MiB, bytes for UTF-8 and text for other encodings; the main process only
 counts newlines and blank lines so that each block knows its first record
 index and line), other records in chunks. Each worker compiles the policies
-once and turns every item into an :class:`~sitegate.engine.evaluate.Evaluated`
+once (forked workers inherit what the main process compiled for the target, so
+it is done once in all) and turns every item into an :class:`~sitegate.engine.evaluate.Evaluated`
 (a HostResult and the diagnostics to note). The main process takes the chunks
 back strictly in submission order, so the report is the same, byte for byte,
 as with one process; waivers, baselines and totals are applied there too
@@ -25,6 +26,7 @@ process splits no lines, parses nothing and transcodes nothing.
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.pool
 import os
 from collections import deque
 from typing import Any, Iterable, Iterator, NamedTuple
@@ -36,12 +38,32 @@ from .model import ReportHeader, ReportStream
 from .options import EvalSettings, Options
 from .packs import PolicySet
 from .render import Format, RenderOptions, make_renderer
+from .rules import derived_needed
 from .summary import SummaryBuilder, Tally, Totals
 
 DEFAULT_CHUNK = 250
 
 _WORKER: HostEvaluator | None = None
 _RENDERERS: tuple[Any, ...] = ()
+#: Set in the main process only while a forked pool starts: the evaluator (rules of the
+#: target compiled, the facts decoder built) and renderers its workers inherit.
+_PREPARED: tuple[HostEvaluator, EvalSettings, tuple[Any, ...]] | None = None
+
+
+class _Pool(multiprocessing.pool.Pool):
+    """A process pool whose worker-maintenance thread wakes only for its own business.
+
+    CPython's Pool also waits on the result pipe's reader there (so that, once the
+    pool is closed, it notices the last result); while a result is on its way (a
+    block's rendered text, megabytes long) that reader stays readable, so the thread
+    spins: measured as a third of the main process's CPU in ``--jobs 2``. This pool
+    is always terminated after its last result is taken (parallel_results), which
+    wakes that thread, so it waits only for a change notice or a worker's exit, as
+    ThreadPool does.
+    """
+
+    def _get_sentinels(self) -> list[Any]:
+        return [self._change_notifier._reader]  # type: ignore[attr-defined]
 
 
 class Rendered(NamedTuple):
@@ -76,8 +98,28 @@ def _init_worker(
     policies: PolicySet, settings: EvalSettings, formats: tuple[tuple[Format, RenderOptions], ...] = (), header: ReportHeader | None = None,
 ) -> None:
     global _WORKER, _RENDERERS
+    prepared = _PREPARED
+    if prepared is not None and prepared[1] == settings:
+        # Forked from a main process that compiled everything once for all workers.
+        _WORKER, _, _RENDERERS = prepared
+        return
     _WORKER = HostEvaluator(policies, settings)
     _RENDERERS = _renderers(formats, header)
+
+
+def _prepare(
+    policies: PolicySet, settings: EvalSettings, formats: tuple[tuple[Format, RenderOptions], ...], header: ReportHeader | None,
+) -> tuple[HostEvaluator, EvalSettings, tuple[Any, ...]]:
+    """What every forked worker would otherwise build for itself: the target's rules
+    compiled, the facts decoder and validator built, the renderers made."""
+    from ..facts.load import host_decoder, host_fast_check
+
+    ev = HostEvaluator(policies, settings)
+    if settings.target:
+        ev.ev.ruleset(settings.target)
+    host_decoder()
+    host_fast_check()
+    return ev, settings, _renderers(formats, header)
 
 
 def _work(chunk: list[Any]) -> list[Evaluated]:
@@ -86,7 +128,7 @@ def _work(chunk: list[Any]) -> list[Evaluated]:
     out: list[Evaluated] = []
     for item in chunk:
         if type(item) is RawBlock:
-            out.extend(ev(x) for x in block_items(item, locate=_WORKER.s.locate))
+            out.extend(ev(x) for x in block_items(item, locate=_WORKER.s.locate, derive_only=_WORKER.derive_only))
         else:
             out.append(ev(item))
     return out
@@ -113,7 +155,7 @@ def _render_block(block: RawBlock) -> RenderedBlock:
     per_output: list[list[bytes]] = [[] for _ in _RENDERERS]
     makers = [(r.fragment, out.append) for r, out in zip(_RENDERERS, per_output)]
     count = 0
-    for item in block_items(block, locate=_WORKER.s.locate):
+    for item in block_items(block, locate=_WORKER.s.locate, derive_only=_WORKER.derive_only):
         result = add(ev(item))
         if result is not None:
             count += 1
@@ -172,12 +214,20 @@ def parallel_results(
     or, for a :class:`RawBlock`, a :class:`RenderedBlock` (the renderers of those
     formats must be fragment renderers, started with ``header``).
     """
-    ctx = multiprocessing.get_context(method or start_method())
+    global _PREPARED
+    method = method or start_method()
+    ctx = multiprocessing.get_context(method)
     window = window or jobs * 4
     local: HostEvaluator | None = None
     local_renderers: tuple[Any, ...] = ()
     work = _work if formats is None else _work_rendered
-    pool = ctx.Pool(jobs, _init_worker, (policies, settings, formats or (), header))
+    if method == "fork":
+        # Compiled once here and inherited by every worker, instead of once per worker.
+        _PREPARED = _prepare(policies, settings, formats or (), header)
+    try:
+        pool = _Pool(jobs, _init_worker, (policies, settings, formats or (), header), context=ctx)
+    finally:
+        _PREPARED = None  # a worker started later (one replaced) builds its own
     try:
         pending: deque[Any] = deque()
         chunk: list[Any] = []
@@ -223,7 +273,9 @@ def evaluate_stream_parallel(items: Iterable[Any], policies: PolicySet, options:
         return evaluate_stream(items, policies, options)
     header = build_header(policies, options, iso_utc(options.now()))
     stream = ReportStream(header, iter(()))
-    results = parallel_results(as_items(items), policies, EvalSettings.from_options(options), jobs, **kw)
+    settings = EvalSettings.from_options(options)
+    wanted = derived_needed(policies, settings.target, keep_facts=settings.keep_facts, capacity=settings.capacity)
+    results = parallel_results(as_items(items, derive_only=wanted), policies, settings, jobs, **kw)
     stream.hosts = run_results(results, options, stream)
     return stream
 
@@ -242,7 +294,9 @@ def evaluate_rendered_parallel(
         raise ValueError("waivers and baselines are applied in the main process: use evaluate_stream_parallel")
     header = build_header(policies, options, iso_utc(options.now()))
     stream = ReportStream(header, iter(()))
-    results = parallel_results(as_items(items), policies, EvalSettings.from_options(options), jobs, formats=formats, header=header, **kw)
+    settings = EvalSettings.from_options(options)
+    wanted = derived_needed(policies, settings.target, keep_facts=settings.keep_facts, capacity=settings.capacity)
+    results = parallel_results(as_items(items, derive_only=wanted), policies, settings, jobs, formats=formats, header=header, **kw)
     stream.hosts = _tallied(results, options, stream)  # type: ignore[assignment]
     return stream
 

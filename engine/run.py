@@ -35,6 +35,7 @@ from .model import FailOn, HostResult, OverlayInfo, ReportHeader, ReportStream, 
 from .options import Options
 from .packs import PolicySet, load_policies
 from .render import Format, FragmentRenderer, RenderOptions, Renderer, can_fragment, host_writer, make_renderer, needs
+from .rules import derived_needed
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -138,20 +139,21 @@ def load_for_run(policy_dirs: list[str], data: list[str]) -> tuple[PolicySet, li
 
 def read_inputs(
     paths: list[str], input_format: str | None, mapping: str | None, locate: bool,
-    meter: list[int] | None = None, raw_blocks: bool = False,
+    meter: list[int] | None = None, raw_blocks: bool = False, derive_only: frozenset[str] | None = None,
 ) -> Iterator[Any]:
-    """The input items of facts files (JSON, JSON Lines) or of an importer's format."""
+    """The input items of facts files (JSON, JSON Lines) or of an importer's format
+    (``derive_only``: the derived facts the records read from facts files need; None: all)."""
     from ..facts.load import iter_paths
 
     if input_format is None:
         groups = group_by_format(paths)
         if all(fmt is None for fmt, _ in groups):
-            return iter_paths(paths, locate=locate, meter=meter, raw_blocks=raw_blocks)
+            return iter_paths(paths, locate=locate, meter=meter, raw_blocks=raw_blocks, derive_only=derive_only)
         # Named as people name them: export.csv, WS10.zip, an export folder; in input order.
-        return _read_groups(groups, mapping, locate, meter, raw_blocks)
+        return _read_groups(groups, mapping, locate, meter, raw_blocks, derive_only)
     if input_format in NATIVE_FORMATS:
         # The loader reads these itself (streamed, with --jobs blocks and the byte meter).
-        return iter_paths(paths, locate=locate, fmt=input_format if input_format == InputFormat.JSONL else None, meter=meter, raw_blocks=raw_blocks)
+        return iter_paths(paths, locate=locate, fmt=input_format if input_format == InputFormat.JSONL else None, meter=meter, raw_blocks=raw_blocks, derive_only=derive_only)
     from ..facts.importers import import_inputs
 
     return import_inputs(input_format, paths, mapping=mapping, locate=locate)
@@ -159,14 +161,14 @@ def read_inputs(
 
 def _read_groups(
     groups: list[tuple[InputFormat | None, list[str]]], mapping: str | None, locate: bool,
-    meter: list[int] | None, raw_blocks: bool,
+    meter: list[int] | None, raw_blocks: bool, derive_only: frozenset[str] | None = None,
 ) -> Iterator[Any]:
     from ..facts.importers import import_inputs
     from ..facts.load import iter_paths
 
     for fmt, group in groups:
         if fmt is None:
-            yield from iter_paths(group, locate=locate, meter=meter, raw_blocks=raw_blocks)
+            yield from iter_paths(group, locate=locate, meter=meter, raw_blocks=raw_blocks, derive_only=derive_only)
         else:
             yield from import_inputs(fmt, group, mapping=mapping if fmt is InputFormat.CSV else None, locate=locate)
 
@@ -268,7 +270,9 @@ class Run:
         )
         # With jobs, JSON Lines go to the workers as blocks of whole lines: the main
         # process neither splits lines nor parses, it counts newlines and writes text.
-        items = read_inputs(facts, input_format, options.mapping, locate, meter=self.meter, raw_blocks=jobs > 1)
+        # Only the derived facts these policies and outputs read are computed per host.
+        derive_only = derived_needed(policies, target, keep_facts=self.evaluation.keep_facts, capacity=self.evaluation.capacity)
+        items = read_inputs(facts, input_format, options.mapping, locate, meter=self.meter, raw_blocks=jobs > 1, derive_only=derive_only)
         if self.in_workers:
             from .parallel import evaluate_rendered_parallel
 

@@ -110,8 +110,13 @@ class Totals:
     def merge(self, other: "Totals") -> None:
         """Add the counts of the hosts that came after these (``other`` has no waivers or baseline)."""
         offset = self._named
-        for name, (source, line, pos) in other.names.items():
-            self._seen(name, source, line, offset + pos)
+        theirs = other.names
+        if self.names.keys().isdisjoint(theirs):
+            # No name seen before (the usual case): the names, in order, in one C-level update.
+            self.names.update({name: (source, line, offset + pos) for name, (source, line, pos) in theirs.items()})
+        else:
+            for name, (source, line, pos) in theirs.items():
+                self._seen(name, source, line, offset + pos)
         for name, (n, source, line, pos) in other.duplicates.items():
             dup = self.duplicates.get(name)
             if dup is None:

@@ -247,15 +247,16 @@ def _raw_colons(raw: bytes | str) -> int:
     return n + raw.count("\\u003a") + raw.count("\\u003A") if "\\u003" in raw else n
 
 
-def check_host(value: Any, source: str = "<memory>", index: int = 0, *, line: int = 0, pointer: str = "") -> Item:
+def check_host(value: Any, source: str = "<memory>", index: int = 0, *, line: int = 0, pointer: str = "", derive_only: frozenset[str] | None = None) -> Item:
     """Validate one host's facts as a record of a facts file is validated: its
     :class:`HostRecord` (derived facts added to ``value``, which is changed: pass a
     copy to keep yours) or its :class:`Rejected` with ``file:line:col`` diagnostics.
 
     ``source``, ``index`` and ``line`` say where the record came from; ``pointer``
-    is its JSON pointer in that source (diagnostics point below it).
+    is its JSON pointer in that source (diagnostics point below it); ``derive_only``
+    names the derived facts wanted (normalize.derive; None: all).
     """
-    return _check_record(value, source, index, line, None, None, None, pointer, False)
+    return _check_record(value, source, index, line, None, None, None, pointer, False, derive_only)
 
 
 def _check_record(
@@ -268,6 +269,7 @@ def _check_record(
     doc: _DocPositions | None,
     base: str,
     want_locator: bool,
+    derive_only: frozenset[str] | None = None,
 ) -> Item:
     """Validate one parsed record; build its HostRecord or its rejection."""
     if type(value) is not dict:
@@ -303,7 +305,7 @@ def _check_record(
                 fast_locator = DocLocator(doc, base) if doc is not None else None
         else:
             fast_locator = None
-        value["derived"] = derive(value)
+        value["derived"] = derive(value, derive_only)
         return HostRecord(host, value, source, index, line, fast_locator, [])
     w = Walk()
     try:
@@ -348,7 +350,7 @@ def _check_record(
         diags.extend(diag(p, m, Level.WARNING, Code.UNKNOWN_FIELD) for p, m in w.warnings)
         return Rejected(source, index, diags, host)
     warnings = [diag(p, m, Level.WARNING, Code.UNKNOWN_FIELD) for p, m in w.warnings]
-    value["derived"] = derive(value)
+    value["derived"] = derive(value, derive_only)
     return HostRecord(host, value, source, index, line, locator if want_locator else None, warnings)
 
 
@@ -361,12 +363,12 @@ class RawLine(NamedTuple):
     data: bytes | str
 
 
-def parse_raw_line(rl: RawLine, *, locate: bool) -> Item:
-    """Parse and check one JSON Lines record."""
-    return _parse_line(rl[0], rl[1], rl[2], rl[3], locate)
+def parse_raw_line(rl: RawLine, *, locate: bool, derive_only: frozenset[str] | None = None) -> Item:
+    """Parse and check one JSON Lines record (``derive_only``: as check_host)."""
+    return _parse_line(rl[0], rl[1], rl[2], rl[3], locate, derive_only)
 
 
-def _parse_line(source: str, index: int, lineno: int, stripped: bytes | str, locate: bool) -> Item:
+def _parse_line(source: str, index: int, lineno: int, stripped: bytes | str, locate: bool, derive_only: frozenset[str] | None = None) -> Item:
     decode = _DECODE if _DECODE is not _UNSET else host_decoder()
     if decode is not None and type(stripped) is bytes and b'"extensions"' not in stripped:
         # One pass that parses and validates (facts.fastdecode); anything it does not
@@ -376,7 +378,7 @@ def _parse_line(source: str, index: int, lineno: int, stripped: bytes | str, loc
         except DECODE_ERRORS:
             value = None
         if value is not None and _same_keys(stripped, value):
-            value["derived"] = derive(value)
+            value["derived"] = derive(value, derive_only)
             return HostRecord(value["name"], value, source, index, lineno, LineLocator(stripped, lineno, source) if locate else None, [])  # type: ignore[arg-type]
     try:
         value = orjson.loads(stripped)
@@ -402,7 +404,7 @@ def _parse_line(source: str, index: int, lineno: int, stripped: bytes | str, loc
     if locate:
         # The line stays bytes until a position is asked for (LineLocator decodes it).
         text_for_locator = (stripped, source, lineno)
-    return _check_record(value, source, index, lineno, stripped, text_for_locator, None, f"/{index}", locate)  # type: ignore[arg-type]
+    return _check_record(value, source, index, lineno, stripped, text_for_locator, None, f"/{index}", locate, derive_only)  # type: ignore[arg-type]
 
 
 def _over_long(line: bytes | str, fh: Any) -> bool:
@@ -419,7 +421,7 @@ def _over_long(line: bytes | str, fh: Any) -> bool:
 
 def iter_jsonl(
     fh: io.BufferedReader | io.TextIOBase | io.BytesIO, source: str, *, locate: bool, raw_lines: bool = False,
-    meter: list[int] | None = None, start: tuple[int, int] = (0, 0),
+    meter: list[int] | None = None, start: tuple[int, int] = (0, 0), derive_only: frozenset[str] | None = None,
 ) -> Iterator[Item | RawLine]:
     """Records of a JSON Lines stream, one per non-blank line.
 
@@ -452,11 +454,11 @@ def iter_jsonl(
                 cut, message = tail
                 stripped = stripped[:cut].rstrip()
                 if stripped:
-                    yield RawLine(source, index, lineno, stripped) if raw_lines else _parse_line(source, index, lineno, stripped, locate)
+                    yield RawLine(source, index, lineno, stripped) if raw_lines else _parse_line(source, index, lineno, stripped, locate, derive_only)
                     index += 1
                 yield Rejected(source, -1, [Diagnostic(source, message, lineno, cut + 1, code=Code.ENCODING)])
                 continue
-        yield RawLine(source, index, lineno, stripped) if raw_lines else _parse_line(source, index, lineno, stripped, locate)
+        yield RawLine(source, index, lineno, stripped) if raw_lines else _parse_line(source, index, lineno, stripped, locate, derive_only)
         index += 1
 
 
@@ -488,11 +490,11 @@ class RawBlock(NamedTuple):
     data: bytes | str
 
 
-def block_items(block: RawBlock, *, locate: bool) -> Iterator[Item]:
+def block_items(block: RawBlock, *, locate: bool, derive_only: frozenset[str] | None = None) -> Iterator[Item]:
     """The records of a block, parsed and checked, exactly as :func:`iter_jsonl` reads them."""
     data = block.data
     fh = io.BytesIO(data) if type(data) is bytes else io.StringIO(data, newline="\n")  # type: ignore[arg-type]  # no second translation
-    return iter_jsonl(fh, block.source, locate=locate, start=(block.index, block.line))  # type: ignore[return-value]
+    return iter_jsonl(fh, block.source, locate=locate, start=(block.index, block.line), derive_only=derive_only)  # type: ignore[return-value]
 
 
 def _records_and_lines(body: bytes | str) -> tuple[int, int]:
@@ -658,14 +660,14 @@ def _spare_numbers(text: str, source: str) -> _Spared | None:
     return _Spared(value, sanitized, pm, numbers)
 
 
-def iter_document(text: str, source: str, *, locate: bool) -> Iterator[Item]:
+def iter_document(text: str, source: str, *, locate: bool, derive_only: frozenset[str] | None = None) -> Iterator[Item]:
     """Records of a whole JSON document (host, array of hosts, or {hosts: [...]})."""
     spared: _Spared | None = None
     try:
         value = orjson.loads(text)
     except orjson.JSONDecodeError as exc:
         if _looks_like_jsonl(text):
-            yield from iter_jsonl(io.StringIO(text, newline=None), source, locate=locate)  # type: ignore[misc]  # CR, LF or CRLF; no raw_lines, so no RawLine
+            yield from iter_jsonl(io.StringIO(text, newline=None), source, locate=locate, derive_only=derive_only)  # type: ignore[misc]  # CR, LF or CRLF; no raw_lines, so no RawLine
             return
         spared = _spare_numbers(text, source)
         if spared is None:
@@ -752,7 +754,7 @@ def iter_document(text: str, source: str, *, locate: bool) -> Iterator[Item]:
             pm = spared.pm  # type: ignore[union-attr]
             item: Item = Rejected(source, i, [_number_diag(source, lit, l, c, p, host) for p, off, lit in numbers for l, c in (pm.locate_offset(off),)], host)
         else:
-            item = _check_record(rec, source, i, 0, None, None, doc, ptr, locate)
+            item = _check_record(rec, source, i, 0, None, None, doc, ptr, locate, derive_only)
         extra_dups = dup_by_record.get(i if base is not None else 0) or []
         if extra_dups:
             name = item.name if isinstance(item, HostRecord) else item.host
@@ -795,6 +797,7 @@ def _looks_like_jsonl(text: str) -> bool:
 def iter_file(
     path: str, display: str | None = None, *, locate: bool = False, fmt: str | None = None,
     raw_lines: bool = False, meter: list[int] | None = None, raw_blocks: bool = False,
+    derive_only: frozenset[str] | None = None,
 ) -> Iterator[Item | RawLine | RawBlock]:
     """Every record of one facts file (``-`` reads standard input).
 
@@ -821,14 +824,14 @@ def iter_file(
         if jsonl:
             stream = _stream_kind(fh)
             if stream is None:
-                yield from _iter_jsonl_file(fh, source, encoding, bom, locate, raw_lines, meter, raw_blocks)
+                yield from _iter_jsonl_file(fh, source, encoding, bom, locate, raw_lines, meter, raw_blocks, derive_only)
                 return
             # A pipe, FIFO or device may never end (/dev/zero, a FIFO fed forever): counted
             # while read, refused past the limit; the records read before it are kept.
             limit = MAX_STREAM_BYTES
             bounded = io.BufferedReader(_BoundedStream(fh, limit, encoding == "utf-8"), 1 << 20)
             try:
-                yield from _iter_jsonl_file(bounded, source, encoding, bom, locate, raw_lines, meter, raw_blocks)
+                yield from _iter_jsonl_file(bounded, source, encoding, bom, locate, raw_lines, meter, raw_blocks, derive_only)
             except _StreamRefused as exc:
                 yield Rejected(source, -1, [Diagnostic(source, exc.message(stream, limit), code=Code.TOO_LARGE if exc.binary_at < 0 else Code.BINARY)])
             return
@@ -850,11 +853,12 @@ def iter_file(
         l, c = line_col(document, document.index("\x00"))
         yield Rejected(source, -1, [Diagnostic(source, "contains a NUL character: not a text file", l, c, code=Code.BINARY)])
         return
-    yield from iter_document(document, source, locate=locate)
+    yield from iter_document(document, source, locate=locate, derive_only=derive_only)
 
 
 def _iter_jsonl_file(
     fh: Any, source: str, encoding: str, bom: int, locate: bool, raw_lines: bool, meter: list[int] | None, raw_blocks: bool,
+    derive_only: frozenset[str] | None = None,
 ) -> Iterator[Item | RawLine | RawBlock]:
     """The records (or raw lines, or blocks) of an opened JSON Lines file."""
     if encoding == "utf-8":
@@ -868,7 +872,7 @@ def _iter_jsonl_file(
         if raw_blocks:
             yield from iter_jsonl_blocks(lines, source, meter=meter)
         else:
-            yield from iter_jsonl(lines, source, locate=locate, raw_lines=raw_lines, meter=meter)
+            yield from iter_jsonl(lines, source, locate=locate, raw_lines=raw_lines, meter=meter, derive_only=derive_only)
     else:
         # Universal newlines (CR, LF, CRLF); undecodable bytes become markers that
         # cost only their own record (textio.MARK_ERRORS), never an exception.
@@ -876,7 +880,7 @@ def _iter_jsonl_file(
         if raw_blocks:
             yield from iter_jsonl_blocks(text, source, meter=meter)
         else:
-            yield from iter_jsonl(text, source, locate=locate, raw_lines=raw_lines, meter=meter)
+            yield from iter_jsonl(text, source, locate=locate, raw_lines=raw_lines, meter=meter, derive_only=derive_only)
 
 
 def _stream_kind(fh: Any) -> str | None:
@@ -1003,8 +1007,10 @@ _FACTS_SUFFIXES = (".json", ".jsonl", ".ndjson")
 def iter_paths(
     paths: Iterable[str], *, locate: bool = False, fmt: str | None = None,
     raw_lines: bool = False, meter: list[int] | None = None, raw_blocks: bool = False,
+    derive_only: frozenset[str] | None = None,
 ) -> Iterator[Item | RawLine | RawBlock]:
-    """Records of several files in order; directories are expanded to their *.json/*.jsonl files."""
+    """Records of several files in order; directories are expanded to their *.json/*.jsonl files
+    (``derive_only``: the derived facts wanted, as check_host)."""
     for p in paths:
         if p != "-" and os.path.isdir(p):
             found = sorted(os.path.join(dp, f) for dp, _, fs in os.walk(p) for f in fs)
@@ -1032,9 +1038,9 @@ def iter_paths(
             if not files:
                 yield Rejected(p, -1, [Diagnostic(p, "directory holds no .json or .jsonl facts files", code=Code.IO)])
             for f in files:
-                yield from iter_file(f, _display(f), locate=locate, fmt=fmt, raw_lines=raw_lines, meter=meter, raw_blocks=raw_blocks)
+                yield from iter_file(f, _display(f), locate=locate, fmt=fmt, raw_lines=raw_lines, meter=meter, raw_blocks=raw_blocks, derive_only=derive_only)
         else:
-            yield from iter_file(p, _display(p) if p != "-" else "<stdin>", locate=locate, fmt=fmt, raw_lines=raw_lines, meter=meter, raw_blocks=raw_blocks)
+            yield from iter_file(p, _display(p) if p != "-" else "<stdin>", locate=locate, fmt=fmt, raw_lines=raw_lines, meter=meter, raw_blocks=raw_blocks, derive_only=derive_only)
 
 
 def _not_regular(path: str) -> str | None:

@@ -265,13 +265,34 @@ def _memo_put(table: dict[Any, Any], key: Any, value: Any) -> None:
     table[key] = value
 
 
-def derive(host: dict[str, Any]) -> dict[str, Any]:
-    """Compute the derived facts of one validated host (missing inputs give no key)."""
+#: The names of the derived facts (``derived.<name>``).
+DERIVED_NAMES: frozenset[str] = frozenset(path.split(".", 1)[1] for path in DERIVED_FACTS)
+_DOTNET_NAMES = frozenset({"dotnet_version", "dotnet_display"})
+_OS_NAMES = frozenset({"os_family", "os_name", "os_display"})
+_ROLE_NAMES = frozenset({"roles", "installed_services"})
+_GROUPS = (_DOTNET_NAMES, frozenset({"dotnet_upgrade"}), _OS_NAMES, _ROLE_NAMES, frozenset({"iis_features"}))
+
+
+def derive_selection(names: frozenset[str] | set[str]) -> frozenset[str] | None:
+    """``only`` for :func:`derive` to compute at least ``names``: None when every group
+    of derived facts would be computed anyway (then derive tests nothing per host)."""
+    if all(not group.isdisjoint(names) for group in _GROUPS):
+        return None
+    return frozenset(names)
+
+
+def derive(host: dict[str, Any], only: frozenset[str] | None = None) -> dict[str, Any]:
+    """Compute the derived facts of one validated host (missing inputs give no key).
+
+    ``only``: names of the derived facts wanted (see DERIVED_NAMES; None: all). The
+    others may be left out: a fact computed together with a wanted one (the .NET
+    version with its display text) comes along, the rest is not computed.
+    """
     d: dict[str, Any] = {}
-    dn = host.get("dotnet")
+    dn = host.get("dotnet") if only is None or not _DOTNET_NAMES.isdisjoint(only) or "dotnet_upgrade" in only else None
     if dn:
         rel = dn.get("release")
-        if rel is not None:
+        if rel is not None and (only is None or not _DOTNET_NAMES.isdisjoint(only)):
             memo = _DOTNET_MEMO.get(rel) if type(rel) is int else None
             if memo is None:
                 v = dotnet_version(int(rel))
@@ -279,6 +300,7 @@ def derive(host: dict[str, Any]) -> dict[str, Any]:
                 if type(rel) is int:
                     _memo_put(_DOTNET_MEMO, rel, memo)
             d["dotnet_version"], d["dotnet_display"] = memo
+        if rel is not None and (only is None or "dotnet_upgrade" in only):
             osd = host.get("os") or {}
             ukey = (osd.get("build"), osd.get("product_type"))
             up = _NET_UPGRADE_MEMO.get(ukey) if type(ukey[0]) in (int, type(None)) and type(ukey[1]) in (str, type(None)) else None
@@ -288,7 +310,7 @@ def derive(host: dict[str, Any]) -> dict[str, Any]:
                 if type(ukey[0]) in (int, type(None)) and type(ukey[1]) in (str, type(None)):
                     _memo_put(_NET_UPGRADE_MEMO, ukey, up)
             d["dotnet_upgrade"] = up
-    osf = host.get("os")
+    osf = host.get("os") if only is None or not _OS_NAMES.isdisjoint(only) else None
     if osf:
         pt = osf.get("product_type")
         build = osf.get("build")
@@ -308,7 +330,7 @@ def derive(host: dict[str, Any]) -> dict[str, Any]:
             d["os_display"] = f"{name} (build {build})" if name else (os_display(build, fam, osf.get("caption")) or "")
         elif type(osf.get("caption")) is str and osf["caption"].strip():
             d["os_display"] = osf["caption"].strip()
-    ss = host.get("site_services")
+    ss = host.get("site_services") if only is None or not _ROLE_NAMES.isdisjoint(only) else None
     if ss is not None:
         installed = ss.get("installed")
         planned = ss.get("planned")
@@ -327,7 +349,7 @@ def derive(host: dict[str, Any]) -> dict[str, Any]:
             if sgot[0] is not None:
                 d["installed_services"] = list(sgot[0])
             d["roles"] = list(sgot[1])
-    iis = host.get("iis")
+    iis = host.get("iis") if only is None or "iis_features" in only else None
     if iis:
         feats = iis.get("features")
         if feats is not None:
