@@ -108,7 +108,7 @@ def _init_worker(
 
 
 def _prepare(
-    policies: PolicySet, settings: EvalSettings, formats: tuple[tuple[Format, RenderOptions], ...], header: ReportHeader | None,
+    policies: PolicySet, settings: EvalSettings, formats: tuple[tuple[Format, RenderOptions], ...], header: ReportHeader | None = None,
 ) -> tuple[HostEvaluator, EvalSettings, tuple[Any, ...]]:
     """What every forked worker would otherwise build for itself: the target's rules
     compiled, the facts decoder and validator built, the renderers made."""
