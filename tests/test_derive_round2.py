@@ -260,3 +260,14 @@ def test_missing_phrase_generic_wording() -> None:
     assert missing_phrase("a.b.last_seen") == "an unknown last seen (a.b.last_seen not recorded)"
     assert missing_phrase("hostname") == "an unknown hostname (hostname not recorded)"
     assert missing_phrase("os.build") == "an unknown build"
+
+
+def test_a_number_written_as_a_float_does_not_change_the_next_hosts_answer() -> None:
+    """Some JSON writers emit 461815.0 and 17763.0 (JSON Schema's integer admits them).
+    derive remembers its answers per value, and 461815.0 == 461815: a host written with
+    integers after such a host still gets its own display text and upgrade sentence."""
+    derive({"dotnet": {"release": 461815.0}, "os": {"build": 17763.0, "product_type": "server"}})
+    d = derive({"dotnet": {"release": 461815}, "os": {"build": 17763, "product_type": "server"}})
+    assert d["dotnet_display"] == "4.7.2 (461815)"
+    assert d["dotnet_upgrade"] == _NOT_2016_2019
+    assert d["os_display"] == "Windows Server 2019 (build 17763)"
