@@ -269,3 +269,10 @@ def test_feature_installed_digit_text(state: dict[str, Any], expected: bool) -> 
 )
 def test_parse_datetime_more(text: str, formats: tuple[str, ...], expected: str | None) -> None:
     assert n.parse_datetime(text, formats) == expected
+
+
+def test_parse_datetime_tries_every_mapping_format() -> None:
+    # Day-first patterns from a mapping: the second one fits. Without them the text
+    # would read month-first (April 3rd).
+    assert n.parse_datetime("04/03/2026 10:00", ("%d/%m/%Y", "%d/%m/%Y %H:%M")) == "2026-03-04T10:00:00"
+    assert n.parse_datetime("04/03/2026 10:00") == "2026-04-03T10:00:00"
