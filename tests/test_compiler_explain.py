@@ -187,3 +187,12 @@ def test_an_operand_fact_holding_an_object_is_shown_as_it_is() -> None:
     assert _explain(leaf, {"x": {"v": "a", "r": {"k": 1}}}) == (FAIL, [_ev("x.v", "/x/v", "a", "= {'k': 1}", "eq", "fail")])
     leaf = Leaf(fact="x.v", op="in", value={"fact": "x.r"})
     assert _explain(leaf, {"x": {"v": "a", "r": [{"k": 1}, "b"]}}) == (FAIL, [_ev("x.v", "/x/v", "a", "one of [{'k': 1}, b]", "in", "fail")])
+
+
+def test_each_host_sees_its_own_operand_object_in_the_evidence() -> None:
+    # The expected text is remembered per operand value; two objects with the same
+    # keys are different values.
+    node = compile_condition(Leaf(fact="x.v", op="eq", value={"fact": "x.r"}), {})
+    for r, want in (({"k": 1}, "= {'k': 1}"), ({"k": 2}, "= {'k': 2}"), ({"k": 1}, "= {'k': 1}")):
+        code, ev = node.explain({"x": {"v": "a", "r": r}})
+        assert code == FAIL and ev[0].expected == want, r
