@@ -6,7 +6,7 @@ fact), so its content is pinned here field by field.
 """
 from __future__ import annotations
 
-from sitegate.engine.compiler import FAIL, MISSING, PASS, UNKNOWN, compile_condition, fact_pointer, iter_leaves, operand_paths
+from sitegate.engine.compiler import ERROR, FAIL, MISSING, PASS, UNKNOWN, compile_condition, fact_pointer, iter_leaves, operand_paths
 from sitegate.engine.operators import describe_expected
 from sitegate.engine.policy import AllOf, AnyOf, FactRef, Leaf, NotOf, Table
 
@@ -146,3 +146,53 @@ def test_not_over_a_passing_composite_shows_its_comparisons() -> None:
     ]
     code, ev = _explain(NotOf(**{"not": NotOf(**{"not": f})}), facts)
     assert code == FAIL and ev == [_ev("a.f", "/a/f", False, "not (= true)", "not eq", "fail", "", "local")]
+
+
+def test_not_over_a_comparison_with_another_fact_names_its_value() -> None:
+    """`not (a eq {fact: b})`: the evidence shows b's value when the host has it, and
+    names b ("the value of x.r") when it does not."""
+    leaf = Leaf(fact="x.v", op="eq", value={"fact": "x.r"})
+    assert _explain(NotOf(**{"not": leaf}), {"x": {"v": "a", "r": "a"}}) == (
+        FAIL, [_ev("x.v", "/x/v", "a", "not (= a)", "not eq", "fail")])
+    assert _explain(NotOf(**{"not": leaf}), {"x": {"v": "a"}}) == (
+        UNKNOWN, [_ev("x.v", "/x/v", "a", "not (= the value of x.r)", "not eq", "unknown")])
+    ge = Leaf(fact="os.build", op="ge", value={"fact": "x.min"})
+    assert _explain(NotOf(**{"not": ge}), {"os": {"build": 20348}, "x": {"min": 17763}}) == (
+        FAIL, [_ev("os.build", "/os/build", 20348, "not (>= 17763)", "not ge", "fail")])
+    assert _explain(NotOf(**{"not": ge}), {"os": {"build": 20348}}) == (
+        UNKNOWN, [_ev("os.build", "/os/build", 20348, "not (>= the value of x.min)", "not ge", "unknown")])
+
+
+# A comparison with another fact whose value has the wrong shape (a number where a
+# list is expected, a list holding an object, an object) gives error with evidence,
+# never a traceback: the compiler takes validated policies, but the other fact's value
+# is whatever the host has.
+def test_list_operators_with_an_operand_fact_of_the_wrong_shape_give_error() -> None:
+    for op in ("in", "not_in"):
+        code, ev = _explain(Leaf(fact="x.v", op=op, value={"fact": "x.r"}), {"x": {"v": 1, "r": 5}})
+        assert code == ERROR and ev[0]["expected"] == {"in": "in 5", "not_in": "not in 5"}[op], op
+    for op in ("contains_all", "contains_any", "contains_none"):
+        code, ev = _explain(Leaf(fact="x.v", op=op, value={"fact": "x.r"}), {"x": {"v": ["a"], "r": 5}})
+        assert code == ERROR and ev[0]["observed"] == ["a"], op
+        code, _ = _explain(Leaf(fact="x.v", op=op, value={"fact": "x.r"}), {"x": {"v": ["a"], "r": [["a"]]}})
+        assert code == ERROR, op
+        # The host's list holds an object: with text members (set operations) and with typed members.
+        for members in (["a"], [1]):
+            code, ev = _explain(Leaf(fact="x.v", op=op, value={"fact": "x.r"}), {"x": {"v": [{"k": 1}], "r": members}})
+            assert code == ERROR and ev[0]["observed"] == [{"k": 1}], (op, members)
+
+
+def test_an_operand_fact_holding_an_object_is_shown_as_it_is() -> None:
+    leaf = Leaf(fact="x.v", op="eq", value={"fact": "x.r"})
+    assert _explain(leaf, {"x": {"v": "a", "r": {"k": 1}}}) == (FAIL, [_ev("x.v", "/x/v", "a", "= {'k': 1}", "eq", "fail")])
+    leaf = Leaf(fact="x.v", op="in", value={"fact": "x.r"})
+    assert _explain(leaf, {"x": {"v": "a", "r": [{"k": 1}, "b"]}}) == (FAIL, [_ev("x.v", "/x/v", "a", "one of [{'k': 1}, b]", "in", "fail")])
+
+
+def test_each_host_sees_its_own_operand_object_in_the_evidence() -> None:
+    # The expected text is remembered per operand value; two objects with the same
+    # keys are different values.
+    node = compile_condition(Leaf(fact="x.v", op="eq", value={"fact": "x.r"}), {})
+    for r, want in (({"k": 1}, "= {'k': 1}"), ({"k": 2}, "= {'k': 2}"), ({"k": 1}, "= {'k': 1}")):
+        code, ev = node.explain({"x": {"v": "a", "r": r}})
+        assert code == FAIL and ev[0].expected == want, r

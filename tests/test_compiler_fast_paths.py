@@ -294,3 +294,21 @@ def test_other_constant_comparisons_take_the_general_form(op: str, const: Any) -
     from sitegate.engine.compiler import const_shape
 
     assert const_shape(op, const) is None
+
+
+@pytest.mark.parametrize(("op", "value", "fact", "kind", "want"), [
+    ("ge", 8192, 8192, "num", PASS), ("ge", 8192, 8191, "num", FAIL),
+    ("eq", "x64", "x64", "str_eq", PASS), ("eq", "x64", "x86", "str_eq", FAIL),
+    ("in", ["task", "package"], "task", "str_in", PASS), ("in", ["task", "package"], "monitor", "str_in", FAIL),
+])
+def test_a_constant_lookup_takes_the_fast_form_of_its_value(op: str, value: Any, fact: Any, kind: str, want: int) -> None:
+    """A lookup whose where-values are constants has one answer, looked up once: the
+    comparison then takes the fast form of that answer, as a literal would."""
+    from sitegate.engine.compiler import LeafNode
+
+    ref = TableRef(table="t", column="c", where={"k": "a"}, single=True)
+    node = LeafNode(Leaf(fact="sec.field", op=op, value=ref), {"t": _table([{"k": "a", "c": value}, {"k": "b", "c": "other"}])})
+    assert node.shape is not None and node.shape[0] == kind
+    assert node.fast.__name__ != "fast_const"  # not the general closure
+    assert node.fast({"sec": {"field": fact}}) == want
+

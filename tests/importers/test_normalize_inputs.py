@@ -184,3 +184,95 @@ def test_split_list() -> None:
     assert n.split_list("a,b|c") == ["a", "b", "c"]
     assert n.split_list(["x", " "]) == ["x"]
     assert n.split_list(3) is None
+
+
+# Conversions by hand: 1 KiB = 1024 bytes, 1 MiB = 1024 KiB, 1 GiB = 1024 MiB, 1 TiB = 1024 GiB.
+@pytest.mark.parametrize(
+    ("value", "unit", "expected"),
+    [
+        (17179869184, "b", 16384), (17179869184, "bytes", 16384), (16777216, "kb", 16384), (16777216, "KB", 16384),
+        (16384, "mb", 16384), (16, "gb", 16384), (1, "tb", 1048576), (2, "TB", 2097152),
+        (1572864, "b", 2),  # 1.5 MiB rounds to 2 (half to even)
+        (1536, "kb", 2), (2560, "kb", 2),  # 1.5 -> 2, 2.5 -> 2
+    ],
+)
+def test_to_mb(value: float, unit: str, expected: int) -> None:
+    assert n.to_mb(value, unit) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "expected"),
+    [
+        (64424509440, "b", 60.0), (64424509440, "bytes", 60.0), (62914560, "kb", 60.0), (61440, "mb", 60.0),
+        (120, "gb", 120.0), (2, "tb", 2048.0), (1, "TB", 1024.0),
+        (1000000000, "bytes", 0.93),  # 0.9313... GiB: two decimals
+        (1000, "mb", 0.98),  # 0.9765625 GiB
+        (1536, "mb", 1.5),
+    ],
+)
+def test_to_gb(value: float, unit: str, expected: float) -> None:
+    got = n.to_gb(value, unit)
+    assert type(got) is float and got == expected
+
+
+def test_collector_memory_and_disk_helpers() -> None:
+    # Win32_OperatingSystem.TotalVisibleMemorySize is KB (itms-domain.md 8.x: 4193764 on a 4 GB DC).
+    assert n.kb_to_mb(4193764) == 4095  # 4095.47
+    assert n.kb_to_mb(16777216) == 16384
+    assert n.kb_to_mb(1536) == 2  # 1.5 rounds half to even
+    assert n.bytes_to_gb(64424509440) == 60.0
+    assert n.bytes_to_gb(1000000000) == 0.93
+    assert n.bytes_to_gb(1610612736) == 1.5
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("8.7.3264.0", "8.7.3264.0"), ("Symantec Management Agent 8.7.3264", "8.7.3264"), ("v8.8", "8.8"),
+     ("1.2.3.4.5", "1.2.3.4"), ("agent", None), ("", None), (None, None)],
+)
+def test_agent_version(text: Any, expected: str | None) -> None:
+    assert n.agent_version(text) == expected
+
+
+@pytest.mark.parametrize(("version", "build"), [("10.0.x", None), ("10.x.17763", 17763), ("10.0", None), ("", None), (None, None)])
+def test_build_from_version_third_part(version: str | None, build: int | None) -> None:
+    assert n.build_from_version(version) == build
+
+
+def test_to_bool_vbscript_true() -> None:
+    assert n.to_bool(-1) is True
+    assert n.to_bool(-2) is None
+
+
+def test_parse_number_defaults_and_keywords() -> None:
+    assert n.parse_number("12,5") == 12.5  # integer defaults to False: a fraction is kept
+    assert n.parse_number(value="16,384") == 16384
+    with pytest.raises(TypeError):
+        n.parse_number("12,5", True)  # type: ignore[misc]  # integer is keyword-only
+
+
+@pytest.mark.parametrize(("state", "expected"), [({"InstallState": "1"}, True), ({"InstallState": " 1 "}, True), ({"InstallState": "0"}, False), ({"InstallState": "2"}, False)])
+def test_feature_installed_digit_text(state: dict[str, Any], expected: bool) -> None:
+    assert n.feature_installed(state) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "formats", "expected"),
+    [
+        ("/Date(1700000000123)/", (), "2023-11-14T22:13:20.123Z"),
+        ("/Date(1700000000999)/", (), "2023-11-14T22:13:20.999Z"),
+        ("2026-11-25 15:04:05.999", (), "2026-11-25T15:04:05.999"),
+        ("2026-11-25 15:04:05.9996", (), "2026-11-25T15:04:05.999"),  # milliseconds are truncated
+        ("2026-11-25 15:04:05", ("%d/%m/%Y",), "2026-11-25T15:04:05"),  # a mapping format that does not fit falls through
+        ("Tuesday", (), None),  # has a 'T' but is no ISO date
+    ],
+)
+def test_parse_datetime_more(text: str, formats: tuple[str, ...], expected: str | None) -> None:
+    assert n.parse_datetime(text, formats) == expected
+
+
+def test_parse_datetime_tries_every_mapping_format() -> None:
+    # Day-first patterns from a mapping: the second one fits. Without them the text
+    # would read month-first (April 3rd).
+    assert n.parse_datetime("04/03/2026 10:00", ("%d/%m/%Y", "%d/%m/%Y %H:%M")) == "2026-03-04T10:00:00"
+    assert n.parse_datetime("04/03/2026 10:00") == "2026-04-03T10:00:00"
