@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum, StrEnum
+from typing import Any, Iterable
 
 
 MAX_MESSAGE = 1000  # characters of a diagnostic's message
@@ -137,6 +138,11 @@ def pointer_join(parent: str, token: str | int) -> str:
     """Append one reference token to a JSON pointer (RFC 6901 escaping)."""
     text = str(token).replace("~", "~0").replace("/", "~1")
     return f"{parent}/{text}"
+
+
+def pointer_from_path(path: Iterable[Any]) -> str:
+    """A JSON pointer from a sequence of keys and indexes (jsonschema's ``absolute_path``)."""
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
 
 
 def nearest_position(positions: dict[str, tuple[int, int]], pointer: str, fallback: tuple[int, int]) -> tuple[int, int]:

@@ -28,7 +28,8 @@ from functools import lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any, Iterable
 
-from ..base.diagnostics import Code, Diagnostic, InputError
+from ..base.diagnostics import Code, Diagnostic, InputError, pointer_from_path
+from ..facts.fastcheck import first_pass
 from .policy import Condition, Table, TableRef, leaves
 from ..base.yamlload import YamlDoc, load_yaml_file
 
@@ -57,23 +58,9 @@ def data_schema() -> dict[str, Any]:
     return json.loads(resources.files("sitegate.schemas").joinpath("data.v1.schema.json").read_text("utf-8"))
 
 
-def _pointer(path: Iterable[Any]) -> str:
-    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
-
-
-@lru_cache(maxsize=None)
-def _fast_check() -> Any:
-    from ..facts.fastcheck import compile_fast
-
-    return compile_fast(data_schema(), "#", inline=False)
-
-
-def schema_valid_fast(data: Any) -> bool:
-    """True only when jsonschema would find no error in ``data`` (generated code,
-    facts.fastcheck; see tests/test_input_fastcheck.py); False means "ask jsonschema"."""
-    from ..facts.fastcheck import certainly_valid
-
-    return certainly_valid(_fast_check(), data)
+#: The fast first pass of the schema check (generated code, facts.fastcheck; never True
+#: where jsonschema would find an error, see tests/test_input_fastcheck.py).
+schema_valid_fast = first_pass(data_schema)
 
 
 def _schema_diagnostics(doc: YamlDoc) -> list[Diagnostic]:
@@ -88,7 +75,7 @@ def _schema_diagnostics(doc: YamlDoc) -> list[Diagnostic]:
             if len(deepest.absolute_path) < len(e.absolute_path):
                 break
             e = deepest
-        ptr = _pointer(e.absolute_path)
+        ptr = pointer_from_path(e.absolute_path)
         msg = e.message
         if ptr in doc.float_text and e.validator == "type":
             text = doc.float_text[ptr]

@@ -27,7 +27,8 @@ from packaging.version import InvalidVersion, Version
 from pydantic import ValidationError
 
 from ..facts.normalize import DERIVED_FACTS
-from ..base.diagnostics import Code, Diagnostic, InputError, Level
+from ..base.diagnostics import Code, Diagnostic, InputError, Level, pointer_from_path
+from ..facts.fastcheck import first_pass
 from .messages import PLACEHOLDER as _PLACEHOLDER
 from .messages import STANDARD_PLACEHOLDERS as _PLACEHOLDER_NAMES
 from .operators import OPERATORS, Operand, OperatorError, compile_regex, parse_specifier
@@ -48,21 +49,9 @@ def policy_schema() -> dict[str, Any]:
     return json.loads(resources.files("sitegate.schemas").joinpath("policy.v1.schema.json").read_text("utf-8"))
 
 
-@lru_cache(maxsize=None)
-def policy_fast_check() -> Any:
-    """``data -> bool``: True only when the policy JSON Schema certainly reports
-    nothing (generated code, facts.fastcheck); False means "run jsonschema"."""
-    from ..facts.fastcheck import compile_fast
-
-    return compile_fast(policy_schema(), "#", inline=False)
-
-
-def schema_valid_fast(data: Any) -> bool:
-    """The fast first pass of the policy schema check (never True for a pack
-    jsonschema would find an error in; see tests/test_policy_fastcheck.py)."""
-    from ..facts.fastcheck import certainly_valid
-
-    return certainly_valid(policy_fast_check(), data)
+#: The fast first pass of the policy schema check (generated code, facts.fastcheck; never
+#: True for a pack jsonschema would find an error in, see tests/test_policy_fastcheck.py).
+schema_valid_fast = first_pass(policy_schema)
 
 
 @lru_cache(maxsize=None)
@@ -258,10 +247,6 @@ def _best_error(err: jsonschema.ValidationError) -> jsonschema.ValidationError:
     return err
 
 
-def _pointer(path: Iterable[Any]) -> str:
-    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
-
-
 def _schema_diagnostics(doc: YamlDoc) -> list[Diagnostic]:
     # Imported here: a run whose packs pass the fast check never needs it (60 ms).
     import jsonschema
@@ -270,7 +255,7 @@ def _schema_diagnostics(doc: YamlDoc) -> list[Diagnostic]:
     out = []
     for err in sorted(validator.iter_errors(doc.data), key=lambda e: list(map(str, e.absolute_path))):
         e = _best_error(err)
-        ptr = _pointer(e.absolute_path)
+        ptr = pointer_from_path(e.absolute_path)
         msg = e.message
         if e.validator == "additionalProperties" and isinstance(e.instance, dict):
             # Point at the first unexpected key, not at the mapping that holds it.
@@ -337,7 +322,7 @@ def _load_pack(raw: bytes, digest: str, display: str, bundled: bool) -> LoadedPa
         pack = Pack.model_validate(doc.data)
     except ValidationError as exc:
         raise InputError(
-            [doc.diag(_pointer(_alias_path(e["loc"])), e["msg"], code=Code.POLICY_MODEL) for e in exc.errors()]
+            [doc.diag(pointer_from_path(_alias_path(e["loc"])), e["msg"], code=Code.POLICY_MODEL) for e in exc.errors()]
         ) from None
     diags = _semantic_diagnostics(pack, doc)
     if diags:

@@ -31,7 +31,8 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any, Iterable
 
-from ..base.diagnostics import Code, Diagnostic, InputError
+from ..base.diagnostics import Code, Diagnostic, InputError, pointer_from_path
+from ..facts.fastcheck import first_pass
 from .model import Finding, Waived
 from ..base.yamlload import YamlDoc, load_yaml_file
 
@@ -126,23 +127,9 @@ class WaiverSet:
         ]
 
 
-def _pointer(path: Iterable[Any]) -> str:
-    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
-
-
-@lru_cache(maxsize=None)
-def _fast_check() -> Any:
-    from ..facts.fastcheck import compile_fast
-
-    return compile_fast(waivers_schema(), "#", inline=False)
-
-
-def schema_valid_fast(data: Any) -> bool:
-    """True only when jsonschema would find no error in ``data`` (generated code,
-    facts.fastcheck; see tests/test_input_fastcheck.py); False means "ask jsonschema"."""
-    from ..facts.fastcheck import certainly_valid
-
-    return certainly_valid(_fast_check(), data)
+#: The fast first pass of the schema check (generated code, facts.fastcheck; never True
+#: where jsonschema would find an error, see tests/test_input_fastcheck.py).
+schema_valid_fast = first_pass(waivers_schema)
 
 
 def _schema_diagnostics(doc: YamlDoc) -> list[Diagnostic]:
@@ -151,7 +138,7 @@ def _schema_diagnostics(doc: YamlDoc) -> list[Diagnostic]:
     validator = jsonschema.Draft202012Validator(waivers_schema())
     out = []
     for err in sorted(validator.iter_errors(doc.data), key=lambda e: list(map(str, e.absolute_path))):
-        ptr = _pointer(err.absolute_path)
+        ptr = pointer_from_path(err.absolute_path)
         msg = err.message
         if err.validator == "pattern" and err.absolute_path and err.absolute_path[-1] == "expires":
             msg = f"expires {err.instance!r} is not a date: write YYYY-MM-DD"

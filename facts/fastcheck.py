@@ -780,6 +780,20 @@ def certainly_valid(check: Callable[[Any], bool], value: Any) -> bool:
         return False
 
 
+def first_pass(schema: Callable[[], dict[str, Any]]) -> Callable[[Any], bool]:
+    """``data -> bool`` for a whole-document schema (a pack, a waivers file, a data
+    overlay): True only when jsonschema would certainly report nothing, False for
+    "ask jsonschema". The code is generated at the first call, once per process."""
+    compiled: list[Callable[[Any], bool]] = []
+
+    def valid(data: Any) -> bool:
+        if not compiled:
+            compiled.append(compile_fast(schema(), "#", inline=False))
+        return certainly_valid(compiled[0], data)
+
+    return valid
+
+
 def compile_fast(root: dict[str, Any], ref: str, *, inline: bool = True) -> Callable[[Any], bool]:
     """``value -> bool``: True only when the exact checks would report nothing.
 
