@@ -179,8 +179,10 @@ OPERATORS: dict[str, OperatorSpec] = {
     for s in (
         _row("eq", Operand.SCALAR, "any", lambda a, b: a == b and type(a) is type(b) or (_both_num(a, b) and a == b), "=", "equal to"),
         _row("ne", Operand.SCALAR, "any", lambda a, b: not (a == b and (type(a) is type(b) or _both_num(a, b))), "!=", "not equal to"),
-        _row("in", Operand.LIST, "string number boolean", lambda a, b: any(a == x and (type(a) is type(x) or _both_num(a, x)) for x in b), "in", "one of"),
-        _row("not_in", Operand.LIST, "string number boolean", lambda a, b: not any(a == x and (type(a) is type(x) or _both_num(a, x)) for x in b), "not in", "none of"),
+        # A non-list operand (a fact or table cell holding a string) is an error, not a
+        # string searched character by character.
+        _row("in", Operand.LIST, "string number boolean", lambda a, b: any(a == x and (type(a) is type(x) or _both_num(a, x)) for x in _lst(b)), "in", "one of"),
+        _row("not_in", Operand.LIST, "string number boolean", lambda a, b: not any(a == x and (type(a) is type(x) or _both_num(a, x)) for x in _lst(b)), "not in", "none of"),
         _row("lt", Operand.NUMBER, "number", lambda a, b: _num(a) < _num(b), "<", "less than"),
         _row("le", Operand.NUMBER, "number", lambda a, b: _num(a) <= _num(b), "<=", "at most"),
         _row("gt", Operand.NUMBER, "number", lambda a, b: _num(a) > _num(b), ">", "more than"),

@@ -395,6 +395,8 @@ def _check_leaf(leaf: Leaf, ptr: str, doc: YamlDoc, tables: dict[str, Table] | N
     if isinstance(operand, FactRef):
         if operand.fact not in cat:
             out.append(doc.diag(f"{vp}/fact", f"unknown fact {operand.fact!r}", code=Code.POLICY_SEMANTIC))
+        elif spec.operand is Operand.LIST and cat[operand.fact] not in ("list", "any"):
+            out.append(doc.diag(f"{vp}/fact", f"operator {leaf.op} needs a list; {operand.fact} is a {cat[operand.fact]}", code=Code.POLICY_SEMANTIC))
         return out
     if isinstance(operand, TableRef):
         if tables is not None:

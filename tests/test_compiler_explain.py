@@ -182,6 +182,22 @@ def test_list_operators_with_an_operand_fact_of_the_wrong_shape_give_error() -> 
             assert code == ERROR and ev[0]["observed"] == [{"k": 1}], (op, members)
 
 
+def test_in_with_an_operand_fact_holding_a_string_is_an_error_not_a_character_search() -> None:
+    """`in`/`not_in` take a list: a string operand is not searched character by character
+    ("P" is not "in" "Pro"); the host gets error, as the contains_* operators give."""
+    for op in ("in", "not_in"):
+        for v in ("P", "Pro", "x", 1):
+            node = compile_condition(Leaf(fact="x.v", op=op, value={"fact": "x.r"}), {})
+            facts = {"x": {"v": v, "r": "Pro"}}
+            assert node.fast(facts) == ERROR, (op, v)
+            code, ev = node.explain(facts)
+            assert code == ERROR and ev[0].outcome == "error", (op, v)
+        # A list operand still works, both ways round.
+        node = compile_condition(Leaf(fact="x.v", op=op, value={"fact": "x.r"}), {})
+        assert node.fast({"x": {"v": "P", "r": ["P", "Q"]}}) == (PASS if op == "in" else FAIL)
+        assert node.fast({"x": {"v": "R", "r": ["P", "Q"]}}) == (FAIL if op == "in" else PASS)
+
+
 def test_an_operand_fact_holding_an_object_is_shown_as_it_is() -> None:
     leaf = Leaf(fact="x.v", op="eq", value={"fact": "x.r"})
     assert _explain(leaf, {"x": {"v": "a", "r": {"k": 1}}}) == (FAIL, [_ev("x.v", "/x/v", "a", "= {'k': 1}", "eq", "fail")])

@@ -303,3 +303,18 @@ def test_version_column_pattern_is_one_in_schemas_and_model() -> None:
     assert not any(VERSION_COLUMN.match(c) for c in ("build", "family", "name", "versions_note", "min_free_gb"))
     with pytest.raises(ValueError, match="holds versions"):
         Table(description="d", confidence="low", source="TODO", rows=({"min_version": 8.1},))
+
+
+def test_in_with_an_operand_fact_that_is_not_a_list_is_a_load_error(tmp_path: Path) -> None:
+    """`in`/`not_in` take a list: a fact operand the facts schema types as a string is refused
+    at load, where it is (it would otherwise be an error on every host)."""
+    for op in ("in", "not_in"):
+        when = f"when: {{fact: os.edition, op: {op}, value: {{fact: os.caption}}}}"
+        text = custom_pack({WHEN: when})
+        (e,) = load_errors(pack_dir(tmp_path, text))
+        assert e.line == line_of(text, when) and "/when/value/fact" in e.pointer, e
+        assert f"operator {op} needs a list; os.caption is a string" in e.message, e
+    # A list fact as the operand loads.
+    text = custom_pack({WHEN: "when: {fact: os.edition, op: in, value: {fact: iis.features}}"})
+    ps, _ = load_policies([str(pack_dir(tmp_path, text))])
+    assert "custom-8.8.1" in ps.effective
