@@ -271,3 +271,18 @@ def test_a_number_written_as_a_float_does_not_change_the_next_hosts_answer() -> 
     assert d["dotnet_display"] == "4.7.2 (461815)"
     assert d["dotnet_upgrade"] == _NOT_2016_2019
     assert d["os_display"] == "Windows Server 2019 (build 17763)"
+
+
+def test_derive_only_the_dotnet_facts_asked_for() -> None:
+    """A run whose rules read the .NET version but not the upgrade sentence (or the other
+    way round) still gets what it reads: values written out by hand (528040 is 4.8)."""
+    host = {"dotnet": {"release": 528040}, "os": {"build": 17763, "product_type": "server"}}
+    got = derive(host, frozenset({"dotnet_version"}))
+    assert got["dotnet_version"] == "4.8" and got["dotnet_display"] == "4.8 (528040)", got
+    got = derive(host, frozenset({"dotnet_display"}))
+    assert got["dotnet_display"] == "4.8 (528040)", got
+    got = derive(host, frozenset({"dotnet_upgrade"}))
+    assert isinstance(got.get("dotnet_upgrade"), str) and got["dotnet_upgrade"], got
+    assert "dotnet_version" not in got  # not asked for: not computed
+    got = derive(host, frozenset({"roles"}))
+    assert not {"dotnet_version", "dotnet_display", "dotnet_upgrade"} & set(got), got
