@@ -198,6 +198,17 @@ def test_in_with_an_operand_fact_holding_a_string_is_an_error_not_a_character_se
         assert node.fast({"x": {"v": "R", "r": ["P", "Q"]}}) == (FAIL if op == "in" else PASS)
 
 
+def test_a_version_comparison_with_an_operand_fact_of_the_wrong_shape_gives_error() -> None:
+    """A version operator against another fact holding a list or a number: error, every
+    time (the pair memo keeps only pairs of strings)."""
+    for op in ("version_ge", "version_lt", "version_eq"):
+        node = compile_condition(Leaf(fact="x.v", op=op, value={"fact": "x.r"}), {})
+        for r in (["8.7"], 8.7, {"v": "8.7"}):
+            for _ in range(2):  # the second time from any memo
+                assert node.fast({"x": {"v": "8.7.3", "r": r}}) == ERROR, (op, r)
+        assert node.fast({"x": {"v": "8.7.3", "r": "8.7"}}) == (FAIL if op == "version_lt" else PASS if op == "version_ge" else FAIL)
+
+
 def test_an_operand_fact_holding_an_object_is_shown_as_it_is() -> None:
     leaf = Leaf(fact="x.v", op="eq", value={"fact": "x.r"})
     assert _explain(leaf, {"x": {"v": "a", "r": {"k": 1}}}) == (FAIL, [_ev("x.v", "/x/v", "a", "= {'k': 1}", "eq", "fail")])
