@@ -286,3 +286,22 @@ def test_derive_only_the_dotnet_facts_asked_for() -> None:
     assert "dotnet_version" not in got  # not asked for: not computed
     got = derive(host, frozenset({"roles"}))
     assert not {"dotnet_version", "dotnet_display", "dotnet_upgrade"} & set(got), got
+
+
+def test_derive_only_the_role_os_and_feature_facts_asked_for() -> None:
+    """Each group of derived facts comes when one of its names is asked for, with values
+    written out by hand (build 17763 on a server is Windows Server 2019; roles are the
+    installed and planned services; feature names in Server Manager's spelling)."""
+    host = {
+        "os": {"build": 17763, "product_type": "server", "caption": "Microsoft Windows Server 2019 Standard"},
+        "site_services": {"installed": [{"service": "task"}], "planned": ["package"]},
+        "iis": {"features": ["Web-Server", "web-asp"]},
+    }
+    roles = {"installed_services": ["task"], "roles": ["package", "task"]}
+    os_ = {"os_family": "server", "os_name": "Windows Server 2019", "os_display": "Windows Server 2019 (build 17763)"}
+    iis = {"iis_features": ["Web-ASP", "Web-Server"]}
+    assert derive(host, frozenset({"roles"})) == roles
+    assert derive(host, frozenset({"installed_services"})) == roles
+    assert derive(host, frozenset({"os_name"})) == os_
+    assert derive(host, frozenset({"iis_features"})) == iis
+    assert derive(host, frozenset({"roles", "iis_features"})) == {**roles, **iis}
