@@ -29,6 +29,8 @@ from sitegate.base.diagnostics import InputError
 from sitegate.base.yamlload import load_yaml_file, load_yaml_text
 from sitegate.engine.packs import bundled_policy_files, policy_schema, schema_valid_fast
 
+from .test_fastcheck import _paths  # every path of a JSON value, the same walk for both schemas
+
 CORPUS = Path(__file__).resolve().parent / "corpus" / "policies"
 
 
@@ -151,17 +153,6 @@ EDITS: list[Any] = [
     {"table": "t", "column": "c"}, {"table": "t", "column": "c", "fact": "a"}, {"x": 1},
 ]
 ADDED_KEYS = ["extra", "fact", "op", "all", "not", "value", "name", "itms", "Bad-Col", "version_y", "1abc"]
-
-
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    out = [prefix]
-    if type(value) is dict:
-        for k, v in value.items():
-            out += _paths(v, prefix + (k,))
-    elif type(value) is list:
-        for i, v in enumerate(value):
-            out += _paths(v, prefix + (i,))
-    return out
 
 
 def _at(value: Any, path: tuple[Any, ...]) -> Any:
