@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Any, Mapping, MutableMapping
+from typing import Any, Iterable, Mapping, MutableMapping
 
 _VERBOSITY = [0]
 _SETTINGS: dict[str, Any] = {"fmt": "console", "level": logging.WARNING, "configured": False}
@@ -93,3 +93,23 @@ class Logger:
 def get_logger() -> Logger:
     """The CLI's logger."""
     return Logger()
+
+
+def log_inputs_and_outputs(facts: Iterable[str], input_format: str | None, outputs: Iterable[tuple[str, str]]) -> None:
+    """-v: each input with the format it is read as, and each (format, path) output."""
+    if not verbosity():
+        return
+    import os
+
+    from ..facts.formats import detect_format
+
+    log = get_logger()
+    for path in facts:
+        log.info("input", path=path, format=str(input_format or detect_format(path) or ("facts folder" if os.path.isdir(path) else "facts")))
+    for fmt, path in outputs:
+        log.info("output", path=path, format=fmt)
+
+
+def chain_label(pack: Any) -> str:
+    """An effective pack as -v names it: id, version and the chain it extends."""
+    return f"{pack.id} {pack.version} ({' -> '.join(pack.chain)})"

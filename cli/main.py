@@ -29,7 +29,7 @@ from ..engine.render import Format, RenderOptions, available_formats, console_te
 from ..engine.run import RunOptions, load_for_run
 from ..engine.run import run as start_run
 from ..facts.formats import detect_format, format_list_text, format_names
-from .logging import configure, get_logger, verbosity
+from .logging import chain_label, configure, get_logger, log_inputs_and_outputs, verbosity
 from .options import AUDIT_DATE_OPT, DATA_OPT, FACTS_ARG, INPUT_FORMAT_OPT, MAPPING_OPT, POLICY_DIR_OPT
 from .output import (
     ColorChoice, OutputError, check_not_inputs, open_sinks, parse_outputs, publish, remove_stale, wants_color, write_all, write_atomic,
@@ -214,18 +214,13 @@ def _gate(
             return 2
     colored = any(s.path == "-" for s in specs) and wants_color(color, sys.stdout)
     verbose = verbosity()
-    if verbose:
-        for path in facts:
-            fmt_read = options.input_format or detect_format(path) or ("facts folder" if os.path.isdir(path) else "facts")
-            log.info("input", path=path, format=str(fmt_read))
-        for sp in specs:
-            log.info("output", path=sp.path, format=sp.fmt.value)
+    log_inputs_and_outputs(facts, options.input_format, [(sp.fmt.value, sp.path) for sp in specs])
     gate = start_run(facts, replace(options, outputs=tuple((s.fmt, replace(render, color=colored)) for s in specs), tune_gc=True))
     loaded = time.perf_counter()
     if verbose:
         header = gate.header
         if header.target and not gate.setup_errors:
-            chosen = [f"{e.id} {e.version} ({' -> '.join(e.chain)})" for e in gate.policies.select(header.target)]
+            chosen = [chain_label(e) for e in gate.policies.select(header.target)]
         else:
             chosen = ["by each host's platform.itms_version (-vv lists them per host)"]
         log.info("packs selected", target=header.target, packs=chosen, packs_loaded=len(header.packs),

@@ -171,15 +171,9 @@ def _log_start(facts: list[str], input_format: str | None, outputs: list[tuple[s
     """-v: the inputs and outputs, as check logs them; returns the start time."""
     import time
 
-    from ..facts.formats import detect_format
-    from .logging import get_logger, verbosity
+    from .logging import log_inputs_and_outputs
 
-    if verbosity():
-        log = get_logger()
-        for path in facts:
-            log.info("input", path=path, format=str(input_format or detect_format(path) or ("facts folder" if os.path.isdir(path) else "facts")))
-        for fmt, path in outputs:
-            log.info("output", path=path, format=fmt)
+    log_inputs_and_outputs(facts, input_format, outputs)
     return time.perf_counter()
 
 
@@ -187,7 +181,7 @@ def _log_packs(policies: Any, versions: list[tuple[str, str | None]], started: f
     """-v: the packs each version selects (-vv: every pack loaded), with the set-up time."""
     import time
 
-    from .logging import get_logger, verbosity
+    from .logging import chain_label, get_logger, verbosity
 
     level = verbosity()
     if not level:
@@ -197,7 +191,7 @@ def _log_packs(policies: Any, versions: list[tuple[str, str | None]], started: f
         if version is None:
             log.info("packs selected", option=option, packs=["by each host's platform.itms_version"])
             continue
-        chosen = [f"{e.id} {e.version} ({' -> '.join(e.chain)})" for e in policies.select(version)]
+        chosen = [chain_label(e) for e in policies.select(version)]
         log.info("packs selected", option=option, version=version, packs=chosen, seconds=round(time.perf_counter() - started, 3))
     if level > 1:
         for p in policies.effective.values():
