@@ -21,6 +21,12 @@ def representative_target(pack: EffectivePack) -> str:
     for v in KNOWN_RELEASES:
         if spec.contains(Version(v)):
             return v
+    # A pack for versions no known release is in (a future release, a benchmark's
+    # ">=99,<100"): the lowest version its own range names that the range holds.
+    bounds = sorted((Version(s.version), s.version) for s in spec if s.operator in (">=", "==", "~=", "<=") and "*" not in s.version)
+    for parsed, text in bounds:
+        if spec.contains(parsed):
+            return text
     return KNOWN_RELEASES[-1]
 
 
