@@ -174,7 +174,7 @@ class HostEvaluator:
                 if code == PASS or code == NOT_APPLICABLE:
                     continue
                 cr = rules[i]
-                _, evidence, mp, pointer, setting = cr.finding_parts(f, code, target)
+                _, evidence, pending, pointer, setting = cr.finding_parts(f, code, target)
                 line, col = locate(pointer) if locate is not None else here
                 sev_rank = cr.severity_rank
                 if code == FAIL:
@@ -188,7 +188,7 @@ class HostEvaluator:
                     _OUTCOMES[code],
                     cr.severity,
                     cr.confidence,
-                    name.join(mp) if mp is not None else cr.message(name, code, list(evidence), f, target),
+                    (pending, name),  # written only if an output shows it (Finding.message)
                     evidence,
                     _new_location(Location, (source, line, col, pointer)),
                     setting,

@@ -145,13 +145,20 @@ class Waived:
 
 
 class Finding(NamedTuple):
-    """A (host, rule) pair that did not pass, with its evidence."""
+    """A (host, rule) pair that did not pass, with its evidence.
+
+    ``text`` is the message, or what it is made of until an output asks for it:
+    the engine gives ``(PendingMessage, host name)`` (engine/messages.py), since
+    most audits write the JSON report, which has no message. Read the message as
+    :attr:`message`; two findings with the same message compare equal whichever
+    form ``text`` has.
+    """
 
     rule_id: str
     outcome: Outcome
     severity: str
     confidence: str
-    message: str
+    text: Any  # str, or (PendingMessage, host): read .message
     evidence: tuple[Evidence, ...]
     location: Location
     setting: str
@@ -159,9 +166,29 @@ class Finding(NamedTuple):
     waived: Waived | None = None
     baseline: str | None = None  # "new" or "unchanged" when a baseline was given
 
+    @property
+    def message(self) -> str:
+        """The finding's message (written now if it was pending)."""
+        t = self.text
+        if type(t) is str:
+            return t
+        return t[0].render(t[1])
+
     def fingerprint(self, host: str) -> str:
         """Stable identity of the finding: rule, host and setting (:func:`fingerprint`)."""
         return fingerprint(self.rule_id, host, self.setting)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not Finding:
+            return NotImplemented
+        return self[:4] == other[:4] and self[5:] == other[5:] and self.message == other.message
+
+    def __ne__(self, other: object) -> bool:
+        eq = self.__eq__(other)
+        return eq if eq is NotImplemented else not eq
+
+    def __hash__(self) -> int:
+        return hash((self[:4], self.message, self[5:]))
 
 
 class HostResult(NamedTuple):

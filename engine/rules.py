@@ -2,7 +2,8 @@
 
 A :class:`CompiledRule` runs on a host's facts and gives an outcome code; for a
 non-passing one, :meth:`CompiledRule.finding_parts` gives the evidence and the
-message, memoised on the values of the facts the rule reads. A :class:`RuleSet`
+pending message (written only for outputs that show it), memoised on the values
+of the facts the rule reads. A :class:`RuleSet`
 holds the rules of the packs selected for one target version and plans, per
 role set, which of them to run; an :class:`Evaluator` caches rule sets per target.
 """
@@ -15,7 +16,7 @@ import orjson
 
 from .codegen import RuleCode, generate, generate_reader
 from .compiler import Node, compile_condition, iter_leaves, operand_paths
-from .messages import MessageTemplate, placeholder_facts
+from .messages import MessageTemplate, PendingMessage, placeholder_facts
 from .model import FAIL, MISSING, NOT_APPLICABLE, PASS, SEVERITY_RANK, UNKNOWN, Evidence
 from .packs import EffectivePack, PolicySet
 from .policy import Rule
@@ -83,14 +84,14 @@ class CompiledRule:
         return self.check.explain(f)
 
     def finding_parts(self, f: dict[str, Any], code: int, target: str) -> "FindingParts":
-        """Evidence, message (split around the host name), pointer and setting of a
-        non-passing outcome: memoised on the values of every fact the rule reads.
+        """Evidence, pending message, pointer and setting of a non-passing outcome:
+        memoised on the values of every fact the rule reads.
 
         The key is the orjson serialisation of those values, which tells 1 from
         1.0 and from true (a tuple of the values would not), and is exact for
-        strings; the host name is the one host-specific part, so the message is
-        kept as the pieces between its occurrences (written with a NUL-delimited
-        mark and split there, unless a NUL from elsewhere makes that ambiguous).
+        strings. The message is not written here: a :class:`PendingMessage`
+        keeps what it is made of (host-independent, so hosts share it) and an
+        output that shows messages writes it (``Finding.message``).
         """
         reads = self.reads
         if reads is None:
@@ -109,15 +110,11 @@ class CompiledRule:
         _, evidence = self.explain(f)
         ev = tuple(evidence)
         first = ev[0] if ev else None
-        pointer = first.pointer if first else ""
-        setting = first.fact if first else ""
-        msg = self.message(_HOST_MARK, code, evidence, f, target)
-        slots = self.host_slots(code)
-        if msg.count(_HOST_MARK) != slots or msg.count("\x00") != 2 * slots:
-            # A NUL from a fact or the policy besides the marks: the split could be
-            # ambiguous, so this finding is neither split nor cached.
-            return FindingParts(code, ev, None, pointer, setting)
-        parts = FindingParts(code, ev, tuple(msg.split(_HOST_MARK)), pointer, setting)
+        template = self.template
+        parts = FindingParts(
+            code, ev, PendingMessage(template, code, ev, template.capture(f), target),
+            first.pointer if first else "", first.fact if first else "",
+        )
         budget = self._budget
         if key is not None and len(memo) < MEMO_LIMIT and budget[0] > 0:
             memo[key] = parts
@@ -135,17 +132,14 @@ class CompiledRule:
 
 
 
-# The memo's bounds, whatever the fleet's variety: an entry (evidence, message
-# parts, key) takes about 5 KB. A rule whose facts repeat needs few entries (most
+# The memo's bounds, whatever the fleet's variety: an entry (evidence, pending
+# message, key) takes about 5 KB. A rule whose facts repeat needs few entries (most
 # bundled rules: 12 to 50 distinct findings in 100,000 hosts) and gets them
 # early; one keyed on a count of endpoints rarely hits and fills its share. The
 # budget caps all rules of all target versions together (a fleet of many
 # versions compiles a rule set per version): at most about 20 MB.
 MEMO_LIMIT = 512  # entries per rule
 MEMO_BUDGET = 4096  # entries per Evaluator, all rules and target versions together
-# Written where the host name goes, then split on: each mark brings exactly two
-# NULs, so a message with no other NUL splits unambiguously.
-_HOST_MARK = "\x00sitegate-host\x00"
 _key_dumps = orjson.dumps
 
 
@@ -176,7 +170,7 @@ class FindingParts(NamedTuple):
 
     code: int
     evidence: tuple[Evidence, ...]
-    message_parts: tuple[str, ...] | None  # the message split at the host name; None: not splittable
+    message: PendingMessage  # written when an output shows it
     pointer: str
     setting: str
 

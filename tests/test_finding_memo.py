@@ -17,6 +17,7 @@ import pytest
 
 from sitegate.engine import rules as rules_mod
 from sitegate.engine.evaluate import evaluate
+from sitegate.engine.messages import HOST_MARK
 from sitegate.engine.options import Options
 from sitegate.engine.rules import rule_reads
 from sitegate.engine.packs import PolicySet
@@ -80,8 +81,8 @@ def test_messages_carry_their_own_host_and_odd_fact_text(policies: PolicySet, mo
     engine's split marker, or the host's own name, must still come out verbatim."""
     base = next(h for h in _hosts() if "package" in json.dumps(h.get("site_services")))
     hosts = []
-    paths = ("C:\\Users\\Public\\store", f"C:\\x{rules_mod._HOST_MARK}y", "C:\\HOSTA\\HOSTA", "C:\\Users\\Public\\store",
-             "C:\\x\x00y", rules_mod._HOST_MARK[:-1], rules_mod._HOST_MARK[1:])
+    paths = ("C:\\Users\\Public\\store", f"C:\\x{HOST_MARK}y", "C:\\HOSTA\\HOSTA", "C:\\Users\\Public\\store",
+             "C:\\x\x00y", HOST_MARK[:-1], HOST_MARK[1:])
     for i, path in enumerate(paths):
         h = copy.deepcopy(base)
         h["name"] = ("HOSTA", "HOSTB", "HOSTA2", "HOSTC", "HOSTD", "HOSTE", "HOSTF")[i]
