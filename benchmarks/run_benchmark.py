@@ -25,6 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from sitegate_engine import child_env  # bytecode cached, as an installed sitegate has it
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 
@@ -52,7 +54,7 @@ def measure(cmd: list[str]) -> tuple[float, int, int, str, float]:
         "sys.stdout.write(f'{w} {r.ru_maxrss} {p.returncode} {r.ru_utime+r.ru_stime}\\n')\n"
         "sys.stdout.write((p.stdout+p.stderr).decode('utf-8','replace')[-300:])\n"
     )
-    proc = subprocess.run([sys.executable, "-c", helper, *cmd], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.run([sys.executable, "-c", helper, *cmd], stdout=subprocess.PIPE, text=True, env=child_env())
     head, _, tail = proc.stdout.partition("\n")
     wall, rss, code, cpu = head.split()
     return float(wall), int(rss), int(code), tail, float(cpu)

@@ -10,6 +10,7 @@ Speed itself is measured by the benchmark scripts, never here.
 """
 from __future__ import annotations
 
+import os
 import sys
 from collections import Counter
 from pathlib import Path
@@ -159,3 +160,14 @@ def test_the_report_reader_counts_what_the_report_says(bench: Any, tmp_path: Pat
     assert reading.pairs == {(h.line, sg.RULE_CHECK[f.rule_id]) for h in results
                              for f in h.findings if f.outcome is Outcome.FAIL}
     assert sum(reading.fails) == len(reading.pairs)
+
+
+def test_the_benchmarked_sitegate_has_its_bytecode_cached(bench: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As pip leaves an installed wheel: the child may write bytecode, outside the checkout."""
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    monkeypatch.delenv("PYTHONPYCACHEPREFIX", raising=False)
+    env = bench.sg.child_env()
+    assert "PYTHONDONTWRITEBYTECODE" not in env
+    prefix = Path(env["PYTHONPYCACHEPREFIX"]).resolve()
+    assert not prefix.is_relative_to(REPO)
+    assert env["PATH"] == os.environ["PATH"]  # the rest of the environment is kept
