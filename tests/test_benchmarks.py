@@ -171,3 +171,22 @@ def test_the_benchmarked_sitegate_has_its_bytecode_cached(bench: Any, monkeypatc
     prefix = Path(env["PYTHONPYCACHEPREFIX"]).resolve()
     assert not prefix.is_relative_to(REPO)
     assert env["PATH"] == os.environ["PATH"]  # the rest of the environment is kept
+
+
+def test_the_bundled_packs_run_reads_hosts_not_pairs(bench: Any, tmp_path: Path) -> None:
+    """compare_engines' sitegate-bundled row: the bundled packs at 8.7.3, hosts counted, no pairs."""
+    from sitegate.engine.render import Format, RenderOptions
+
+    sg = bench.sg
+    argv = sg.command("sitegate", "f.jsonl", "r.json", 1, bundled=True)
+    assert "--policy-dir" not in argv and argv[argv.index("--target") + 1] == sg.BUNDLED_TARGET
+    fleet = tmp_path / "fleet.jsonl"
+    fleet.write_bytes(b"".join(bench.gen.generate(200, seed=4, broken_share=0.05, incomplete_share=0.1)))
+    r = run([str(fleet)], RunOptions(target=sg.BUNDLED_TARGET, outputs=((Format.JSON, RenderOptions()),)))
+    text = b"".join(p if isinstance(p, bytes) else p.encode("utf-8") for item in r for p in item.parts)
+    (tmp_path / "report.json").write_bytes(text)
+    reading = sg.read_report(str(tmp_path / "report.json"), bundled=True)
+    assert reading.packs and "bench-baseline-checks" not in reading.packs
+    assert reading.hosts > 150 and not reading.pairs and sum(reading.fails) == 0
+    with pytest.raises(ValueError):  # read as the benchmark pack's report, its rules are not the loop's checks
+        sg.read_report(str(tmp_path / "report.json"))
