@@ -190,3 +190,16 @@ def test_the_bundled_packs_run_reads_hosts_not_pairs(bench: Any, tmp_path: Path)
     assert reading.hosts > 150 and not reading.pairs and sum(reading.fails) == 0
     with pytest.raises(ValueError):  # read as the benchmark pack's report, its rules are not the loop's checks
         sg.read_report(str(tmp_path / "report.json"))
+
+
+def test_each_stage_of_the_stage_counter_runs(bench: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """benchmarks/stages.py cuts an audit after reading, after evaluating and after the
+    report; each cut runs the library calls the CLI makes (callgrind counts them)."""
+    import stages
+
+    fleet = tmp_path / "fleet.jsonl"
+    fleet.write_bytes(b"".join(bench.gen.generate(40, seed=6, broken_share=0.05, incomplete_share=0.1)))
+    for stage in stages.STAGES:
+        for bundled in (False, True):
+            stages.run_stage(stage, str(fleet), bundled, tune_gc=False)  # the collector of this test process left alone
+    assert capsys.readouterr().out == ""  # the JSON goes to /dev/null, not to stdout
