@@ -8,6 +8,7 @@ turns one input item into a result (the compiled rules are in
 """
 from __future__ import annotations
 
+from itertools import compress
 from typing import Any, Iterable, Iterator, NamedTuple
 
 from ..base.diagnostics import Code, Diagnostic, Level
@@ -31,7 +32,7 @@ from .options import EvalSettings, Options
 from .packs import PolicySet
 from .rules import Evaluator, derived_needed
 from .summary import SummaryBuilder
-from .verdict import READY, host_state
+from .verdict import CANNOT_TELL, NOT_READY, READY, READY_WITH_WARNINGS
 
 
 _ITEM_TYPES = frozenset({HostRecord, Rejected, RawLine, RawBlock})
@@ -162,6 +163,7 @@ class HostEvaluator:
         n_unknown = codes.count(UNKNOWN)
         counts = (n_pass, n_fail, n_unknown, len(codes) - n_pass - n_na - n_fail - n_unknown, n_na + plan.not_applicable)
         findings: list[Finding] = []
+        state = READY
         if n_pass + n_na != len(codes):
             name = rec.name
             source = rec.source
@@ -170,8 +172,15 @@ class HostEvaluator:
             here = (rec.line or 1, 1)
             locate = (rec.locator.locate if rec.locator is not None else lambda p: here) if s.locate else None
             rules = plan.rules
-            for i, code in enumerate(codes):
-                if code == PASS or code == NOT_APPLICABLE:
+            # engine.verdict.host_state, decided as the findings are made (none is waived
+            # here): blocked by a gating fail or error, else CANNOT TELL by an unknown at
+            # or above --fail-on, else READY WITH WARNINGS by any finding.
+            blocked = unknown = False
+            # compress: only the non-zero codes (PASS is 0), found in C rather than a
+            # Python loop over every rule.
+            for i in compress(range(len(codes)), codes):
+                code = codes[i]
+                if code == NOT_APPLICABLE:
                     continue
                 cr = rules[i]
                 _, evidence, pending, pointer, setting = cr.finding_parts(f, code, target)
@@ -179,10 +188,13 @@ class HostEvaluator:
                 sev_rank = cr.severity_rank
                 if code == FAIL:
                     gating = sev_rank >= threshold
+                    blocked = blocked or gating
                 elif code == UNKNOWN:
                     gating = sev_rank >= threshold and not allow_unknown
+                    unknown = unknown or sev_rank >= threshold
                 else:
                     gating = threshold < 3
+                    blocked = blocked or gating
                 findings.append(_new_finding(Finding, (
                     cr.id,
                     _OUTCOMES[code],
@@ -196,6 +208,7 @@ class HostEvaluator:
                     None,
                     None,
                 )))
+            state = NOT_READY if blocked else CANNOT_TELL if unknown else READY_WITH_WARNINGS
         outcomes: tuple[int, ...] = ()
         if s.full_outcomes:
             full = [NOT_APPLICABLE] * len(rs.rules)
@@ -224,7 +237,7 @@ class HostEvaluator:
             (),
             f if s.keep_facts else None,
             capacity_record(rec.name, f) if s.capacity else None,
-            host_state(findings, s.threshold) if findings else READY,
+            state,
         ))
         return Evaluated(result, warnings, True)
 
