@@ -114,12 +114,27 @@ def _leaf(w: _Writer, node: LeafNode, var: str, depth: int) -> None:
         test = "==" if kind == "str_eq" else "in"
         w.emit(depth, "else:")
         w.emit(depth + 1, f"{var} = {int(hit)} if type({v}) is str and {v} {test} {w.bind('c', const)} else {int(miss)}")
+    elif kind == "num_in":
+        # Numbers only (a bool is no number here, as `in` holds it); anything else is
+        # never a member (and a list or an object is never hashed).
+        _, hit, miss, const = shape
+        w.emit(depth, f"elif (type({v}) is int or type({v}) is float) and {v} in {w.bind('c', const)}:")
+        w.emit(depth + 1, f"{var} = {int(hit)}")
+        w.emit(depth, "else:")
+        w.emit(depth + 1, f"{var} = {int(miss)}")
     elif kind == "set":
-        _, method, hit, miss = shape
+        # A member that cannot be hashed (a list or an object inside the list) raises
+        # TypeError in the set method, or in frozenset() where the method would stop
+        # early (``whole``): the operator's error outcome.
+        _, method, hit, miss, whole = shape
+        arg = f"{w.bind('W', frozenset)}({v})" if whole else v
         w.emit(depth, f"elif type({v}) is not list:")
         w.emit(depth + 1, f"{var} = {ERROR}")
         w.emit(depth, "else:")
-        w.emit(depth + 1, f"{var} = {int(hit)} if {w.bind('m', method)}({v}) else {int(miss)}")
+        w.emit(depth + 1, "try:")
+        w.emit(depth + 2, f"{var} = {int(hit)} if {w.bind('m', method)}({arg}) else {int(miss)}")
+        w.emit(depth + 1, f"except {w.bind('X', TypeError)}:")
+        w.emit(depth + 2, f"{var} = {ERROR}")
     elif kind == "memo":
         # The leaf's own memo of outcomes by string (version comparisons); a miss, or a
         # value that is no string, asks the leaf's closure, which fills the memo.
@@ -299,8 +314,15 @@ def review_text(generated: Generated) -> str:
     """
     lines = [generated.source.rstrip("\n"), "", "# Names bound in the namespace the function runs in:"]
     for name, value in generated.names.items():
-        shown = getattr(value, "__qualname__", None) if callable(value) else None
-        lines.append(f"#   {name} = {('<closure ' + shown + '>') if shown else repr(value)}")
+        owner = getattr(value, "__self__", None)
+        if isinstance(owner, frozenset):  # a set's bound method: show the set it tests, sorted
+            text = f"<{value.__qualname__} of {{{', '.join(sorted(repr(x) for x in owner))}}}>"
+        elif isinstance(value, type):
+            text = f"<class {value.__name__}>"
+        else:
+            shown = getattr(value, "__qualname__", None) if callable(value) else None
+            text = f"<closure {shown}>" if shown else repr(value)
+        lines.append(f"#   {name} = {text}")
     return "\n".join(lines) + "\n"
 
 
