@@ -124,15 +124,21 @@ def _leaf(w: _Writer, node: LeafNode, var: str, depth: int) -> None:
         w.emit(depth + 1, f"{var} = {int(miss)}")
     elif kind == "set":
         # A member that cannot be hashed (a list or an object inside the list) raises
-        # TypeError in the set method, or in frozenset() where the method would stop
-        # early (``whole``): the operator's error outcome.
+        # TypeError in the set method, or, where the method stops early at a shared
+        # member (``whole``), in frozenset(): the operator's error outcome.
         _, method, hit, miss, whole = shape
-        arg = f"{w.bind('W', frozenset)}({v})" if whole else v
         w.emit(depth, f"elif type({v}) is not list:")
         w.emit(depth + 1, f"{var} = {ERROR}")
         w.emit(depth, "else:")
         w.emit(depth + 1, "try:")
-        w.emit(depth + 2, f"{var} = {int(hit)} if {w.bind('m', method)}({arg}) else {int(miss)}")
+        if whole:
+            w.emit(depth + 2, f"if {w.bind('m', method)}({v}):")
+            w.emit(depth + 3, f"{var} = {int(hit)}")
+            w.emit(depth + 2, "else:")
+            w.emit(depth + 3, f"{w.bind('W', frozenset)}({v})")
+            w.emit(depth + 3, f"{var} = {int(miss)}")
+        else:
+            w.emit(depth + 2, f"{var} = {int(hit)} if {w.bind('m', method)}({v}) else {int(miss)}")
         w.emit(depth + 1, f"except {w.bind('X', TypeError)}:")
         w.emit(depth + 2, f"{var} = {ERROR}")
     elif kind == "memo":

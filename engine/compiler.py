@@ -288,6 +288,7 @@ class LeafNode(Node):
         if leaf.op in ("contains_all", "contains_any", "contains_none"):
             # The operator table's definition, set(b) against _lst(a), without its two calls.
             kind = leaf.op
+            texts_only = frozenset({str}).issuperset  # of the members' types: strings only
 
             def fast_dyn_contains(f: Facts) -> int:
                 v = getter(f)
@@ -303,16 +304,18 @@ class LeafNode(Node):
                 if type(v) is not list:
                     return ERROR
                 try:
-                    if not all_text(want):
+                    if not texts_only(map(type, want)):  # all_text, without a Python frame per member
                         return PASS if fn(v, r) else FAIL  # typed members: True is not 1
                     # issubset hashes every member of v (an unhashable one raises
                     # TypeError: error, as the operator's set of members); isdisjoint
-                    # would stop at the first shared member, so it gets a set of v.
-                    if kind == "contains_none":
-                        return PASS if want.isdisjoint(frozenset(v)) else FAIL
+                    # does when it answers True, and stops at a shared member: then
+                    # a frozenset of v hashes the rest.
                     if kind == "contains_all":
                         return PASS if want.issubset(v) else FAIL
-                    return FAIL if want.isdisjoint(frozenset(v)) else PASS
+                    if want.isdisjoint(v):
+                        return PASS if kind == "contains_none" else FAIL
+                    frozenset(v)
+                    return FAIL if kind == "contains_none" else PASS
                 except (OperatorError, TypeError):
                     return ERROR
             self.fast = fast_dyn_contains
@@ -457,9 +460,9 @@ def _const_set(op: str, const: Any, getter: Getter) -> tuple[Callable[[Facts], i
 
     Every member of the fact's list is hashed, as the operator's set of members is: a
     member that is a list or an object cannot be, TypeError, the operator's error
-    outcome. issubset makes a set of the list itself; isdisjoint (and intersection)
-    would stop at the first shared member and never see an unhashable one after it,
-    so contains_any/none give it a frozenset of the list (``whole``)."""
+    outcome. issubset makes a set of the list itself. isdisjoint sees every member when
+    it answers True (no shared one), but stops at the first shared member: then
+    (``whole``, contains_any/none) a frozenset of the list hashes the rest."""
     if type(const) is not list or not all_text(const):
         return None
     members = frozenset(const)
@@ -476,7 +479,11 @@ def _const_set(op: str, const: Any, getter: Getter) -> tuple[Callable[[Facts], i
         if type(v) is not list:
             return ERROR
         try:
-            return hit if method(frozenset(v) if whole else v) else miss
+            if method(v):
+                return hit
+            if whole:
+                frozenset(v)  # an unhashable member after a shared one: TypeError
+            return miss
         except TypeError:
             return ERROR
     return fast_const_list, ("set", method, hit, miss, whole)
