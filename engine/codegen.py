@@ -149,6 +149,34 @@ def _leaf(w: _Writer, node: LeafNode, var: str, depth: int) -> None:
         w.emit(depth + 1, f"{var} = {w.bind('M', memo)}.get({v}) if type({v}) is str else None")
         w.emit(depth + 1, f"if {var} is None:")
         w.emit(depth + 2, f"{var} = {w.bind('L', closure)}(f)")
+    elif kind == "fact_eq":
+        # eq/ne of two facts: equal is == with the same type, or two numbers (1 == 1.0;
+        # a bool is no number). Either fact absent: unknown.
+        _, hit, miss, path = shape
+        r = w.local("o")
+        w.emit(depth, "else:")
+        _read(w, path, r, depth + 1)
+        w.emit(depth + 1, f"if {r} is None:")
+        w.emit(depth + 2, f"{var} = {UNKNOWN}")
+        num_v = f"(type({v}) is int or type({v}) is float)"
+        num_r = f"(type({r}) is int or type({r}) is float)"
+        w.emit(depth + 1, f"elif type({v}) is type({r}) or {num_v} and {num_r}:")
+        w.emit(depth + 2, f"{var} = {int(hit)} if {v} == {r} else {int(miss)}")
+        w.emit(depth + 1, "else:")
+        w.emit(depth + 2, f"{var} = {int(miss)}")
+    elif kind == "pair_memo":
+        # A version comparison of two facts: the leaf's memo of outcomes by pair of
+        # strings; a miss, or a value that is no string, asks the leaf's closure.
+        _, memo, closure, path = shape
+        r = w.local("o")
+        w.emit(depth, "else:")
+        _read(w, path, r, depth + 1)
+        w.emit(depth + 1, f"if {r} is None:")
+        w.emit(depth + 2, f"{var} = {UNKNOWN}")
+        w.emit(depth + 1, "else:")
+        w.emit(depth + 2, f"{var} = {w.bind('M', memo)}.get(({v}, {r})) if type({v}) is str and type({r}) is str else None")
+        w.emit(depth + 2, f"if {var} is None:")
+        w.emit(depth + 3, f"{var} = {w.bind('L', closure)}(f)")
     else:  # pragma: no cover - a shape this module does not know: its closure decides
         w.emit(depth, "else:")
         w.emit(depth + 1, f"{var} = {w.bind('L', node.fast)}(f)")
@@ -188,9 +216,13 @@ def _sections(nodes: Sequence[Node], out: dict[str, None]) -> None:
     """First parts of the two-part paths the templates read inline, in order."""
     for node in nodes:
         if isinstance(node, LeafNode):
-            parts = node.leaf.fact.split(".")
-            if node.shape is not None and node.shape[0] != "code" and len(parts) == 2:
-                out.setdefault(parts[0], None)
+            if node.shape is None or node.shape[0] == "code":
+                continue
+            paths = [node.leaf.fact] + ([node.shape[-1]] if node.shape[0] in ("fact_eq", "pair_memo") else [])
+            for path in paths:
+                parts = path.split(".")
+                if len(parts) == 2:
+                    out.setdefault(parts[0], None)
         elif isinstance(node, NotNode):
             _sections([node.child], out)
         elif isinstance(node, (AllNode, AnyNode)):

@@ -179,7 +179,8 @@ def _operand_text(v: OperandModel) -> str:
 #: What a leaf's hot path does, for code generation (engine/codegen.py), or None
 #: when only its closure knows: ("presence", want_present), ("code", outcome),
 #: ("set", bound_set_method, hit, miss, whole), ("memo", outcomes_by_string, closure),
-#: or a const_shape tuple.
+#: a fact against another fact ("fact_eq", hit, miss, path), ("pair_memo",
+#: outcomes_by_pair, closure, path), or a const_shape tuple.
 Shape = tuple[Any, ...]
 
 
@@ -346,6 +347,9 @@ class LeafNode(Node):
                     pairs[(v, r)] = code
                 return code
             self.fast = fast_dyn_version
+            if isinstance(leaf.value, FactRef):
+                # Another fact: generated code reads both inline and looks the pair up.
+                self.shape = ("pair_memo", pairs, fast_dyn_version, leaf.value.fact)
             return
 
         def fast_dyn(f: Facts) -> int:
@@ -360,6 +364,10 @@ class LeafNode(Node):
             except (OperatorError, TypeError, ValueError):
                 return ERROR
         self.fast = fast_dyn
+        if leaf.op in ("eq", "ne") and isinstance(leaf.value, FactRef):
+            # Fact against fact, equal by the operator's rule (== and the same type, or
+            # two numbers): generated code reads both inline ("fact_eq", hit, miss, path).
+            self.shape = ("fact_eq", *((PASS, FAIL) if leaf.op == "eq" else (FAIL, PASS)), leaf.value.fact)
 
     def _expected(self, r: Any) -> str:
         """describe_expected, memoised per operand value (constants repeat on every host)."""

@@ -365,3 +365,15 @@ def test_the_regex_memo_keeps_no_long_text() -> None:
     for _ in range(2):
         assert [node.fast({"s": {"v": v}}) for v in ("a", "b", long_a, long_b)] == [PASS, FAIL, PASS, FAIL]
     assert memo == {"a": PASS, "b": FAIL}
+
+
+@pytest.mark.parametrize("operand", ["o.v", "ov", "o.p.v", "sec.other"])
+@pytest.mark.parametrize(("op", "kind"), [("eq", "fact_eq"), ("ne", "fact_eq"), ("version_le", "pair_memo"), ("version_eq", "pair_memo")])
+def test_a_fact_against_another_fact_takes_a_shape_the_generated_code_inlines(operand: str, op: str, kind: str) -> None:
+    """eq/ne and the version operators of two facts are read inline by generated code (the
+    truth tables' fact forms hold their outcomes); other operators keep their closures."""
+    from sitegate.engine.compiler import LeafNode
+
+    node = LeafNode(Leaf(fact="sec.field", op=op, value={"fact": operand}), {})
+    assert node.shape is not None and node.shape[0] == kind and node.shape[-1] == operand
+    assert LeafNode(Leaf(fact="sec.field", op="lt", value={"fact": operand}), {}).shape is None
