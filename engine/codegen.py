@@ -177,6 +177,26 @@ def _leaf(w: _Writer, node: LeafNode, var: str, depth: int) -> None:
         w.emit(depth + 2, f"{var} = {w.bind('M', memo)}.get(({v}, {r})) if type({v}) is str and type({r}) is str else None")
         w.emit(depth + 2, f"if {var} is None:")
         w.emit(depth + 3, f"{var} = {w.bind('L', closure)}(f)")
+    elif kind == "table_in":
+        # in/not_in the column of the rows a key fact selects: the key's set of plain
+        # values (a key with no rows: the empty set). A key of another type (a list, an
+        # object) or a key whose values are not all plain: the closure decides.
+        _, present, absent, sets, closure, path = shape
+        k = w.local("k")
+        e = w.local("e")
+        w.emit(depth, "else:")
+        _read(w, path, k, depth + 1)
+        w.emit(depth + 1, f"if {k} is None:")
+        w.emit(depth + 2, f"{var} = {UNKNOWN}")
+        w.emit(depth + 1, "else:")
+        scalar = f"type({k}) is str or type({k}) is int or type({k}) is float or type({k}) is {w.bind('B', bool)}"
+        w.emit(depth + 2, f"{e} = {w.bind('T', sets)}.get({k}, {w.bind('E', frozenset())}) if {scalar} else None")
+        w.emit(depth + 2, f"if {e} is None:")
+        w.emit(depth + 3, f"{var} = {w.bind('L', closure)}(f)")
+        w.emit(depth + 2, f"elif (type({v}) is str or type({v}) is int or type({v}) is float) and {v} in {e}:")
+        w.emit(depth + 3, f"{var} = {int(present)}")
+        w.emit(depth + 2, "else:")
+        w.emit(depth + 3, f"{var} = {int(absent)}")
     else:  # pragma: no cover - a shape this module does not know: its closure decides
         w.emit(depth, "else:")
         w.emit(depth + 1, f"{var} = {w.bind('L', node.fast)}(f)")
@@ -218,7 +238,7 @@ def _sections(nodes: Sequence[Node], out: dict[str, None]) -> None:
         if isinstance(node, LeafNode):
             if node.shape is None or node.shape[0] == "code":
                 continue
-            paths = [node.leaf.fact] + ([node.shape[-1]] if node.shape[0] in ("fact_eq", "pair_memo") else [])
+            paths = [node.leaf.fact] + ([node.shape[-1]] if node.shape[0] in ("fact_eq", "pair_memo", "table_in") else [])
             for path in paths:
                 parts = path.split(".")
                 if len(parts) == 2:

@@ -180,7 +180,8 @@ def _operand_text(v: OperandModel) -> str:
 #: when only its closure knows: ("presence", want_present), ("code", outcome),
 #: ("set", bound_set_method, hit, miss, whole), ("memo", outcomes_by_string, closure),
 #: a fact against another fact ("fact_eq", hit, miss, path), ("pair_memo",
-#: outcomes_by_pair, closure, path), or a const_shape tuple.
+#: outcomes_by_pair, closure, path), membership in the rows a fact selects
+#: ("table_in", present, absent, sets_by_key, closure, key_path), or a const_shape tuple.
 Shape = tuple[Any, ...]
 
 
@@ -261,6 +262,17 @@ class LeafNode(Node):
                 except (OperatorError, TypeError, ValueError):
                     return ERROR
             self.fast = fast_dyn_in
+            ref = leaf.value
+            if isinstance(ref, TableRef) and not ref.single and len(ref.where) == 1:
+                (key,) = ref.where.values()
+                if isinstance(key, FactRef):
+                    # The rows of one table keyed by one fact: per key, the column's values
+                    # as a set where they are plain (strings and numbers, no bool: a plain
+                    # value of the host equal to one is a type-strict match), else None
+                    # (the closure decides). A key with no rows: the empty list, no member.
+                    rows = TableIndex(tables[ref.table], ref).index
+                    sets = {k[0]: frozenset(vals) if all(type(x) is str or type(x) is int or type(x) is float for x in vals) else None for k, vals in rows.items()}
+                    self.shape = ("table_in", present, absent, sets, fast_dyn_in, key.fact)
             return
 
         if leaf.op in ("lt", "le", "gt", "ge"):

@@ -140,11 +140,13 @@ def test_generated_source_is_only_templates(tmp_path: Path) -> None:
     _check_source_shape(g.source, g.names)
 
 
-def test_generated_code_gets_only_the_builtins_its_templates_use() -> None:
+@pytest.mark.parametrize("roles", [None, "all"])
+def test_generated_code_gets_only_the_builtins_its_templates_use(roles: str | None) -> None:
     ps, _ = load_policies()
     rs = Evaluator(ps).ruleset("8.7.3")
     assert rs is not None
-    plan = rs.plan(None)
+    # Without roles, role-bound rules are fixed outcomes; with every role, all are code.
+    plan = rs.plan(None if roles is None else sorted({r for rule in RULES.values() for r in rule.roles or ()}))
     g = generate(plan_code(plan.funcs, plan.rules))
     _check_source_shape(g.source, g.names)
     builtins = g.function.__globals__["__builtins__"]

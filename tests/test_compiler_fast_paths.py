@@ -377,3 +377,38 @@ def test_a_fact_against_another_fact_takes_a_shape_the_generated_code_inlines(op
     node = LeafNode(Leaf(fact="sec.field", op=op, value={"fact": operand}), {})
     assert node.shape is not None and node.shape[0] == kind and node.shape[-1] == operand
     assert LeafNode(Leaf(fact="sec.field", op="lt", value={"fact": operand}), {}).shape is None
+
+
+@pytest.mark.parametrize("op", ["in", "not_in"])
+def test_membership_in_the_rows_a_fact_selects(op: str) -> None:
+    """in/not_in a table's rows keyed by one fact ("table_in"): per key its plain values as
+    a set, a key with no rows no member, a key of another type or a key whose values are
+    not plain decided by the closure (generated and closure agree, raising alike)."""
+    rows = [
+        {"k": "s", "c": 17763}, {"k": "s", "c": 20348.0}, {"k": "s", "c": "x"},
+        {"k": "b", "c": True}, {"k": "b", "c": 2},  # a bool: not plain, the closure decides
+        {"k": 1, "c": "one"}, {"k": "n"},  # a row without a value: no member
+    ]
+    ref = TableRef(table="t", column="c", where={"k": {"fact": "h.k"}}, single=False)
+    node = compile_condition(Leaf(fact="sec.field", op=op, value=ref), {"t": _table(rows)})
+    assert node.shape is not None and node.shape[0] == "table_in"
+    assert node.shape[3] == {"s": frozenset({17763, 20348, "x"}), "b": None, 1: frozenset({"one"})}
+    run = _generated(node)
+    yes, no = (PASS, FAIL) if op == "in" else (FAIL, PASS)
+    table = [
+        ("s", 17763, yes), ("s", 17763.0, yes), ("s", 20348, yes), ("s", "x", yes), ("s", "17763", no), ("s", True, no),
+        ("s", [17763], no), ("s", {"a": 1}, no), ("s", 1, no),
+        ("b", True, yes), ("b", 1, no), ("b", 2, yes), ("b", 2.0, yes), ("b", False, no),
+        (1, "one", yes), (True, "one", yes), (1.0, "one", yes), ("1", "one", no),  # keys match as the table's dict does
+        ("n", 17763, no), ("zz", 17763, no), ("zz", True, no), (["s"], 17763, no), (False, "one", no),
+        (None, 17763, UNKNOWN), ("s", None, UNKNOWN),
+    ]
+    for key, value, want in table:
+        facts: dict[str, Any] = {"h": {"k": key}, "sec": {"field": value}}
+        assert node.fast(facts) == want, (key, value)
+        assert run(facts) == [want], (key, value)
+    facts = {"h": {"k": {"a": 1}}, "sec": {"field": 1}}  # an object as the key: raises in both
+    with pytest.raises(TypeError):
+        node.fast(facts)
+    with pytest.raises(TypeError):
+        run(facts)
