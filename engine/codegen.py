@@ -114,12 +114,33 @@ def _leaf(w: _Writer, node: LeafNode, var: str, depth: int) -> None:
         test = "==" if kind == "str_eq" else "in"
         w.emit(depth, "else:")
         w.emit(depth + 1, f"{var} = {int(hit)} if type({v}) is str and {v} {test} {w.bind('c', const)} else {int(miss)}")
+    elif kind == "num_in":
+        # Numbers only (a bool is no number here, as `in` holds it); anything else is
+        # never a member (and a list or an object is never hashed).
+        _, hit, miss, const = shape
+        w.emit(depth, f"elif (type({v}) is int or type({v}) is float) and {v} in {w.bind('c', const)}:")
+        w.emit(depth + 1, f"{var} = {int(hit)}")
+        w.emit(depth, "else:")
+        w.emit(depth + 1, f"{var} = {int(miss)}")
     elif kind == "set":
-        _, method, hit, miss = shape
+        # A member that cannot be hashed (a list or an object inside the list) raises
+        # TypeError in the set method, or, where the method stops early at a shared
+        # member (``whole``), in frozenset(): the operator's error outcome.
+        _, method, hit, miss, whole = shape
         w.emit(depth, f"elif type({v}) is not list:")
         w.emit(depth + 1, f"{var} = {ERROR}")
         w.emit(depth, "else:")
-        w.emit(depth + 1, f"{var} = {int(hit)} if {w.bind('m', method)}({v}) else {int(miss)}")
+        w.emit(depth + 1, "try:")
+        if whole:
+            w.emit(depth + 2, f"if {w.bind('m', method)}({v}):")
+            w.emit(depth + 3, f"{var} = {int(hit)}")
+            w.emit(depth + 2, "else:")
+            w.emit(depth + 3, f"{w.bind('W', frozenset)}({v})")
+            w.emit(depth + 3, f"{var} = {int(miss)}")
+        else:
+            w.emit(depth + 2, f"{var} = {int(hit)} if {w.bind('m', method)}({v}) else {int(miss)}")
+        w.emit(depth + 1, f"except {w.bind('X', TypeError)}:")
+        w.emit(depth + 2, f"{var} = {ERROR}")
     elif kind == "memo":
         # The leaf's own memo of outcomes by string (version comparisons); a miss, or a
         # value that is no string, asks the leaf's closure, which fills the memo.
@@ -128,6 +149,54 @@ def _leaf(w: _Writer, node: LeafNode, var: str, depth: int) -> None:
         w.emit(depth + 1, f"{var} = {w.bind('M', memo)}.get({v}) if type({v}) is str else None")
         w.emit(depth + 1, f"if {var} is None:")
         w.emit(depth + 2, f"{var} = {w.bind('L', closure)}(f)")
+    elif kind == "fact_eq":
+        # eq/ne of two facts: equal is == with the same type, or two numbers (1 == 1.0;
+        # a bool is no number). Either fact absent: unknown.
+        _, hit, miss, path = shape
+        r = w.local("o")
+        w.emit(depth, "else:")
+        _read(w, path, r, depth + 1)
+        w.emit(depth + 1, f"if {r} is None:")
+        w.emit(depth + 2, f"{var} = {UNKNOWN}")
+        num_v = f"(type({v}) is int or type({v}) is float)"
+        num_r = f"(type({r}) is int or type({r}) is float)"
+        w.emit(depth + 1, f"elif type({v}) is type({r}) or {num_v} and {num_r}:")
+        w.emit(depth + 2, f"{var} = {int(hit)} if {v} == {r} else {int(miss)}")
+        w.emit(depth + 1, "else:")
+        w.emit(depth + 2, f"{var} = {int(miss)}")
+    elif kind == "pair_memo":
+        # A version comparison of two facts: the leaf's memo of outcomes by pair of
+        # strings; a miss, or a value that is no string, asks the leaf's closure.
+        _, memo, closure, path = shape
+        r = w.local("o")
+        w.emit(depth, "else:")
+        _read(w, path, r, depth + 1)
+        w.emit(depth + 1, f"if {r} is None:")
+        w.emit(depth + 2, f"{var} = {UNKNOWN}")
+        w.emit(depth + 1, "else:")
+        w.emit(depth + 2, f"{var} = {w.bind('M', memo)}.get(({v}, {r})) if type({v}) is str and type({r}) is str else None")
+        w.emit(depth + 2, f"if {var} is None:")
+        w.emit(depth + 3, f"{var} = {w.bind('L', closure)}(f)")
+    elif kind == "table_in":
+        # in/not_in the column of the rows a key fact selects: the key's set of plain
+        # values (a key with no rows: the empty set). A key of another type (a list, an
+        # object) or a key whose values are not all plain: the closure decides.
+        _, present, absent, sets, closure, path = shape
+        k = w.local("k")
+        e = w.local("e")
+        w.emit(depth, "else:")
+        _read(w, path, k, depth + 1)
+        w.emit(depth + 1, f"if {k} is None:")
+        w.emit(depth + 2, f"{var} = {UNKNOWN}")
+        w.emit(depth + 1, "else:")
+        scalar = f"type({k}) is str or type({k}) is int or type({k}) is float or type({k}) is {w.bind('B', bool)}"
+        w.emit(depth + 2, f"{e} = {w.bind('T', sets)}.get({k}, {w.bind('E', frozenset())}) if {scalar} else None")
+        w.emit(depth + 2, f"if {e} is None:")
+        w.emit(depth + 3, f"{var} = {w.bind('L', closure)}(f)")
+        w.emit(depth + 2, f"elif (type({v}) is str or type({v}) is int or type({v}) is float) and {v} in {e}:")
+        w.emit(depth + 3, f"{var} = {int(present)}")
+        w.emit(depth + 2, "else:")
+        w.emit(depth + 3, f"{var} = {int(absent)}")
     else:  # pragma: no cover - a shape this module does not know: its closure decides
         w.emit(depth, "else:")
         w.emit(depth + 1, f"{var} = {w.bind('L', node.fast)}(f)")
@@ -167,9 +236,13 @@ def _sections(nodes: Sequence[Node], out: dict[str, None]) -> None:
     """First parts of the two-part paths the templates read inline, in order."""
     for node in nodes:
         if isinstance(node, LeafNode):
-            parts = node.leaf.fact.split(".")
-            if node.shape is not None and node.shape[0] != "code" and len(parts) == 2:
-                out.setdefault(parts[0], None)
+            if node.shape is None or node.shape[0] == "code":
+                continue
+            paths = [node.leaf.fact] + ([node.shape[-1]] if node.shape[0] in ("fact_eq", "pair_memo", "table_in") else [])
+            for path in paths:
+                parts = path.split(".")
+                if len(parts) == 2:
+                    out.setdefault(parts[0], None)
         elif isinstance(node, NotNode):
             _sections([node.child], out)
         elif isinstance(node, (AllNode, AnyNode)):
@@ -299,8 +372,15 @@ def review_text(generated: Generated) -> str:
     """
     lines = [generated.source.rstrip("\n"), "", "# Names bound in the namespace the function runs in:"]
     for name, value in generated.names.items():
-        shown = getattr(value, "__qualname__", None) if callable(value) else None
-        lines.append(f"#   {name} = {('<closure ' + shown + '>') if shown else repr(value)}")
+        owner = getattr(value, "__self__", None)
+        if isinstance(owner, frozenset):  # a set's bound method: show the set it tests, sorted
+            text = f"<{value.__qualname__} of {{{', '.join(sorted(repr(x) for x in owner))}}}>"
+        elif isinstance(value, type):
+            text = f"<class {value.__name__}>"
+        else:
+            shown = getattr(value, "__qualname__", None) if callable(value) else None
+            text = f"<closure {shown}>" if shown else repr(value)
+        lines.append(f"#   {name} = {text}")
     return "\n".join(lines) + "\n"
 
 

@@ -178,7 +178,10 @@ def _operand_text(v: OperandModel) -> str:
 
 #: What a leaf's hot path does, for code generation (engine/codegen.py), or None
 #: when only its closure knows: ("presence", want_present), ("code", outcome),
-#: ("set", bound_set_method, hit, miss), or a const_shape tuple.
+#: ("set", bound_set_method, hit, miss, whole), ("memo", outcomes_by_string, closure),
+#: a fact against another fact ("fact_eq", hit, miss, path), ("pair_memo",
+#: outcomes_by_pair, closure, path), membership in the rows a fact selects
+#: ("table_in", present, absent, sets_by_key, closure, key_path), or a const_shape tuple.
 Shape = tuple[Any, ...]
 
 
@@ -216,43 +219,10 @@ class LeafNode(Node):
                 self.fast = fast_no_data
                 self.shape = ("code", UNKNOWN)
                 return
-            special = _special_const(leaf.op, r0, getter, leaf.fact) if leaf.op not in ("contains_all", "contains_any", "contains_none") else None
-            if special is not None:
-                self.fast = special
-                self.shape = const_shape(leaf.op, r0)
-                return
-            self.fast = _compare_const(getter, fn, r0)
-            if leaf.op in VERSION_OPS:
-                self.fast, self.shape = _version_memo(getter, self.fast)
+            self.fast, self.shape = _const_leaf(leaf.op, r0, getter, fn, leaf.fact)
             return
         if is_const:
-            const = leaf.literal
-            if leaf.op in ("contains_all", "contains_any", "contains_none") and all_text(const):
-                # Strings only: a plain set agrees with the operator's typed members.
-                const = frozenset(const)
-                # The set method bound once (a C call per host, no Python frame).
-                test = const.issubset if leaf.op == "contains_all" else const.isdisjoint
-                hit, miss = (FAIL, PASS) if leaf.op == "contains_any" else (PASS, FAIL)
-
-                def fast_const_list(f: Facts) -> int:
-                    v = getter(f)
-                    if v is MISSING:
-                        return UNKNOWN
-                    if type(v) is not list:
-                        return ERROR
-                    return hit if test(v) else miss
-                self.fast = fast_const_list
-                self.shape = ("set", test, hit, miss)
-                return
-
-            special = _special_const(leaf.op, const, getter, leaf.fact)
-            if special is not None:
-                self.fast = special
-                self.shape = const_shape(leaf.op, const)
-                return
-            self.fast = _compare_const(getter, fn, const)
-            if leaf.op in VERSION_OPS:
-                self.fast, self.shape = _version_memo(getter, self.fast)
+            self.fast, self.shape = _const_leaf(leaf.op, leaf.literal, getter, fn, leaf.fact)
             return
 
         if leaf.op in ("in", "not_in"):
@@ -292,6 +262,17 @@ class LeafNode(Node):
                 except (OperatorError, TypeError, ValueError):
                     return ERROR
             self.fast = fast_dyn_in
+            ref = leaf.value
+            if isinstance(ref, TableRef) and not ref.single and len(ref.where) == 1:
+                (key,) = ref.where.values()
+                if isinstance(key, FactRef):
+                    # The rows of one table keyed by one fact: per key, the column's values
+                    # as a set where they are plain (strings and numbers, no bool: a plain
+                    # value of the host equal to one is a type-strict match), else None
+                    # (the closure decides). A key with no rows: the empty list, no member.
+                    rows = TableIndex(tables[ref.table], ref).index
+                    sets = {k[0]: frozenset(vals) if all(type(x) is str or type(x) is int or type(x) is float for x in vals) else None for k, vals in rows.items()}
+                    self.shape = ("table_in", present, absent, sets, fast_dyn_in, key.fact)
             return
 
         if leaf.op in ("lt", "le", "gt", "ge"):
@@ -320,6 +301,7 @@ class LeafNode(Node):
         if leaf.op in ("contains_all", "contains_any", "contains_none"):
             # The operator table's definition, set(b) against _lst(a), without its two calls.
             kind = leaf.op
+            texts_only = frozenset({str}).issuperset  # of the members' types: strings only
 
             def fast_dyn_contains(f: Facts) -> int:
                 v = getter(f)
@@ -335,13 +317,18 @@ class LeafNode(Node):
                 if type(v) is not list:
                     return ERROR
                 try:
-                    if not all_text(want):
+                    if not texts_only(map(type, want)):  # all_text, without a Python frame per member
                         return PASS if fn(v, r) else FAIL  # typed members: True is not 1
-                    if kind == "contains_none":
-                        return PASS if want.isdisjoint(v) else FAIL
+                    # issubset hashes every member of v (an unhashable one raises
+                    # TypeError: error, as the operator's set of members); isdisjoint
+                    # does when it answers True, and stops at a shared member: then
+                    # a frozenset of v hashes the rest.
                     if kind == "contains_all":
                         return PASS if want.issubset(v) else FAIL
-                    return FAIL if want.isdisjoint(v) else PASS
+                    if want.isdisjoint(v):
+                        return PASS if kind == "contains_none" else FAIL
+                    frozenset(v)
+                    return FAIL if kind == "contains_none" else PASS
                 except (OperatorError, TypeError):
                     return ERROR
             self.fast = fast_dyn_contains
@@ -372,6 +359,9 @@ class LeafNode(Node):
                     pairs[(v, r)] = code
                 return code
             self.fast = fast_dyn_version
+            if isinstance(leaf.value, FactRef):
+                # Another fact: generated code reads both inline and looks the pair up.
+                self.shape = ("pair_memo", pairs, fast_dyn_version, leaf.value.fact)
             return
 
         def fast_dyn(f: Facts) -> int:
@@ -386,6 +376,10 @@ class LeafNode(Node):
             except (OperatorError, TypeError, ValueError):
                 return ERROR
         self.fast = fast_dyn
+        if leaf.op in ("eq", "ne") and isinstance(leaf.value, FactRef):
+            # Fact against fact, equal by the operator's rule (== and the same type, or
+            # two numbers): generated code reads both inline ("fact_eq", hit, miss, path).
+            self.shape = ("fact_eq", *((PASS, FAIL) if leaf.op == "eq" else (FAIL, PASS)), leaf.value.fact)
 
     def _expected(self, r: Any) -> str:
         """describe_expected, memoised per operand value (constants repeat on every host)."""
@@ -457,6 +451,64 @@ def operand_gap(value: OperandModel | None, f: Facts) -> str:
     return f"no {value.table} row for " + " and ".join(f"{key} {got}" for key, got in shown)
 
 
+CONTAINS_OPS = frozenset({"contains_all", "contains_any", "contains_none"})
+
+
+def _const_leaf(op: str, const: Any, getter: Getter, fn: Callable[[Any, Any], bool], path: str) -> tuple[Callable[[Facts], int], Shape | None]:
+    """The closure and shape of ``fact op constant``, the constant a literal or the one
+    answer of a table lookup whose where-values are constants: the fastest form that
+    keeps the operator table's outcome, else the general closure."""
+    if op in CONTAINS_OPS:
+        found = _const_set(op, const, getter)
+        if found is not None:
+            return found
+        return _compare_const(getter, fn, const), None
+    special = _special_const(op, const, getter, path)
+    if special is not None:
+        return special, const_shape(op, const)
+    fast = _compare_const(getter, fn, const)
+    if op in MEMO_OPS:
+        return _string_memo(getter, fast)
+    return fast, None
+
+
+def _const_set(op: str, const: Any, getter: Getter) -> tuple[Callable[[Facts], int], Shape] | None:
+    """``list contains_all/any/none constant list of strings`` as one bound set method
+    (a C call per host, no Python frame): ("set", method, hit, miss), or None for
+    another constant. Only strings: a string equals only a string, so a plain set
+    agrees with the operator's typed members (True is not 1 never arises).
+
+    Every member of the fact's list is hashed, as the operator's set of members is: a
+    member that is a list or an object cannot be, TypeError, the operator's error
+    outcome. issubset makes a set of the list itself. isdisjoint sees every member when
+    it answers True (no shared one), but stops at the first shared member: then
+    (``whole``, contains_any/none) a frozenset of the list hashes the rest."""
+    if type(const) is not list or not all_text(const):
+        return None
+    members = frozenset(const)
+    if op == "contains_all":
+        method, hit, miss, whole = members.issubset, PASS, FAIL, False
+    else:  # no shared member decides: any fails, none passes
+        method, whole = members.isdisjoint, True
+        hit, miss = (FAIL, PASS) if op == "contains_any" else (PASS, FAIL)
+
+    def fast_const_list(f: Facts) -> int:
+        v = getter(f)
+        if v is MISSING:
+            return UNKNOWN
+        if type(v) is not list:
+            return ERROR
+        try:
+            if method(v):
+                return hit
+            if whole:
+                frozenset(v)  # an unhashable member after a shared one: TypeError
+            return miss
+        except TypeError:
+            return ERROR
+    return fast_const_list, ("set", method, hit, miss, whole)
+
+
 def _compare_const(getter: Getter, fn: Callable[[Any, Any], bool], const: Any) -> Callable[[Facts], int]:
     """The general closure for ``fact op constant``: the operator table's function, errors as ERROR."""
     def fast_const(f: Facts) -> int:
@@ -473,20 +525,27 @@ def _compare_const(getter: Getter, fn: Callable[[Any, Any], bool], const: Any) -
 #: Operators whose outcome for a fact value is a function of the version string alone
 #: (parsed by packaging, compared or matched against a specifier).
 VERSION_OPS = frozenset({"version_eq", "version_lt", "version_le", "version_gt", "version_ge", "version_in"})
+#: Operators whose outcome against a constant is a function of the fact's string alone:
+#: the version operators, and ``matches`` (RE2 against a fixed pattern; a value too long
+#: or no UTF-8 text is an error, the same for the same string every time).
+MEMO_OPS = VERSION_OPS | {"matches"}
 #: Distinct version strings (or pairs) remembered per comparison: a fleet has a few
 #: dozen agent builds; past the limit the others are parsed and compared each time.
 VERSION_MEMO_LIMIT = 1024
+#: Longer strings are not remembered (1,024 of them could hold 64 MB of text a
+#: regex is allowed to read); the comparison decides them each time.
+MEMO_KEY_LIMIT = 1024
 
 
-def _version_memo(getter: Getter, exact: Callable[[Facts], int]) -> tuple[Callable[[Facts], int], Shape]:
-    """``fact version_op constant`` answered once per distinct version string: the
+def _string_memo(getter: Getter, exact: Callable[[Facts], int]) -> tuple[Callable[[Facts], int], Shape]:
+    """``fact op constant`` (an op of MEMO_OPS) answered once per distinct string: the
     outcome ``exact`` gives (pass, fail or error: the string alone decides it), then a
     dict hit. Only strings are remembered; anything else (a number where a version
     belongs: error) is decided by ``exact`` every time. The shape lets generated code
-    look the memo up inline: ("memo", table, exact)."""
+    look the memo up inline: ("memo", table, closure)."""
     memo: dict[str, int] = {}
 
-    def fast_version(f: Facts) -> int:
+    def fast_memo(f: Facts) -> int:
         v = getter(f)
         if v is MISSING:
             return UNKNOWN
@@ -494,17 +553,18 @@ def _version_memo(getter: Getter, exact: Callable[[Facts], int]) -> tuple[Callab
             code = memo.get(v)
             if code is None:
                 code = exact(f)
-                if len(memo) < VERSION_MEMO_LIMIT:
+                if len(memo) < VERSION_MEMO_LIMIT and len(v) <= MEMO_KEY_LIMIT:
                     memo[v] = code
             return code
         return exact(f)
-    return fast_version, ("memo", memo, fast_version)
+    return fast_memo, ("memo", memo, fast_memo)
 
 
 def const_shape(op: str, const: Any) -> Shape | None:
     """Which fast form a constant comparison takes, or None for the general one:
     ("num", op, const), ("is", hit, miss, const) for a boolean, ("str_eq", hit,
-    miss, const), ("str_in", hit, miss, frozenset). The closures of
+    miss, const), ("str_in", hit, miss, frozenset), ("num_in", hit, miss, frozenset).
+    The closures of
     _special_const and the generated code (engine/codegen.py) both follow it."""
     tc = type(const)
     if op in ("lt", "le", "gt", "ge") and (tc is int or tc is float):
@@ -512,9 +572,15 @@ def const_shape(op: str, const: Any) -> Shape | None:
     if op in ("eq", "ne") and (tc is str or tc is bool):
         hit, miss = (PASS, FAIL) if op == "eq" else (FAIL, PASS)
         return ("is" if tc is bool else "str_eq", hit, miss, const)
-    if op in ("in", "not_in") and tc is list and const and all(type(x) is str for x in const):
+    if op in ("in", "not_in") and tc is list and const:
         hit, miss = (PASS, FAIL) if op == "in" else (FAIL, PASS)
-        return ("str_in", hit, miss, frozenset(const))
+        if all(type(x) is str for x in const):
+            return ("str_in", hit, miss, frozenset(const))
+        if all(type(x) is int or type(x) is float for x in const):
+            # Numbers only (no bool: True == 1 is the trap `in` is type-strict about): a
+            # number is a member when equal by value (1 == 1.0), which a set answers too
+            # (equal numbers hash alike). Any other fact value is never a member.
+            return ("num_in", hit, miss, frozenset(const))
     return None
 
 
@@ -605,6 +671,16 @@ def _special_const(op: str, const: Any, getter: Getter, path: str = "") -> Calla
                 return UNKNOWN
             return hit if type(v) is str and v in members else miss
         return fast_str_in
+    if kind == "num_in":
+        _, hit, miss, members = shape
+
+        def fast_num_in(f: Facts) -> int:
+            v = getter(f)
+            if v is MISSING:
+                return UNKNOWN
+            t = type(v)
+            return hit if (t is int or t is float) and v in members else miss
+        return fast_num_in
     return None
 
 

@@ -68,6 +68,7 @@ rules:
         - {fact: os.caption, op: ne, value: {table: names, column: v, where: {k: S6}, single: true}}
         - {fact: os.caption, op: matches, value: S8}
         - {any: [{fact: iis.features, op: contains_all, value: [S1, S2]}, {fact: os.build, op: ge, value: 17763}]}
+        - {any: [{fact: iis.features, op: contains_none, value: {table: names, column: v}}, {fact: os.build, op: not_in, value: [1, 2.5]}]}
     message: S9
     remediation: S10
     examples:
@@ -139,11 +140,13 @@ def test_generated_source_is_only_templates(tmp_path: Path) -> None:
     _check_source_shape(g.source, g.names)
 
 
-def test_generated_code_gets_only_the_builtins_its_templates_use() -> None:
+@pytest.mark.parametrize("roles", [None, "all"])
+def test_generated_code_gets_only_the_builtins_its_templates_use(roles: str | None) -> None:
     ps, _ = load_policies()
     rs = Evaluator(ps).ruleset("8.7.3")
     assert rs is not None
-    plan = rs.plan(None)
+    # Without roles, role-bound rules are fixed outcomes; with every role, all are code.
+    plan = rs.plan(None if roles is None else sorted({r for rule in RULES.values() for r in rule.roles or ()}))
     g = generate(plan_code(plan.funcs, plan.rules))
     _check_source_shape(g.source, g.names)
     builtins = g.function.__globals__["__builtins__"]
@@ -302,12 +305,12 @@ def test_a_rule_whose_roles_are_unknown_is_unknown(fixed: int) -> None:
 
 def _probes(const: Any) -> list[Any]:
     """Values on and around a constant, of every JSON type."""
-    out: list[Any] = [None, True, False, 0, 1, -1, 0.5, "", "x", [], ["x"], {"a": 1}, const]
+    out: list[Any] = [None, True, False, 0, 1, -1, 0.5, "", "x", [], ["x"], {"a": 1}, [["x"]], [{"a": 1}], 10**20, 2.0**70, const]
     if type(const) in (int, float):
         out += [const + 1, const - 1, float(const), const + 0.5, str(const)]
     if isinstance(const, (list, frozenset)):
         items = list(const)
-        out += items + [items, items[:1], items[1:], items + ["zz"], [1]]
+        out += items + [items, items[:1], items[1:], items + ["zz"], [1], items + [["zz"]], items[:1] + [{"a": 1}]]
     if isinstance(const, str):
         out += [const + " ", const.upper(), [const]]
     return out
@@ -324,7 +327,7 @@ def test_every_bundled_leaf_at_its_boundaries() -> None:
                 for _, leaf in leaves(cond):
                     node = compile_condition(leaf, e.tables)
                     run = generate([RuleCode(None, node)]).function
-                    const = node.shape[-1] if node.shape and node.shape[0] in ("num", "is", "str_eq", "str_in") else leaf.literal
+                    const = node.shape[-1] if node.shape and node.shape[0] in ("num", "is", "str_eq", "str_in", "num_in") else leaf.literal
                     probes = _probes(const) + SEEN.get(leaf.fact, [])
                     for v in probes:
                         f: dict[str, Any] = {"derived": {}, "context": {"target": "8.7.3", "audit_date": "2026-11-29"}}

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sitegate.engine.codegen import RuleCode, generate
 from sitegate.engine.compiler import ERROR, FAIL, PASS, UNKNOWN, compile_condition
 from sitegate.engine.operators import OPERATORS, OperatorError
 from sitegate.engine.policy import Confidence, Leaf, Table, TableRef
@@ -114,8 +115,20 @@ def _run(node: Any, facts: dict[str, Any]) -> tuple[int, int, bool]:
     code = node.fast(facts)
     again = node.fast(facts)  # per-host lookups remember lists: asked twice, as hosts do
     assert again == code
+    # The generated code of the same node (engine/codegen.py inlines a leaf's shape),
+    # asked twice too (the second time from a memo the first may have filled).
+    run = _generated(node)
+    assert run(facts) == run(facts) == [code], (run(facts), code)
     ecode, evidence = node.explain(facts)
     return code, ecode, bool(evidence)
+
+
+def _generated(node: Any) -> Callable[[dict[str, Any]], list[int]]:
+    """The generated function of one condition, made once per node."""
+    run = getattr(node, "_test_generated", None)
+    if run is None:
+        run = node._test_generated = generate([RuleCode(None, node)]).function
+    return run
 
 
 ALL_CASES = cases()
@@ -276,6 +289,7 @@ def test_a_row_without_the_looked_up_column_gives_no_value() -> None:
     ("ge", 8192, "num"), ("lt", 2.5, "num"),
     ("eq", "x64", "str_eq"), ("ne", True, "is"),
     ("in", ["task", "package"], "str_in"), ("not_in", ["a"], "str_in"),
+    ("in", [1, 2], "num_in"), ("not_in", [7601, 2.5], "num_in"),
 ])
 def test_common_constant_comparisons_take_their_fast_form(op: str, const: Any, kind: str) -> None:
     """The fast forms are a designed property (the generated code inlines them; the general
@@ -289,7 +303,10 @@ def test_common_constant_comparisons_take_their_fast_form(op: str, const: Any, k
     assert node.fast.__name__ != "fast_const"  # not the general closure
 
 
-@pytest.mark.parametrize(("op", "const"), [("ge", "8"), ("ge", True), ("eq", 5), ("in", [1, 2]), ("in", []), ("contains_all", [1])])
+@pytest.mark.parametrize(("op", "const"), [
+    ("ge", "8"), ("ge", True), ("eq", 5), ("in", []), ("contains_all", [1]),
+    ("in", [1, True]), ("not_in", [True]), ("in", [1, "1"]), ("not_in", [[1], 2]), ("in", [None, 1]),
+])
 def test_other_constant_comparisons_take_the_general_form(op: str, const: Any) -> None:
     from sitegate.engine.compiler import const_shape
 
@@ -300,6 +317,11 @@ def test_other_constant_comparisons_take_the_general_form(op: str, const: Any) -
     ("ge", 8192, 8192, "num", PASS), ("ge", 8192, 8191, "num", FAIL),
     ("eq", "x64", "x64", "str_eq", PASS), ("eq", "x64", "x86", "str_eq", FAIL),
     ("in", ["task", "package"], "task", "str_in", PASS), ("in", ["task", "package"], "monitor", "str_in", FAIL),
+    ("not_in", [7601, 9200], 7601, "num_in", FAIL), ("not_in", [7601, 9200], 7601.5, "num_in", PASS),
+    ("not_in", [1], True, "num_in", PASS),
+    ("contains_all", ["Web-ASP", "Web-WMI"], ["Web-WMI", "Web-ASP"], "set", PASS),
+    ("contains_any", ["GET"], ["PUT"], "set", FAIL), ("contains_none", ["GET"], ["PUT", ["x"]], "set", ERROR),
+    ("matches", r"\\Package Delivery$", "C:\\Package Delivery", "memo", PASS), ("matches", "^a", 5, "memo", ERROR),
 ])
 def test_a_constant_lookup_takes_the_fast_form_of_its_value(op: str, value: Any, fact: Any, kind: str, want: int) -> None:
     """A lookup whose where-values are constants has one answer, looked up once: the
@@ -312,3 +334,81 @@ def test_a_constant_lookup_takes_the_fast_form_of_its_value(op: str, value: Any,
     assert node.fast.__name__ != "fast_const"  # not the general closure
     assert node.fast({"sec": {"field": fact}}) == want
 
+
+
+@pytest.mark.parametrize("where", [{}, {"k": "a"}])
+@pytest.mark.parametrize(("op", "kind"), [
+    ("contains_all", "set"), ("contains_any", "set"), ("contains_none", "set"), ("in", "num_in"), ("not_in", "num_in"),
+])
+def test_a_constant_lookup_of_rows_takes_the_fast_form_of_their_column(where: dict[str, Any], op: str, kind: str) -> None:
+    """A lookup of all rows (or of the rows a constant selects) is one constant list: a
+    list of strings against a list fact, a list of numbers for a number, as a literal."""
+    from sitegate.engine.compiler import LeafNode
+
+    column = ["Web-ASP", "Web-WMI"] if kind == "set" else [7601, 9200.0]
+    rows = [{"k": "a", "c": x} for x in column] + ([{"k": "b", "c": "other"}] if where else [])
+    ref = TableRef(table="t", column="c", where=where, single=False)
+    node = LeafNode(Leaf(fact="sec.field", op=op, value=ref), {"t": _table(rows)})
+    assert node.shape is not None and node.shape[0] == kind
+    assert node.fast.__name__ != "fast_const"
+
+
+def test_the_regex_memo_keeps_no_long_text() -> None:
+    """A matches memo remembers short strings only: values up to 64 KB may be matched,
+    1,024 of them would hold 64 MB. Long ones are decided each time, rightly."""
+    from sitegate.engine.compiler import MEMO_KEY_LIMIT, LeafNode
+
+    node = LeafNode(Leaf(fact="s.v", op="matches", value="a$"), {})
+    assert node.shape is not None and node.shape[0] == "memo"
+    memo = node.shape[1]
+    long_a, long_b = "x" * MEMO_KEY_LIMIT + "a", "x" * MEMO_KEY_LIMIT + "b"
+    for _ in range(2):
+        assert [node.fast({"s": {"v": v}}) for v in ("a", "b", long_a, long_b)] == [PASS, FAIL, PASS, FAIL]
+    assert memo == {"a": PASS, "b": FAIL}
+
+
+@pytest.mark.parametrize("operand", ["o.v", "ov", "o.p.v", "sec.other"])
+@pytest.mark.parametrize(("op", "kind"), [("eq", "fact_eq"), ("ne", "fact_eq"), ("version_le", "pair_memo"), ("version_eq", "pair_memo")])
+def test_a_fact_against_another_fact_takes_a_shape_the_generated_code_inlines(operand: str, op: str, kind: str) -> None:
+    """eq/ne and the version operators of two facts are read inline by generated code (the
+    truth tables' fact forms hold their outcomes); other operators keep their closures."""
+    from sitegate.engine.compiler import LeafNode
+
+    node = LeafNode(Leaf(fact="sec.field", op=op, value={"fact": operand}), {})
+    assert node.shape is not None and node.shape[0] == kind and node.shape[-1] == operand
+    assert LeafNode(Leaf(fact="sec.field", op="lt", value={"fact": operand}), {}).shape is None
+
+
+@pytest.mark.parametrize("op", ["in", "not_in"])
+def test_membership_in_the_rows_a_fact_selects(op: str) -> None:
+    """in/not_in a table's rows keyed by one fact ("table_in"): per key its plain values as
+    a set, a key with no rows no member, a key of another type or a key whose values are
+    not plain decided by the closure (generated and closure agree, raising alike)."""
+    rows = [
+        {"k": "s", "c": 17763}, {"k": "s", "c": 20348.0}, {"k": "s", "c": "x"},
+        {"k": "b", "c": True}, {"k": "b", "c": 2},  # a bool: not plain, the closure decides
+        {"k": 1, "c": "one"}, {"k": "n"},  # a row without a value: no member
+    ]
+    ref = TableRef(table="t", column="c", where={"k": {"fact": "h.k"}}, single=False)
+    node = compile_condition(Leaf(fact="sec.field", op=op, value=ref), {"t": _table(rows)})
+    assert node.shape is not None and node.shape[0] == "table_in"
+    assert node.shape[3] == {"s": frozenset({17763, 20348, "x"}), "b": None, 1: frozenset({"one"})}
+    run = _generated(node)
+    yes, no = (PASS, FAIL) if op == "in" else (FAIL, PASS)
+    table = [
+        ("s", 17763, yes), ("s", 17763.0, yes), ("s", 20348, yes), ("s", "x", yes), ("s", "17763", no), ("s", True, no),
+        ("s", [17763], no), ("s", {"a": 1}, no), ("s", 1, no),
+        ("b", True, yes), ("b", 1, no), ("b", 2, yes), ("b", 2.0, yes), ("b", False, no),
+        (1, "one", yes), (True, "one", yes), (1.0, "one", yes), ("1", "one", no),  # keys match as the table's dict does
+        ("n", 17763, no), ("zz", 17763, no), ("zz", True, no), (["s"], 17763, no), (False, "one", no),
+        (None, 17763, UNKNOWN), ("s", None, UNKNOWN),
+    ]
+    for key, value, want in table:
+        facts: dict[str, Any] = {"h": {"k": key}, "sec": {"field": value}}
+        assert node.fast(facts) == want, (key, value)
+        assert run(facts) == [want], (key, value)
+    facts = {"h": {"k": {"a": 1}}, "sec": {"field": 1}}  # an object as the key: raises in both
+    with pytest.raises(TypeError):
+        node.fast(facts)
+    with pytest.raises(TypeError):
+        run(facts)

@@ -105,6 +105,28 @@ IN_NOT_IN: list[tuple[Any, Any, str, str]] = [
     ("a", [], F, P),
     (1, [], F, P),
     (True, [], F, P),
+    # numbers against a list of numbers only (the constant membership test of numbers)
+    (1, [1, 2], P, F),
+    (2.0, [1, 2], P, F),
+    (0, [0.0, 5], P, F),
+    (-0.0, [0], P, F),
+    (0.5, [1, 2], F, P),
+    (3, [1, 2.5, 3], P, F),
+    (True, [1.0, 2], F, P),
+    (False, [0, 0.0], F, P),
+    (10**20, [10**20, 1], P, F),  # huge ints, by value
+    (10**20, [1e20], P, F),  # 1e20 is exactly 10**20
+    (2**53 + 1, [float(2**53)], F, P),  # a float that rounds: not equal by value
+    (float(2**53), [2**53 + 1, 2**53], P, F),
+    ("1", [1, 2], F, P),
+    ("", [0], F, P),
+    # values no list of scalars holds: never a member, never an error
+    ([1], [1, 2], F, P),
+    ([], [0], F, P),
+    ({"a": 1}, [1, 2], F, P),
+    (["a"], ["a", "b"], F, P),
+    ({"a": 1}, ["a"], F, P),
+    ([1, 2], [[1, 2], 3], P, F),  # a list equal to a list member (operands through a fact or table)
 ]
 
 # (fact value, number operand, lt, le, gt, ge)
@@ -211,6 +233,20 @@ CONTAINS: list[tuple[Any, Any, str, str, str]] = [
     ([0, "a"], [False], F, F, P),
     ([True, "a"], [True], P, P, F),
     (["1"], [1], F, F, P),  # a string is not a number
+    ([1], ["1"], F, F, P),
+    ([True], ["True"], F, F, P),
+    (["a", 1, True, 1.5, None], ["a"], P, P, F),
+    (["a", 1, True, 1.5, None], ["b", "c"], F, F, P),
+    ([10**20], [1e20], P, P, F),
+    # a list holding a list or an object: its members cannot be compared (error), even
+    # when another member already decides (contains_any/none stop at no member)
+    ([["a"]], ["a"], E, E, E),
+    ([{"a": 1}], ["a"], E, E, E),
+    (["a", ["x"]], ["a"], E, E, E),
+    (["b", {"x": 1}], ["a"], E, E, E),
+    ([1, ["x"]], [1], E, E, E),
+    ([["a"]], [], E, E, E),  # even against no member at all
+    ({"a": 1}, ["a"], E, E, E),  # an object is not a list
     ("ab", ["a"], E, E, E),  # a string is not a list of its characters
     ("a", ["a"], E, E, E),
     (1, [1], E, E, E),
@@ -242,7 +278,14 @@ MATCHES: list[tuple[Any, Any, str]] = [
     ("a" * 512, "a" * 512, P),  # the longest pattern
     (5, r"5", E),
     (True, r"True", E),
+    (False, r"False", E),
+    (1.5, r"1", E),
     (["a"], r"a", E),
+    ({"a": 1}, r"a", E),
+    ("\ud800", r"a", E),  # a lone surrogate is no UTF-8 text: refused, not matched
+    ("x\ud800", r"x", E),
+    ("\u00e9t\u00e9", r"^\x{e9}t", P),
+    ("a\nb", r"^b", F),  # ^ is the start of the text, not of a line
     # patterns no policy may write as a literal
     ("a" * 513, "a" * 513, E),  # too long
     ("abc", r"(", E),  # not a regular expression
