@@ -122,7 +122,10 @@ def _resolver(value: OperandModel | None, tables: dict[str, Table]) -> tuple[Get
                 v = g0(f)
                 if v is MISSING:
                     return MISSING
-                vals = index.get((tuple(v) if type(v) is list else v,))
+                try:
+                    vals = index.get((tuple(v) if type(v) is list else v,))
+                except TypeError:  # an object, or a list of objects: no row holds one
+                    vals = None
                 if not vals:
                     return MISSING if single else []
                 return vals[0] if single else vals
@@ -138,7 +141,10 @@ def _resolver(value: OperandModel | None, tables: dict[str, Table]) -> tuple[Get
                 b = gb(f)
                 if b is MISSING:
                     return MISSING
-                vals = index.get((tuple(a) if type(a) is list else a, tuple(b) if type(b) is list else b))
+                try:
+                    vals = index.get((tuple(a) if type(a) is list else a, tuple(b) if type(b) is list else b))
+                except TypeError:  # an object, or a list of objects: no row holds one
+                    vals = None
                 if not vals:
                     return MISSING if single else []
                 return vals[0] if single else vals
@@ -151,7 +157,10 @@ def _resolver(value: OperandModel | None, tables: dict[str, Table]) -> tuple[Get
                 if v is MISSING:
                     return MISSING
                 key.append(_hashable(v))
-            vals = index.get(tuple(key))
+            try:
+                vals = index.get(tuple(key))
+            except TypeError:  # an object, or a list of objects: no row holds one
+                vals = None
             if not vals:
                 return MISSING if single else []
             return vals[0] if single else vals

@@ -486,6 +486,9 @@ def check_table_ref(ref: TableRef, ptr: str, doc: YamlDoc, tables: dict[str, Tab
             out.append(doc.diag(f"{ptr}/where/{k}", f"table {ref.table} has no column {k!r}", code=Code.POLICY_SEMANTIC))
         if isinstance(operand, FactRef) and operand.fact not in fact_catalogue():
             out.append(doc.diag(f"{ptr}/where/{k}/fact", f"unknown fact {operand.fact!r}", code=Code.POLICY_SEMANTIC))
+        elif isinstance(operand, FactRef) and fact_catalogue()[operand.fact] == "object":
+            # A table cell is a value or a list of values: an object selects no row, ever.
+            out.append(doc.diag(f"{ptr}/where/{k}/fact", f"table {ref.table} is looked up by a value; {operand.fact} is an object", code=Code.POLICY_SEMANTIC))
         elif isinstance(operand, Lit) and not isinstance(operand.value, (list, str)) and operand.value is not None:
             # A number where the column holds strings (versions) matches no row.
             wp = f"{ptr}/where/{k}"
