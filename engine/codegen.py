@@ -153,11 +153,7 @@ def _leaf(w: _Writer, node: LeafNode, var: str, depth: int) -> None:
         # eq/ne of two facts: equal is == with the same type, or two numbers (1 == 1.0;
         # a bool is no number). Either fact absent: unknown.
         _, hit, miss, path = shape
-        r = w.local("o")
-        w.emit(depth, "else:")
-        _read(w, path, r, depth + 1)
-        w.emit(depth + 1, f"if {r} is None:")
-        w.emit(depth + 2, f"{var} = {UNKNOWN}")
+        r = _second_fact(w, path, "o", var, depth)
         num_v = f"(type({v}) is int or type({v}) is float)"
         num_r = f"(type({r}) is int or type({r}) is float)"
         w.emit(depth + 1, f"elif type({v}) is type({r}) or {num_v} and {num_r}:")
@@ -168,11 +164,7 @@ def _leaf(w: _Writer, node: LeafNode, var: str, depth: int) -> None:
         # A version comparison of two facts: the leaf's memo of outcomes by pair of
         # strings; a miss, or a value that is no string, asks the leaf's closure.
         _, memo, closure, path = shape
-        r = w.local("o")
-        w.emit(depth, "else:")
-        _read(w, path, r, depth + 1)
-        w.emit(depth + 1, f"if {r} is None:")
-        w.emit(depth + 2, f"{var} = {UNKNOWN}")
+        r = _second_fact(w, path, "o", var, depth)
         w.emit(depth + 1, "else:")
         w.emit(depth + 2, f"{var} = {w.bind('M', memo)}.get(({v}, {r})) if type({v}) is str and type({r}) is str else None")
         w.emit(depth + 2, f"if {var} is None:")
@@ -182,12 +174,8 @@ def _leaf(w: _Writer, node: LeafNode, var: str, depth: int) -> None:
         # values (a key with no rows: the empty set). A key of another type (a list, an
         # object) or a key whose values are not all plain: the closure decides.
         _, present, absent, sets, closure, path = shape
-        k = w.local("k")
+        k = _second_fact(w, path, "k", var, depth)
         e = w.local("e")
-        w.emit(depth, "else:")
-        _read(w, path, k, depth + 1)
-        w.emit(depth + 1, f"if {k} is None:")
-        w.emit(depth + 2, f"{var} = {UNKNOWN}")
         w.emit(depth + 1, "else:")
         scalar = f"type({k}) is str or type({k}) is int or type({k}) is float or type({k}) is {w.bind('B', bool)}"
         w.emit(depth + 2, f"{e} = {w.bind('T', sets)}.get({k}, {w.bind('E', frozenset())}) if {scalar} else None")
@@ -200,6 +188,17 @@ def _leaf(w: _Writer, node: LeafNode, var: str, depth: int) -> None:
     else:  # pragma: no cover - a shape this module does not know: its closure decides
         w.emit(depth, "else:")
         w.emit(depth + 1, f"{var} = {w.bind('L', node.fast)}(f)")
+
+
+def _second_fact(w: _Writer, path: str, prefix: str, var: str, depth: int) -> str:
+    """``else:`` the other fact a leaf reads into a fresh local; absent: ``var`` is unknown.
+    The caller goes on at ``depth + 1`` with ``elif``/``else`` for a present value."""
+    r = w.local(prefix)
+    w.emit(depth, "else:")
+    _read(w, path, r, depth + 1)
+    w.emit(depth + 1, f"if {r} is None:")
+    w.emit(depth + 2, f"{var} = {UNKNOWN}")
+    return r
 
 
 def _node(w: _Writer, node: Node, var: str, depth: int) -> None:
