@@ -671,25 +671,17 @@ def _special_const(op: str, const: Any, getter: Getter, path: str = "") -> Calla
                 return UNKNOWN
             return hit if type(v) is str and v == const else miss
         return fast_str
-    if kind == "str_in":
+    if kind in ("str_in", "num_in"):
         _, hit, miss, members = shape
+        # The types a member can have: a bool is no number (its type is bool, not int).
+        kinds = (str,) if kind == "str_in" else (int, float)
 
-        def fast_str_in(f: Facts) -> int:
+        def fast_in(f: Facts) -> int:
             v = getter(f)
             if v is MISSING:
                 return UNKNOWN
-            return hit if type(v) is str and v in members else miss
-        return fast_str_in
-    if kind == "num_in":
-        _, hit, miss, members = shape
-
-        def fast_num_in(f: Facts) -> int:
-            v = getter(f)
-            if v is MISSING:
-                return UNKNOWN
-            t = type(v)
-            return hit if (t is int or t is float) and v in members else miss
-        return fast_num_in
+            return hit if type(v) in kinds and v in members else miss
+        return fast_in
     return None
 
 
