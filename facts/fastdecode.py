@@ -19,6 +19,14 @@ goes the exact way (orjson, then the schema walk with its diagnostics):
 Integers are bounded to what orjson reads as an integer (-2**63 .. 2**64-1), so
 the two parsers agree on every value this path accepts; tests/test_fastdecode.py
 holds it to that, record by record, against the exact path.
+
+String patterns (the version strings) are not checked by msgspec: it calls the
+compiled expression's ``search`` for every such string, about a third of a
+record's decode. The decoder checks them after msgspec, with the generated
+first pass of a schema that keeps only the way to each pattern
+(``fastcheck.compile_fast``), where every pattern remembers the strings it
+matched: a fleet repeats a few versions, so most checks are one set lookup.
+Same expression, same ``search``: the same strings pass.
 """
 from __future__ import annotations
 
@@ -38,9 +46,10 @@ class Unsupported(Exception):
 
 
 class _Translator:
-    def __init__(self, root: dict[str, Any]):
+    def __init__(self, root: dict[str, Any], *, patterns: bool = True):
         self.root = root
         self.defs: dict[str, Any] = {}
+        self.patterns = patterns  # False: string patterns are left to a check after decoding
 
     def ref(self, ref: str) -> Any:
         if not ref.startswith("#/$defs/"):
@@ -97,7 +106,7 @@ class _Translator:
                 meta["min_length"] = s["minLength"]
             if "maxLength" in s:
                 meta["max_length"] = s["maxLength"]
-            if "pattern" in s:
+            if "pattern" in s and self.patterns:
                 meta["pattern"] = s["pattern"]  # re.search, as the schema walk and fastcheck use it
             return Annotated[str, msgspec.Meta(**meta)] if meta else str
         if t == "array":
@@ -121,14 +130,75 @@ class _Translator:
         raise Unsupported(f"keywords {sorted(keys)}")
 
 
+#: What the pattern check needs of a schema: the way down to each pattern.
+_PATH_KEYWORDS = ("type", "pattern", "$ref", "anyOf", "properties", "items")
+
+
+def _has_pattern(s: Any, defs: dict[str, Any], seen: frozenset[str] = frozenset()) -> bool:
+    """Whether a pattern can apply to some value below schema ``s``."""
+    if type(s) is not dict:
+        return False
+    if "pattern" in s:
+        return True
+    ref = s.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/$defs/"):
+        name = ref[len("#/$defs/"):]
+        if name not in seen and _has_pattern(defs.get(name), defs, seen | {name}):
+            return True
+    alts = s.get("anyOf")
+    if isinstance(alts, list) and any(_has_pattern(a, defs, seen) for a in alts):
+        return True
+    props = s.get("properties")
+    if isinstance(props, dict) and any(_has_pattern(p, defs, seen) for p in props.values()):
+        return True
+    return _has_pattern(s.get("items"), defs, seen)
+
+
+def _patterns_only(s: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
+    """Schema ``s`` with only its types, patterns and the properties, items and
+    alternatives that lead to a pattern: what is left to check once msgspec has
+    checked everything but the patterns."""
+    out: dict[str, Any] = {k: s[k] for k in ("type", "pattern", "$ref") if k in s}
+    if "anyOf" in s:
+        out["anyOf"] = [_patterns_only(a, defs) for a in s["anyOf"]]
+    if "properties" in s:
+        out["properties"] = {k: _patterns_only(v, defs) for k, v in s["properties"].items() if _has_pattern(v, defs)}
+    if "items" in s and _has_pattern(s["items"], defs):
+        out["items"] = _patterns_only(s["items"], defs)
+    return out
+
+
+def compile_pattern_check(schema: dict[str, Any], ref: str) -> Optional[Callable[[Any], bool]]:
+    """``value -> bool`` for a value of ``ref`` that already has every other keyword of
+    the schema: True when every string pattern holds too (each pattern remembers the
+    strings it matched, ``fastcheck._memo_search``). None when ``ref`` holds no pattern."""
+    from .fastcheck import compile_fast
+
+    defs = schema.get("$defs", {})
+    if not _has_pattern({"$ref": ref}, defs):
+        return None
+    reduced = {"$defs": {name: _patterns_only(d, defs) for name, d in defs.items()}}
+    return compile_fast(reduced, ref)
+
+
 def compile_decoder(schema: dict[str, Any], ref: str) -> Optional[Callable[[bytes], Any]]:
     """``raw line -> dict``, raising ``msgspec.ValidationError``/``DecodeError`` when the
     record is not certainly valid; None when the schema is beyond this translation."""
     try:
-        t = _Translator(schema).ref(ref)
-        return msgspec.json.Decoder(t).decode
+        t = _Translator(schema, patterns=False).ref(ref)
+        decode = msgspec.json.Decoder(t).decode
+        holds = compile_pattern_check(schema, ref)
     except (Unsupported, TypeError, ValueError):
         return None
+    if holds is None:
+        return decode
+
+    def decode_checked(data: bytes) -> Any:
+        value = decode(data)
+        if not holds(value):
+            raise msgspec.ValidationError("a string does not match its pattern")
+        return value
+    return decode_checked
 
 
 #: What a failed decode raises (all mean: take the exact path, which explains it):
