@@ -10,8 +10,9 @@ It only ever answers "certainly valid, and here is the value"; everything else
 goes the exact way (orjson, then the schema walk with its diagnostics):
 
 * a record msgspec rejects, for any reason;
-* a record naming ``"extensions"`` anywhere (free-form data, where msgspec and
-  orjson read integers beyond 64 bits differently);
+* a record with free-form data (``"extensions"`` other than null: msgspec and
+  orjson read integers beyond 64 bits there differently), refused by the check
+  after decoding (below);
 * a record with a key the schema does not know: msgspec drops such keys, so the
   caller's ``_same_keys`` test (the re-serialised value against the raw line)
   sends it on to the exact path, which reports the unknown field.
@@ -23,10 +24,11 @@ holds it to that, record by record, against the exact path.
 String patterns (the version strings) are not checked by msgspec: it calls the
 compiled expression's ``search`` for every such string, about a third of a
 record's decode. The decoder checks them after msgspec, with the generated
-first pass of a schema that keeps only the way to each pattern
-(``fastcheck.compile_fast``), where every pattern remembers the strings it
-matched: a fleet repeats a few versions, so most checks are one set lookup.
-Same expression, same ``search``: the same strings pass.
+first pass of a schema that keeps only the way to each pattern and to each
+free-form value (``fastcheck.compile_fast``); every pattern remembers the
+strings it matched (a fleet repeats a few versions, so most checks are one set
+lookup), and a free-form value must be null. Same expression, same ``search``:
+the same strings pass.
 """
 from __future__ import annotations
 
@@ -130,54 +132,62 @@ class _Translator:
         raise Unsupported(f"keywords {sorted(keys)}")
 
 
-#: What the pattern check needs of a schema: the way down to each pattern.
-_PATH_KEYWORDS = ("type", "pattern", "$ref", "anyOf", "properties", "items")
+def _free_form(s: Any) -> bool:
+    """Whether the translation reads values of schema ``s`` as free-form data (``dict[str, Any]``)."""
+    return type(s) is dict and s.get("type") == "object" and "properties" not in s and s.get("additionalProperties", True) is True
 
 
-def _has_pattern(s: Any, defs: dict[str, Any], seen: frozenset[str] = frozenset()) -> bool:
-    """Whether a pattern can apply to some value below schema ``s``."""
+def _checked_after(s: Any, defs: dict[str, Any], seen: frozenset[str] = frozenset()) -> bool:
+    """Whether a value below schema ``s`` is left to the check after decoding: a
+    string with a pattern, or free-form data."""
     if type(s) is not dict:
         return False
-    if "pattern" in s:
+    if "pattern" in s or _free_form(s):
         return True
     ref = s.get("$ref")
     if isinstance(ref, str) and ref.startswith("#/$defs/"):
         name = ref[len("#/$defs/"):]
-        if name not in seen and _has_pattern(defs.get(name), defs, seen | {name}):
+        if name not in seen and _checked_after(defs.get(name), defs, seen | {name}):
             return True
     alts = s.get("anyOf")
-    if isinstance(alts, list) and any(_has_pattern(a, defs, seen) for a in alts):
+    if isinstance(alts, list) and any(_checked_after(a, defs, seen) for a in alts):
         return True
     props = s.get("properties")
-    if isinstance(props, dict) and any(_has_pattern(p, defs, seen) for p in props.values()):
+    if isinstance(props, dict) and any(_checked_after(p, defs, seen) for p in props.values()):
         return True
-    return _has_pattern(s.get("items"), defs, seen)
+    return _checked_after(s.get("items"), defs, seen)
 
 
-def _patterns_only(s: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
-    """Schema ``s`` with only its types, patterns and the properties, items and
-    alternatives that lead to a pattern: what is left to check once msgspec has
-    checked everything but the patterns."""
+def _after_schema(s: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
+    """Schema ``s`` cut down to what is left once msgspec has checked every other
+    keyword: types, patterns, free-form data as ``null`` (anything else there goes
+    the exact way), and the properties, items and alternatives that lead to them."""
+    if _free_form(s):
+        return {"type": "null"}
     out: dict[str, Any] = {k: s[k] for k in ("type", "pattern", "$ref") if k in s}
     if "anyOf" in s:
-        out["anyOf"] = [_patterns_only(a, defs) for a in s["anyOf"]]
+        alts = [_after_schema(a, defs) for a in s["anyOf"]]
+        if all(a == {"type": "null"} for a in alts):  # free-form data or null: null
+            return {"type": "null"}
+        out["anyOf"] = alts
     if "properties" in s:
-        out["properties"] = {k: _patterns_only(v, defs) for k, v in s["properties"].items() if _has_pattern(v, defs)}
-    if "items" in s and _has_pattern(s["items"], defs):
-        out["items"] = _patterns_only(s["items"], defs)
+        out["properties"] = {k: _after_schema(v, defs) for k, v in s["properties"].items() if _checked_after(v, defs)}
+    if "items" in s and _checked_after(s["items"], defs):
+        out["items"] = _after_schema(s["items"], defs)
     return out
 
 
-def compile_pattern_check(schema: dict[str, Any], ref: str) -> Optional[Callable[[Any], bool]]:
+def compile_after_check(schema: dict[str, Any], ref: str) -> Optional[Callable[[Any], bool]]:
     """``value -> bool`` for a value of ``ref`` that already has every other keyword of
     the schema: True when every string pattern holds too (each pattern remembers the
-    strings it matched, ``fastcheck._memo_search``). None when ``ref`` holds no pattern."""
+    strings it matched, ``fastcheck._memo_search``) and every free-form value is null.
+    None when ``ref`` holds neither."""
     from .fastcheck import compile_fast
 
     defs = schema.get("$defs", {})
-    if not _has_pattern({"$ref": ref}, defs):
+    if not _checked_after({"$ref": ref}, defs):
         return None
-    reduced = {"$defs": {name: _patterns_only(d, defs) for name, d in defs.items()}}
+    reduced = {"$defs": {name: _after_schema(d, defs) for name, d in defs.items()}}
     return compile_fast(reduced, ref)
 
 
@@ -187,7 +197,7 @@ def compile_decoder(schema: dict[str, Any], ref: str) -> Optional[Callable[[byte
     try:
         t = _Translator(schema, patterns=False).ref(ref)
         decode = msgspec.json.Decoder(t).decode
-        holds = compile_pattern_check(schema, ref)
+        holds = compile_after_check(schema, ref)
     except (Unsupported, TypeError, ValueError):
         return None
     if holds is None:
@@ -196,7 +206,7 @@ def compile_decoder(schema: dict[str, Any], ref: str) -> Optional[Callable[[byte
     def decode_checked(data: bytes) -> Any:
         value = decode(data)
         if not holds(value):
-            raise msgspec.ValidationError("a string does not match its pattern")
+            raise msgspec.ValidationError("a string does not match its pattern, or free-form data is not null")
         return value
     return decode_checked
 

@@ -162,6 +162,12 @@ HOST = b'{"name":"h1","os":{"build":17763,"product_type":"server","architecture"
     b'{"name":"h1"} trailing',
     b'{"name":"h1","os":{"build":NaN}}',
     b'{"name":"h1","extensions":{"a":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}}',
+    # free-form data: null or empty, the word as a value, the key nested (unknown there)
+    b'{"name":"h1","extensions":null}',
+    b'{"name":"h1","extensions":{}}',
+    b'{"name":"h1","extensions":{"x":1.5,"y":[1,"a",null]}}',
+    b'{"name":"extensions","os":{"caption":"extensions"}}',
+    b'{"name":"h1","os":{"extensions":{"big":18446744073709551616}}}',
 ])
 def test_hand_written_lines_agree(line: bytes) -> None:
     assert _summary(_item(line, True)) == _summary(_item(line, False))
@@ -192,7 +198,7 @@ def test_clean_host_is_decoded_by_msgspec(monkeypatch: pytest.MonkeyPatch) -> No
 
 # Every string pattern of the facts schema, by where it sits in a host, with a
 # value it accepts and one it refuses. The patterns are checked after msgspec
-# (fastdecode.compile_pattern_check), each remembering the strings it matched.
+# (fastdecode.compile_after_check), each remembering the strings it matched.
 PATTERN_SPOTS = [
     ({"agent": {"version": "8.7.3264.0"}}, {"agent": {"version": "8"}}),
     ({"os": {"version": "10.0.17763"}}, {"os": {"version": "10.0.17763.1"}}),
@@ -243,3 +249,24 @@ def test_a_pattern_beside_other_types_in_a_union() -> None:
             decode(bad)
     plain = {"$defs": {"H": {"type": "object", "additionalProperties": False, "properties": {"v": {"type": "string"}}}}}
     assert compile_decoder(plain, "#/$defs/H") is not None
+
+
+def test_free_form_data_is_left_to_the_exact_path() -> None:
+    """msgspec reads free-form values (extensions) as it likes (integers beyond 64 bits
+    differ from orjson): the decoder refuses any but null, wherever the schema puts them."""
+    decode = host_decoder()
+    for line in (b'{"name":"h1","extensions":{}}', b'{"name":"h1","extensions":{"big":18446744073709551616}}'):
+        with pytest.raises(DECODE_ERRORS):
+            decode(line)
+    assert decode(b'{"name":"h1","extensions":null}') == {"name": "h1", "extensions": None}
+    assert decode(b'{"name":"extensions"}') == {"name": "extensions"}
+    root = {"$defs": {"H": {"type": "object", "additionalProperties": False, "properties": {
+        "l": {"type": "array", "items": {"type": "object"}},
+        "o": {"anyOf": [{"type": "object", "additionalProperties": True}, {"type": "null"}]},
+    }}}}
+    nested = compile_decoder(root, "#/$defs/H")
+    assert nested is not None
+    assert nested(b'{"l":[],"o":null}') == {"l": [], "o": None}
+    for bad in (b'{"l":[{}]}', b'{"o":{"a":1}}', b'{"l":[{"a":1}],"o":null}'):
+        with pytest.raises(DECODE_ERRORS):
+            nested(bad)
