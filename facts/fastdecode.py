@@ -10,8 +10,9 @@ It only ever answers "certainly valid, and here is the value"; everything else
 goes the exact way (orjson, then the schema walk with its diagnostics):
 
 * a record msgspec rejects, for any reason;
-* a record naming ``"extensions"`` anywhere (free-form data, where msgspec and
-  orjson read integers beyond 64 bits differently);
+* a record with free-form data (``"extensions"`` other than null: msgspec and
+  orjson read integers beyond 64 bits there differently), refused by the check
+  after decoding (below);
 * a record with a key the schema does not know: msgspec drops such keys, so the
   caller's ``_same_keys`` test (the re-serialised value against the raw line)
   sends it on to the exact path, which reports the unknown field.
@@ -19,6 +20,15 @@ goes the exact way (orjson, then the schema walk with its diagnostics):
 Integers are bounded to what orjson reads as an integer (-2**63 .. 2**64-1), so
 the two parsers agree on every value this path accepts; tests/test_fastdecode.py
 holds it to that, record by record, against the exact path.
+
+String patterns (the version strings) are not checked by msgspec: it calls the
+compiled expression's ``search`` for every such string, about a third of a
+record's decode. The decoder checks them after msgspec, with the generated
+first pass of a schema that keeps only the way to each pattern and to each
+free-form value (``fastcheck.compile_fast``); every pattern remembers the
+strings it matched (a fleet repeats a few versions, so most checks are one set
+lookup), and a free-form value must be null. Same expression, same ``search``:
+the same strings pass.
 """
 from __future__ import annotations
 
@@ -38,9 +48,10 @@ class Unsupported(Exception):
 
 
 class _Translator:
-    def __init__(self, root: dict[str, Any]):
+    def __init__(self, root: dict[str, Any], *, patterns: bool = True):
         self.root = root
         self.defs: dict[str, Any] = {}
+        self.patterns = patterns  # False: string patterns are left to a check after decoding
 
     def ref(self, ref: str) -> Any:
         if not ref.startswith("#/$defs/"):
@@ -97,7 +108,7 @@ class _Translator:
                 meta["min_length"] = s["minLength"]
             if "maxLength" in s:
                 meta["max_length"] = s["maxLength"]
-            if "pattern" in s:
+            if "pattern" in s and self.patterns:
                 meta["pattern"] = s["pattern"]  # re.search, as the schema walk and fastcheck use it
             return Annotated[str, msgspec.Meta(**meta)] if meta else str
         if t == "array":
@@ -121,14 +132,83 @@ class _Translator:
         raise Unsupported(f"keywords {sorted(keys)}")
 
 
+def _free_form(s: Any) -> bool:
+    """Whether the translation reads values of schema ``s`` as free-form data (``dict[str, Any]``)."""
+    return type(s) is dict and s.get("type") == "object" and "properties" not in s and s.get("additionalProperties", True) is True
+
+
+def _checked_after(s: Any, defs: dict[str, Any], seen: frozenset[str] = frozenset()) -> bool:
+    """Whether a value below schema ``s`` is left to the check after decoding: a
+    string with a pattern, or free-form data."""
+    if type(s) is not dict:
+        return False
+    if "pattern" in s or _free_form(s):
+        return True
+    ref = s.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/$defs/"):
+        name = ref[len("#/$defs/"):]
+        if name not in seen and _checked_after(defs.get(name), defs, seen | {name}):
+            return True
+    alts = s.get("anyOf")
+    if isinstance(alts, list) and any(_checked_after(a, defs, seen) for a in alts):
+        return True
+    props = s.get("properties")
+    if isinstance(props, dict) and any(_checked_after(p, defs, seen) for p in props.values()):
+        return True
+    return _checked_after(s.get("items"), defs, seen)
+
+
+def _after_schema(s: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
+    """Schema ``s`` cut down to what is left once msgspec has checked every other
+    keyword: types, patterns, free-form data as ``null`` (anything else there goes
+    the exact way), and the properties, items and alternatives that lead to them."""
+    if _free_form(s):
+        return {"type": "null"}
+    out: dict[str, Any] = {k: s[k] for k in ("type", "pattern", "$ref") if k in s}
+    if "anyOf" in s:
+        alts = [_after_schema(a, defs) for a in s["anyOf"]]
+        if all(a == {"type": "null"} for a in alts):  # free-form data or null: null
+            return {"type": "null"}
+        out["anyOf"] = alts
+    if "properties" in s:
+        out["properties"] = {k: _after_schema(v, defs) for k, v in s["properties"].items() if _checked_after(v, defs)}
+    if "items" in s and _checked_after(s["items"], defs):
+        out["items"] = _after_schema(s["items"], defs)
+    return out
+
+
+def compile_after_check(schema: dict[str, Any], ref: str) -> Optional[Callable[[Any], bool]]:
+    """``value -> bool`` for a value of ``ref`` that already has every other keyword of
+    the schema: True when every string pattern holds too (each pattern remembers the
+    strings it matched, ``fastcheck._memo_search``) and every free-form value is null.
+    None when ``ref`` holds neither."""
+    from .fastcheck import compile_fast
+
+    defs = schema.get("$defs", {})
+    if not _checked_after({"$ref": ref}, defs):
+        return None
+    reduced = {"$defs": {name: _after_schema(d, defs) for name, d in defs.items()}}
+    return compile_fast(reduced, ref)
+
+
 def compile_decoder(schema: dict[str, Any], ref: str) -> Optional[Callable[[bytes], Any]]:
     """``raw line -> dict``, raising ``msgspec.ValidationError``/``DecodeError`` when the
     record is not certainly valid; None when the schema is beyond this translation."""
     try:
-        t = _Translator(schema).ref(ref)
-        return msgspec.json.Decoder(t).decode
+        t = _Translator(schema, patterns=False).ref(ref)
+        decode = msgspec.json.Decoder(t).decode
+        holds = compile_after_check(schema, ref)
     except (Unsupported, TypeError, ValueError):
         return None
+    if holds is None:
+        return decode
+
+    def decode_checked(data: bytes) -> Any:
+        value = decode(data)
+        if not holds(value):
+            raise msgspec.ValidationError("a string does not match its pattern, or free-form data is not null")
+        return value
+    return decode_checked
 
 
 #: What a failed decode raises (all mean: take the exact path, which explains it):

@@ -7,6 +7,7 @@ product type, role sets, feature names mapped to one identity).
 """
 from __future__ import annotations
 
+import operator
 import re
 from typing import Any
 
@@ -253,7 +254,7 @@ def missing_phrase(path: str) -> str:
 # OS builds and IIS feature sets, so each is normalised once per process.
 _MEMO_MAX = 4096
 _DOTNET_MEMO: dict[int, tuple[str, str]] = {}
-_OS_MEMO: dict[tuple[str, int], tuple[str | None, str | None]] = {}
+_OS_MEMO: dict[tuple[str, int], tuple[str | None, str | None, str | None]] = {}
 _NET_UPGRADE_MEMO: dict[tuple[Any, Any], str] = {}
 _IIS_MEMO: dict[tuple[str, ...], list[str]] = {}
 _ROLES_MEMO: dict[tuple[Any, Any], tuple[list[str] | None, list[str]]] = {}
@@ -281,6 +282,28 @@ def derive_selection(names: frozenset[str] | set[str]) -> frozenset[str] | None:
     return frozenset(names)
 
 
+#: Which groups of derived facts a selection wants, per selection (a run passes one):
+#: (.NET version and display, .NET upgrade, OS, roles, IIS features).
+_WANTS: dict[frozenset[str] | None, tuple[bool, bool, bool, bool, bool]] = {None: (True, True, True, True, True)}
+_WANTS_MAX = 64
+_SERVICE = operator.itemgetter("service")
+
+
+def _wants(only: frozenset[str] | None) -> tuple[bool, bool, bool, bool, bool]:
+    """The groups of derived facts :func:`derive` computes for ``only``."""
+    try:
+        got = _WANTS.get(only)
+    except TypeError:  # a set, not a frozenset: answered, not remembered
+        got = None
+    if got is None:
+        assert only is not None  # None is always in the table
+        got = (not _DOTNET_NAMES.isdisjoint(only), "dotnet_upgrade" in only, not _OS_NAMES.isdisjoint(only),
+               not _ROLE_NAMES.isdisjoint(only), "iis_features" in only)
+        if type(only) is frozenset and len(_WANTS) < _WANTS_MAX:
+            _WANTS[only] = got
+    return got
+
+
 def derive(host: dict[str, Any], only: frozenset[str] | None = None) -> dict[str, Any]:
     """Compute the derived facts of one validated host (missing inputs give no key).
 
@@ -289,10 +312,11 @@ def derive(host: dict[str, Any], only: frozenset[str] | None = None) -> dict[str
     version with its display text) comes along, the rest is not computed.
     """
     d: dict[str, Any] = {}
-    dn = host.get("dotnet") if only is None or not _DOTNET_NAMES.isdisjoint(only) or "dotnet_upgrade" in only else None
+    want_dotnet, want_upgrade, want_os, want_roles, want_iis = _wants(only)
+    dn = host.get("dotnet") if want_dotnet or want_upgrade else None
     if dn:
         rel = dn.get("release")
-        if rel is not None and (only is None or not _DOTNET_NAMES.isdisjoint(only)):
+        if rel is not None and want_dotnet:
             memo = _DOTNET_MEMO.get(rel) if type(rel) is int else None
             if memo is None:
                 v = dotnet_version(int(rel))
@@ -300,7 +324,7 @@ def derive(host: dict[str, Any], only: frozenset[str] | None = None) -> dict[str
                 if type(rel) is int:
                     _memo_put(_DOTNET_MEMO, rel, memo)
             d["dotnet_version"], d["dotnet_display"] = memo
-        if rel is not None and (only is None or "dotnet_upgrade" in only):
+        if rel is not None and want_upgrade:
             osd = host.get("os") or {}
             ukey = (osd.get("build"), osd.get("product_type"))
             up = _NET_UPGRADE_MEMO.get(ukey) if type(ukey[0]) in (int, type(None)) and type(ukey[1]) in (str, type(None)) else None
@@ -310,7 +334,7 @@ def derive(host: dict[str, Any], only: frozenset[str] | None = None) -> dict[str
                 if type(ukey[0]) in (int, type(None)) and type(ukey[1]) in (str, type(None)):
                     _memo_put(_NET_UPGRADE_MEMO, ukey, up)
             d["dotnet_upgrade"] = up
-    osf = host.get("os") if only is None or not _OS_NAMES.isdisjoint(only) else None
+    osf = host.get("os") if want_os else None
     if osf:
         pt = osf.get("product_type")
         build = osf.get("build")
@@ -318,24 +342,32 @@ def derive(host: dict[str, Any], only: frozenset[str] | None = None) -> dict[str
         got = _OS_MEMO.get(key) if key is not None else None
         if got is None:
             fam = os_family(pt)
-            got = (fam, os_name(build, fam) if fam else None)
+            name = os_name(build, fam) if fam else None
+            # The display text of a named build is remembered with it (an integer build only).
+            got = (fam, name, f"{name} (build {build})" if name and type(build) is int else None)
             if key is not None:
                 _memo_put(_OS_MEMO, key, got)
-        fam, name = got
+        fam, name, shown = got
         if fam:
             d["os_family"] = fam
             if name:
                 d["os_name"] = name
         if type(build) is int:
-            d["os_display"] = f"{name} (build {build})" if name else (os_display(build, fam, osf.get("caption")) or "")
+            d["os_display"] = shown or (os_display(build, fam, osf.get("caption")) or "")
         elif type(osf.get("caption")) is str and osf["caption"].strip():
             d["os_display"] = osf["caption"].strip()
-    ss = host.get("site_services") if only is None or not _ROLE_NAMES.isdisjoint(only) else None
+    ss = host.get("site_services") if want_roles else None
     if ss is not None:
         installed = ss.get("installed")
         planned = ss.get("planned")
         if installed is not None or planned is not None:
-            names = None if installed is None else tuple([s["service"] for s in installed if isinstance(s, dict)])
+            if installed is None:
+                names = None
+            else:
+                try:  # a validated record: every item is an object with a service
+                    names = tuple(map(_SERVICE, installed))
+                except TypeError:  # an item that is no object is passed over
+                    names = tuple([s["service"] for s in installed if isinstance(s, dict)])
             skey = (names, None if planned is None else tuple(planned))
             try:
                 sgot = _ROLES_MEMO.get(skey)
@@ -349,7 +381,7 @@ def derive(host: dict[str, Any], only: frozenset[str] | None = None) -> dict[str
             if sgot[0] is not None:
                 d["installed_services"] = list(sgot[0])
             d["roles"] = list(sgot[1])
-    iis = host.get("iis") if only is None or "iis_features" in only else None
+    iis = host.get("iis") if want_iis else None
     if iis:
         feats = iis.get("features")
         if feats is not None:

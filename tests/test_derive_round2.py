@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from sitegate.facts import normalize
 from sitegate.facts.normalize import derive
 
 
@@ -305,3 +306,58 @@ def test_derive_only_the_role_os_and_feature_facts_asked_for() -> None:
     assert derive(host, frozenset({"os_name"})) == os_
     assert derive(host, frozenset({"iis_features"})) == iis
     assert derive(host, frozenset({"roles", "iis_features"})) == {**roles, **iis}
+
+
+def test_os_display_remembered_per_product_type_and_build(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The display text is remembered with the OS name per (product type, build): the
+    next host with another build or product type gets its own; a build written as a
+    float (17763.0, its caption shows) neither fills nor reads an integer's memo."""
+    monkeypatch.setattr(normalize, "_OS_MEMO", {})  # the float host comes first to an empty memo
+    hosts = [
+        ({"build": 17763.0, "product_type": "server"}, None),
+        ({"build": 17763, "product_type": "server"}, "Windows Server 2019 (build 17763)"),
+        ({"build": 20348, "product_type": "server"}, "Windows Server 2022 (build 20348)"),
+        ({"build": 17763, "product_type": "workstation"}, "Windows 10 1809 (build 17763)"),
+        ({"build": 17763.0, "product_type": "server", "caption": "Microsoft Windows Server 2019 Datacenter"}, "Microsoft Windows Server 2019 Datacenter"),
+        ({"build": 17763, "product_type": "server", "caption": "Microsoft Windows Server 2019 Datacenter"}, "Windows Server 2019 (build 17763)"),
+        ({"build": 26200, "product_type": "server", "caption": "Next "}, "Next (build 26200)"),
+        ({"build": 26200, "product_type": "server", "caption": "Other"}, "Other (build 26200)"),
+    ]
+    for _ in range(2):  # the second round reads the memo
+        for os_, want in hosts:
+            assert derive({"os": os_}).get("os_display") == want, os_
+            assert derive({"os": os_}, frozenset({"os_name"})).get("os_display") == want, os_
+
+
+def test_each_selection_gets_its_own_groups() -> None:
+    """Which groups derive computes is remembered per selection: selections asked in
+    turn, twice over, each get their own (a plain set too, answered but not kept)."""
+    host = {
+        "dotnet": {"release": 528040},
+        "os": {"build": 17763, "product_type": "server"},
+        "site_services": {"installed": [{"service": "task"}], "planned": ["package"]},
+        "iis": {"features": ["Web-ASP"]},
+    }
+    dotnet = {"dotnet_version", "dotnet_display"}
+    os_ = {"os_family", "os_name", "os_display"}
+    roles = {"installed_services", "roles"}
+    cases: list[tuple[Any, set[str]]] = [
+        (frozenset({"os_name"}), os_),
+        (frozenset({"roles"}), roles),
+        (frozenset({"iis_features"}), {"iis_features"}),
+        (frozenset({"dotnet_upgrade"}), {"dotnet_upgrade"}),
+        (frozenset({"dotnet_display"}), dotnet),
+        (frozenset({"os_family", "iis_features"}), os_ | {"iis_features"}),
+        ({"roles", "dotnet_version"}, roles | dotnet),
+        (frozenset(), set()),
+        (None, dotnet | os_ | roles | {"iis_features", "dotnet_upgrade"}),
+    ]
+    for _ in range(2):
+        for only, want in cases:
+            assert set(derive(host, only)) == want, only
+
+
+def test_installed_items_that_are_not_objects_are_passed_over() -> None:
+    host = {"site_services": {"installed": [{"service": "task"}, "package", None, {"service": "monitor"}]}}
+    for _ in range(2):
+        assert derive(host) == {"installed_services": ["monitor", "task"], "roles": ["monitor", "task"]}

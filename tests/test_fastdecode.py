@@ -162,6 +162,12 @@ HOST = b'{"name":"h1","os":{"build":17763,"product_type":"server","architecture"
     b'{"name":"h1"} trailing',
     b'{"name":"h1","os":{"build":NaN}}',
     b'{"name":"h1","extensions":{"a":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}}',
+    # free-form data: null or empty, the word as a value, the key nested (unknown there)
+    b'{"name":"h1","extensions":null}',
+    b'{"name":"h1","extensions":{}}',
+    b'{"name":"h1","extensions":{"x":1.5,"y":[1,"a",null]}}',
+    b'{"name":"extensions","os":{"caption":"extensions"}}',
+    b'{"name":"h1","os":{"extensions":{"big":18446744073709551616}}}',
 ])
 def test_hand_written_lines_agree(line: bytes) -> None:
     assert _summary(_item(line, True)) == _summary(_item(line, False))
@@ -188,3 +194,79 @@ def test_clean_host_is_decoded_by_msgspec(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr(load.orjson, "loads", boom)
     item = _parse_line("s", 0, 1, HOST, True)
     assert type(item) is HostRecord and item.facts["derived"]["roles"] == ["task"]
+
+
+# Every string pattern of the facts schema, by where it sits in a host, with a
+# value it accepts and one it refuses. The patterns are checked after msgspec
+# (fastdecode.compile_after_check), each remembering the strings it matched.
+PATTERN_SPOTS = [
+    ({"agent": {"version": "8.7.3264.0"}}, {"agent": {"version": "8"}}),
+    ({"os": {"version": "10.0.17763"}}, {"os": {"version": "10.0.17763.1"}}),
+    ({"platform": {"itms_version": "8.7.3.1.2"}}, {"platform": {"itms_version": "8.x"}}),
+    ({"platform": {"internet_gateway_version": "8.7"}}, {"platform": {"internet_gateway_version": "v8.7"}}),
+    ({"platform": {"parent_notification_server_version": "8.6.1"}}, {"platform": {"parent_notification_server_version": "8"}}),
+    ({"site_services": {"installed": [{"service": "task", "version": "8.7.1"}, {"service": "package", "version": "8.7.2.1"}]}},
+     {"site_services": {"installed": [{"service": "task", "version": "8.7.1"}, {"service": "package", "version": "8.7.2.1.5"}]}}),
+]
+
+
+@pytest.mark.parametrize(("good", "bad"), PATTERN_SPOTS)
+def test_every_pattern_is_checked_on_the_fast_path(good: dict[str, Any], bad: dict[str, Any]) -> None:
+    decode = host_decoder()
+    for _ in range(2):  # the second time the good value comes from the memo, the bad one must fail again
+        ok = {"name": "h1", **good}
+        assert _typed(decode(json.dumps(ok).encode())) == _typed(ok)
+        with pytest.raises(DECODE_ERRORS):
+            decode(json.dumps({"name": "h1", **bad}).encode())
+    for value in ({"name": "h1", **good}, {"name": "h1", **bad}):
+        _assert_same(value)
+
+
+def test_a_string_one_pattern_matched_is_not_taken_for_another() -> None:
+    """Each pattern keeps its own memo: 8.7.3.1.2 is a platform version (any number of
+    parts) but not an agent version (two to four); 8.7.3264.0 an agent version but no
+    OS version (two or three parts)."""
+    decode = host_decoder()
+    decode(b'{"name":"h1","platform":{"itms_version":"8.7.3.1.2"},"agent":{"version":"8.7.3264.0"}}')
+    for line in (b'{"name":"h1","agent":{"version":"8.7.3.1.2"}}', b'{"name":"h1","os":{"version":"8.7.3264.0"}}'):
+        with pytest.raises(DECODE_ERRORS):
+            decode(line)
+        assert type(_item(line, True)) is Rejected
+
+
+def test_a_pattern_beside_other_types_in_a_union() -> None:
+    """A pattern checked after decoding applies to strings only, wherever they sit."""
+    root = {"$defs": {"H": {"type": "object", "additionalProperties": False, "properties": {
+        "v": {"anyOf": [{"type": "string", "pattern": "^a+$"}, {"type": "integer", "minimum": 0, "maximum": 9}]},
+        "l": {"type": "array", "items": {"type": "string", "pattern": "^b$"}},
+    }}}}
+    decode = compile_decoder(root, "#/$defs/H")
+    assert decode is not None
+    assert decode(b'{"v":"aa","l":["b","b"]}') == {"v": "aa", "l": ["b", "b"]}
+    assert decode(b'{"v":5}') == {"v": 5}
+    for bad in (b'{"v":"ab"}', b'{"l":["b","c"]}', b'{"v":"a\\n\\n"}', b'{"v":5.5}'):
+        with pytest.raises(DECODE_ERRORS):
+            decode(bad)
+    plain = {"$defs": {"H": {"type": "object", "additionalProperties": False, "properties": {"v": {"type": "string"}}}}}
+    assert compile_decoder(plain, "#/$defs/H") is not None
+
+
+def test_free_form_data_is_left_to_the_exact_path() -> None:
+    """msgspec reads free-form values (extensions) as it likes (integers beyond 64 bits
+    differ from orjson): the decoder refuses any but null, wherever the schema puts them."""
+    decode = host_decoder()
+    for line in (b'{"name":"h1","extensions":{}}', b'{"name":"h1","extensions":{"big":18446744073709551616}}'):
+        with pytest.raises(DECODE_ERRORS):
+            decode(line)
+    assert decode(b'{"name":"h1","extensions":null}') == {"name": "h1", "extensions": None}
+    assert decode(b'{"name":"extensions"}') == {"name": "extensions"}
+    root = {"$defs": {"H": {"type": "object", "additionalProperties": False, "properties": {
+        "l": {"type": "array", "items": {"type": "object"}},
+        "o": {"anyOf": [{"type": "object", "additionalProperties": True}, {"type": "null"}]},
+    }}}}
+    nested = compile_decoder(root, "#/$defs/H")
+    assert nested is not None
+    assert nested(b'{"l":[],"o":null}') == {"l": [], "o": None}
+    for bad in (b'{"l":[{}]}', b'{"o":{"a":1}}', b'{"l":[{"a":1}],"o":null}'):
+        with pytest.raises(DECODE_ERRORS):
+            nested(bad)
