@@ -411,3 +411,24 @@ def test_membership_in_the_rows_a_fact_selects(op: str) -> None:
     for key in ({"a": 1}, [{"a": 1}]):
         facts = {"h": {"k": key}, "sec": {"field": 1}}
         assert node.fast(facts) == no and run(facts) == [no], key
+
+
+@pytest.mark.parametrize("keys", [1, 2, 3])
+@pytest.mark.parametrize("single", [True, False])
+def test_an_object_key_selects_no_row_with_any_number_of_keys(keys: int, single: bool) -> None:
+    """A lookup keyed (in any of its 1, 2 or 3 where-values) on an object or a list of
+    objects: no row holds one. A single value is then missing (unknown), rows are none
+    (not in them); never a TypeError, in the closure or the generated code."""
+    names = ["k0", "k1", "k2"][:keys]
+    rows = [{**{n: "a" for n in names}, "c": 1}]
+    ref = TableRef(table="t", column="c", where={n: {"fact": f"h.{n}"} for n in names}, single=single)
+    op = "eq" if single else "in"
+    node = compile_condition(Leaf(fact="sec.field", op=op, value=ref), {"t": _table(rows)})
+    run = _generated(node)
+    hit = {"h": {n: "a" for n in names}, "sec": {"field": 1}}
+    assert node.fast(hit) == PASS and run(hit) == [PASS]
+    want = UNKNOWN if single else FAIL
+    for odd in ({"x": 1}, [{"x": 1}]):
+        for at in names:
+            facts = {"h": {n: (odd if n == at else "a") for n in names}, "sec": {"field": 1}}
+            assert node.fast(facts) == want and run(facts) == [want], (keys, at, odd)
