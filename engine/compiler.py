@@ -102,6 +102,19 @@ def _hashable(v: Any) -> Any:
     return tuple(v) if isinstance(v, list) else v
 
 
+def _rows(index: dict[tuple[Any, ...], list[Any]], key: tuple[Any, ...], single: bool) -> Any:
+    """What a lookup gives for one key: the first row's value (``single``) or every
+    row's, MISSING or [] when no row has the key. A key holding an object (or a list
+    of objects) cannot be hashed, and no row holds one: no row."""
+    try:
+        vals = index.get(key)
+    except TypeError:
+        vals = None
+    if not vals:
+        return MISSING if single else []
+    return vals[0] if single else vals
+
+
 def _resolver(value: OperandModel | None, tables: dict[str, Table]) -> tuple[Getter, str, frozenset[str]]:
     """A closure resolving an operand for a host, its text, and the tables it reads."""
     if isinstance(value, FactRef):
@@ -122,13 +135,7 @@ def _resolver(value: OperandModel | None, tables: dict[str, Table]) -> tuple[Get
                 v = g0(f)
                 if v is MISSING:
                     return MISSING
-                try:
-                    vals = index.get((tuple(v) if type(v) is list else v,))
-                except TypeError:  # an object, or a list of objects: no row holds one
-                    vals = None
-                if not vals:
-                    return MISSING if single else []
-                return vals[0] if single else vals
+                return _rows(index, (tuple(v) if type(v) is list else v,), single)
             return lookup1, desc, frozenset({value.table})
 
         if len(where) == 2:
@@ -141,13 +148,7 @@ def _resolver(value: OperandModel | None, tables: dict[str, Table]) -> tuple[Get
                 b = gb(f)
                 if b is MISSING:
                     return MISSING
-                try:
-                    vals = index.get((tuple(a) if type(a) is list else a, tuple(b) if type(b) is list else b))
-                except TypeError:  # an object, or a list of objects: no row holds one
-                    vals = None
-                if not vals:
-                    return MISSING if single else []
-                return vals[0] if single else vals
+                return _rows(index, (tuple(a) if type(a) is list else a, tuple(b) if type(b) is list else b), single)
             return lookup2, desc, frozenset({value.table})
 
         def lookup(f: Facts) -> Any:
@@ -157,13 +158,7 @@ def _resolver(value: OperandModel | None, tables: dict[str, Table]) -> tuple[Get
                 if v is MISSING:
                     return MISSING
                 key.append(_hashable(v))
-            try:
-                vals = index.get(tuple(key))
-            except TypeError:  # an object, or a list of objects: no row holds one
-                vals = None
-            if not vals:
-                return MISSING if single else []
-            return vals[0] if single else vals
+            return _rows(index, tuple(key), single)
         return lookup, desc, frozenset({value.table})
     const = value.value if isinstance(value, Lit) else None
     return (lambda f: const), "", frozenset()
