@@ -117,6 +117,7 @@ from sitegate.engine.packs import PolicySet  # noqa: E402
 from sitegate.engine.render import Format, render  # noqa: E402
 
 from .conftest import EXAMPLES  # noqa: E402
+from .fact_paths import put  # noqa: E402
 
 KEY_PATHS = ["name", "extensions", "os.build", "os.caption", "iis.request_filtering.max_query_string",
              "iis.request_filtering.allowed_verbs", "iis.version", "a.b.c.d", "a.b.x", "derived.os_display"]
@@ -127,22 +128,11 @@ leaf_values = st.one_of(
 )
 
 
-def _put(facts: dict[str, Any], path: str, v: Any) -> None:
-    *head, last = path.split(".")
-    o = facts
-    for part in head:
-        nxt = o.get(part)
-        if not isinstance(nxt, dict):
-            nxt = o[part] = {}
-        o = nxt
-    o[last] = v
-
-
 @st.composite
 def key_facts(draw: st.DrawFn) -> dict[str, Any]:
     f: dict[str, Any] = {"derived": {}}
     for path in draw(st.lists(st.sampled_from(KEY_PATHS), max_size=8, unique=True)):
-        _put(f, path, draw(leaf_values))
+        put(f, path, draw(leaf_values))
     if draw(st.booleans()):
         f["derived"]["roles"] = draw(st.sampled_from([[], ["task"], None]))
     if draw(st.booleans()):  # a section that is no object: every path below it is absent

@@ -19,6 +19,7 @@ from sitegate.engine.rules import Evaluator, plan_code, rule_reads
 from sitegate.engine.examples import KNOWN_RELEASES, iter_examples
 from sitegate.engine.packs import load_policies
 from sitegate.engine.policy import AllOf, Lit, leaves, lookups
+from .fact_paths import put
 
 # ---------------------------------------------------------------- (a) values never enter the source
 
@@ -211,25 +212,11 @@ def _value(path: str) -> st.SearchStrategy[Any]:
     return st.one_of(st.sampled_from(seen), anything) if seen else anything
 
 
-def _put(facts: dict[str, Any], path: str, value: Any) -> None:
-    *head, last = path.split(".")
-    o = facts
-    for part in head:
-        nxt = o.get(part)
-        if not isinstance(nxt, dict):
-            nxt = o[part] = {}
-        o = nxt
-    if value is None:
-        o.pop(last, None)
-    else:
-        o[last] = value
-
-
 @st.composite
 def raw_hosts(draw: st.DrawFn) -> dict[str, Any]:
     facts = copy.deepcopy(draw(st.sampled_from(EXAMPLE_FACTS)))
     for path in draw(st.lists(st.sampled_from(PATHS), max_size=12, unique=True)):
-        _put(facts, path, draw(_value(path)))
+        put(facts, path, draw(_value(path)), none_removes=True)
     facts.setdefault("derived", {})
     if not isinstance(facts["derived"], dict):
         facts["derived"] = {}
@@ -331,7 +318,7 @@ def test_every_bundled_leaf_at_its_boundaries() -> None:
                     probes = _probes(const) + SEEN.get(leaf.fact, [])
                     for v in probes:
                         f: dict[str, Any] = {"derived": {}, "context": {"target": "8.7.3", "audit_date": "2026-11-29"}}
-                        _put(f, leaf.fact, v)
+                        put(f, leaf.fact, v, none_removes=True)
                         assert run(f) == [node.fast(f)], (r.id, leaf, v)
                     head = leaf.fact.split(".")[0]
                     for f in ({}, {head: 7}, {head: None}, {head: []}):
