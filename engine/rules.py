@@ -121,16 +121,6 @@ class CompiledRule:
             budget[0] -= 1
         return parts
 
-    def host_slots(self, code: int) -> int:
-        """How many times ``message`` writes the host name for this outcome."""
-        return self.template.host_slots(code)
-
-    def message(self, host: str, code: int, ev: list[Evidence] | tuple[Evidence, ...], f: dict[str, Any], target: str) -> str:
-        """The finding's message (:class:`~sitegate.engine.messages.MessageTemplate`)."""
-        return self.template.format(host, code, ev, f, target)
-
-
-
 
 # The memo's bounds, whatever the fleet's variety: an entry (evidence, pending
 # message, key) takes about 5 KB. A rule whose facts repeat needs few entries (most
