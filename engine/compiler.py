@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from ..facts.normalize import DERIVED_SOURCES, user_fact
-from .operators import OPERATORS, Operand, OperatorError, all_text, describe_expected, member_keys
+from .operators import OPERATORS, Operand, OperatorError, all_text, describe_expected, member_keys, only_str_types
 from .model import ERROR, FAIL, MISSING, OUTCOME_NAMES, PASS, UNKNOWN, Evidence, show
 from .policy import Condition, FactRef, Leaf, Lit, OperandModel, Table, TableRef, fold, leaves, operand_facts, written
 
@@ -305,7 +305,6 @@ class LeafNode(Node):
         if leaf.op in ("contains_all", "contains_any", "contains_none"):
             # The operator table's definition, set(b) against _lst(a), without its two calls.
             kind = leaf.op
-            texts_only = frozenset({str}).issuperset  # of the members' types: strings only
 
             def fast_dyn_contains(f: Facts) -> int:
                 v = getter(f)
@@ -321,7 +320,7 @@ class LeafNode(Node):
                 if type(v) is not list:
                     return ERROR
                 try:
-                    if not texts_only(map(type, want)):  # all_text, without a Python frame per member
+                    if not only_str_types(map(type, want)):  # all_text, without its call
                         return PASS if fn(v, r) else FAIL  # typed members: True is not 1
                     # issubset hashes every member of v (an unhashable one raises
                     # TypeError: error, as the operator's set of members); isdisjoint

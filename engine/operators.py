@@ -119,10 +119,14 @@ def member_keys(items: Any) -> set[tuple[bool, Any]]:
     return {(type(x) is bool, x) for x in items}
 
 
+#: Whether an iterable of types holds only ``str`` (a C call: no Python frame per member).
+only_str_types = frozenset({str}).issuperset
+
+
 def all_text(items: Any) -> bool:
     """Whether every member is a string: then plain set operations agree with
     :func:`member_keys` (a string equals only a string) and are cheaper."""
-    return all(type(x) is str for x in items)
+    return only_str_types(map(type, items))
 
 
 def _lst(v: Any) -> list[Any]:
