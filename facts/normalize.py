@@ -297,8 +297,8 @@ def _wants(only: frozenset[str] | None) -> tuple[bool, bool, bool, bool, bool]:
         got = None
     if got is None:
         assert only is not None  # None is always in the table
-        got = (not _DOTNET_NAMES.isdisjoint(only), "dotnet_upgrade" in only, not _OS_NAMES.isdisjoint(only),
-               not _ROLE_NAMES.isdisjoint(only), "iis_features" in only)
+        a, b, c, d, e = (not group.isdisjoint(only) for group in _GROUPS)
+        got = (a, b, c, d, e)
         if type(only) is frozenset and len(_WANTS) < _WANTS_MAX:
             _WANTS[only] = got
     return got
